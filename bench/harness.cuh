@@ -1,0 +1,79 @@
+#pragma once
+// What every device benchmark shares: CUDA-event timing (UseManualTime), the measured
+// device-to-device copy bandwidth as the ceiling of memory-bound kernels, and buffer sets rotated
+// so that the L2 cache does not serve a kernel its own previous inputs.
+#include <benchmark/benchmark.h>
+
+#include <functional>
+
+#include "sinter/sinter.cuh"
+
+namespace sinter::bench {
+
+// Bytes moved (read + written) per second by cudaMemcpy device-to-device, measured once.
+inline double copy_bandwidth() {
+    static const double bandwidth = [] {
+        const std::size_t bytes = std::size_t(512) << 20;
+        void *a = nullptr, *b = nullptr;
+        SINTER_CUDA_CHECK(cudaMalloc(&a, bytes));
+        SINTER_CUDA_CHECK(cudaMalloc(&b, bytes));
+        cuda::Event start, stop;
+        SINTER_CUDA_CHECK(cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice));  // warm-up
+        float best = 1e30f;
+        for (int i = 0; i < 10; ++i) {
+            start.record(nullptr);
+            SINTER_CUDA_CHECK(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, nullptr));
+            stop.record(nullptr);
+            stop.synchronize();
+            best = std::min(best, cuda::Event::elapsed_ms(start, stop));
+        }
+        SINTER_CUDA_CHECK(cudaFree(a));
+        SINTER_CUDA_CHECK(cudaFree(b));
+        return 2.0 * double(bytes) / (double(best) * 1e-3);
+    }();
+    return bandwidth;
+}
+
+// How many buffer sets of `bytes_per_set` to rotate through so the working set exceeds 2x L2.
+inline int rotation_count(std::size_t bytes_per_set) {
+    const std::size_t l2 = cuda::device_info().l2_bytes;
+    return int(std::clamp<std::size_t>(2 * l2 / std::max<std::size_t>(bytes_per_set, 1) + 1, 1, 64));
+}
+
+// Times launch(i) (i = the buffer set to use) with CUDA events; reports bytes/s and the fraction
+// of copy bandwidth for `bytes` moved per launch.
+inline void time_kernel(benchmark::State& state, int sets, double bytes,
+                        const std::function<void(int, cudaStream_t)>& launch) {
+    cuda::Stream stream;
+    cuda::Event start, stop;
+    for (int i = 0; i < sets; ++i) launch(i, stream);  // warm-up
+    stream.synchronize();
+    int k = 0;
+    double total_seconds = 0;
+    for (auto _ : state) {
+        start.record(stream);
+        launch(k, stream);
+        stop.record(stream);
+        stop.synchronize();
+        const double seconds = double(cuda::Event::elapsed_ms(start, stop)) * 1e-3;
+        state.SetIterationTime(seconds);
+        total_seconds += seconds;
+        k = (k + 1) % sets;
+    }
+    const double mean = total_seconds / double(std::max<benchmark::IterationCount>(state.iterations(), 1));
+    state.counters["bytes_per_second"] =
+        benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["copy_fraction"] = bytes / mean / copy_bandwidth();
+    state.counters["copy_bw_GBps"] = copy_bandwidth() * 1e-9;
+    state.SetLabel(cuda::device_info().name);
+}
+
+inline bool require_gpu(benchmark::State& state) {
+    if (!cuda::gpu_available()) {
+        state.SkipWithError("no GPU: SINTER_SKIP_NO_GPU");
+        return false;
+    }
+    return true;
+}
+
+}  // namespace sinter::bench

@@ -1,0 +1,25 @@
+# Runs one compile-fail test: SOURCE must not compile, and the compiler's output must contain the
+# rule named on its "// expect: RULE" line.
+file(STRINGS ${SOURCE} expect_line REGEX "^// expect: ")
+if(NOT expect_line)
+    message(FATAL_ERROR "${SOURCE}: no '// expect: RULE' line")
+endif()
+string(REGEX REPLACE "^// expect: *" "" expected "${expect_line}")
+# Lists arrive '|'-separated: a ';' would split the add_test argument.
+string(REPLACE "|" ";" FLAGS "${FLAGS}")
+string(REPLACE "|" ";" INCLUDES "${INCLUDES}")
+set(include_flags)
+foreach(dir ${INCLUDES})
+    list(APPEND include_flags "-I${dir}")
+endforeach()
+execute_process(COMMAND ${COMPILER} ${FLAGS} ${include_flags} -c ${SOURCE} -o ${OUTPUT}
+                RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+set(all "${out}${err}")
+if(result EQUAL 0)
+    message(FATAL_ERROR "${SOURCE} compiled, but it must not")
+endif()
+string(FIND "${all}" "${expected}" at)
+if(at EQUAL -1)
+    message(FATAL_ERROR "${SOURCE} failed to compile without naming '${expected}':\n${all}")
+endif()
+message(STATUS "failed to compile as expected, naming ${expected}")

@@ -1,0 +1,58 @@
+# doctest and Google Benchmark: the system's packages first (Debian: doctest-dev,
+# libbenchmark-dev), then FetchContent when the archive can be downloaded; with neither, say so and
+# build everything that does not need them.
+include(FetchContent)
+
+function(sinter_fetch_archive name url out_found)
+    set(${out_found} OFF PARENT_SCOPE)
+    if(NOT SINTER_FETCH_DEPENDENCIES)
+        return()
+    endif()
+    set(archive "${CMAKE_BINARY_DIR}/_deps/${name}.tar.gz")
+    if(NOT EXISTS "${archive}")
+        file(DOWNLOAD "${url}" "${archive}" STATUS status TIMEOUT 60)
+        list(GET status 0 code)
+        if(NOT code EQUAL 0)
+            file(REMOVE "${archive}")
+            message(STATUS "sinter: could not download ${name} (${status})")
+            return()
+        endif()
+    endif()
+    FetchContent_Declare(${name} URL "${archive}")
+    set(${out_found} ON PARENT_SCOPE)
+endfunction()
+
+if(SINTER_BUILD_TESTS)
+    find_package(doctest CONFIG QUIET)
+    if(NOT doctest_FOUND)
+        sinter_fetch_archive(doctest
+            https://github.com/doctest/doctest/archive/refs/tags/v2.4.11.tar.gz fetched)
+        if(fetched)
+            set(DOCTEST_NO_INSTALL ON)
+            FetchContent_MakeAvailable(doctest)
+            set(doctest_FOUND ON)
+        endif()
+    endif()
+    if(NOT doctest_FOUND)
+        message(WARNING "sinter: doctest not found (apt-get install doctest-dev): the unit tests "
+                        "are not built; the compile-fail and consumer tests still are")
+    endif()
+endif()
+
+if(SINTER_BUILD_BENCHMARKS)
+    find_package(benchmark CONFIG QUIET)
+    if(NOT benchmark_FOUND)
+        sinter_fetch_archive(benchmark
+            https://github.com/google/benchmark/archive/refs/tags/v1.8.3.tar.gz fetched)
+        if(fetched)
+            set(BENCHMARK_ENABLE_TESTING OFF CACHE BOOL "" FORCE)
+            set(BENCHMARK_ENABLE_INSTALL OFF CACHE BOOL "" FORCE)
+            FetchContent_MakeAvailable(benchmark)
+            set(benchmark_FOUND ON)
+        endif()
+    endif()
+    if(NOT benchmark_FOUND)
+        message(WARNING "sinter: Google Benchmark not found (apt-get install libbenchmark-dev): "
+                        "the benchmarks are not built")
+    endif()
+endif()

@@ -1,0 +1,64 @@
+#pragma once
+// Device memory for Tensor<T, S, device_space>, and explicit copies between host and device,
+// synchronous or on a stream. Nothing copies implicitly.
+#include <type_traits>
+
+#include "../core/tensor.hpp"
+#include "error.cuh"
+
+namespace sinter {
+
+template <>
+struct space_traits<device_space> {
+    static void* allocate(std::size_t bytes) {
+        cuda::ensure_usable("device allocation");
+        void* p = nullptr;
+        if (bytes) SINTER_CUDA_CHECK(cudaMalloc(&p, bytes));
+        return p;
+    }
+    static void deallocate(void* p) noexcept {
+        if (!cuda::context_poisoned()) (void)cudaFree(p);
+    }
+};
+
+namespace detail {
+template <class Dst, class Src>
+cudaMemcpyKind copy_kind() {
+    constexpr bool dd = std::is_same_v<typename Dst::space, device_space>;
+    constexpr bool sd = std::is_same_v<typename Src::space, device_space>;
+    if constexpr (dd && sd) return cudaMemcpyDeviceToDevice;
+    else if constexpr (dd) return cudaMemcpyHostToDevice;
+    else if constexpr (sd) return cudaMemcpyDeviceToHost;
+    else return cudaMemcpyHostToHost;
+}
+
+template <class Dst, class Src>
+concept CopyPair = is_tensor_v<Dst> && is_tensor_v<Src> &&
+                   std::is_same_v<std::remove_const_t<typename Src::value_type>,
+                                  typename Dst::value_type> &&
+                   (std::is_same_v<typename Dst::space, device_space> ||
+                    std::is_same_v<typename Src::space, device_space>);
+}  // namespace detail
+
+// Copies src into dst (same extents, same element type), at least one of them on the device.
+template <class Dst, class Src>
+    requires detail::CopyPair<Dst, Src>
+void copy(const Dst& dst, const Src& src) {
+    detail::check_same_extents(dst.shape(), src.shape(), "copy");
+    cuda::ensure_usable("copy");
+    if (src.size())
+        SINTER_CUDA_CHECK(cudaMemcpy(dst.data(), src.data(), src.bytes(), detail::copy_kind<Dst, Src>()));
+}
+
+// The same, asynchronous on `stream` (host memory should be pinned for real overlap).
+template <class Dst, class Src>
+    requires detail::CopyPair<Dst, Src>
+void copy(const Dst& dst, const Src& src, cudaStream_t stream) {
+    detail::check_same_extents(dst.shape(), src.shape(), "copy");
+    cuda::ensure_usable("copy");
+    if (src.size())
+        SINTER_CUDA_CHECK(cudaMemcpyAsync(dst.data(), src.data(), src.bytes(),
+                                          detail::copy_kind<Dst, Src>(), stream));
+}
+
+}  // namespace sinter

@@ -1,0 +1,9 @@
+#pragma once
+// Everything host-side: compiles with a plain C++20 compiler (the CUDA Toolkit's headers are used
+// only for the f16/bf16 types).
+#include "core/dtype.hpp"
+#include "core/error.hpp"
+#include "core/shape.hpp"
+#include "core/tensor.hpp"
+#include "expr.hpp"
+#include "version.hpp"

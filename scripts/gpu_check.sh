@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The GPU machine's one script: configure for this card, build with all cores, run the gpu-labelled
+# tests (failing if any was skipped), run the benchmarks and the PyTorch baseline beside them, and
+# print a short summary table last. Logs and JSON go under $OUT (default: build-gpu/out).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/cuda/bin:$PATH
+OUT=${OUT:-$PWD/build-gpu/out}
+mkdir -p "$OUT"
+status=0
+
+cap=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d ' .')
+card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
+[ -n "$cap" ] || { echo "gpu_check: no GPU visible (nvidia-smi)"; exit 1; }
+echo "gpu_check: $card (sm_$cap), $(date -u +%F)" | tee "$OUT/card.txt"
+
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+cmake -S . -B build-gpu "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$cap" \
+    > "$OUT/configure.log" 2>&1 || { tail -30 "$OUT/configure.log"; exit 1; }
+cmake --build build-gpu -j"$(nproc)" > "$OUT/build.log" 2>&1 || { grep -m20 -A5 error "$OUT/build.log"; exit 1; }
+
+ctest --test-dir build-gpu -L gpu --output-on-failure > "$OUT/ctest_gpu.log" 2>&1 || status=1
+tail -15 "$OUT/ctest_gpu.log"
+if grep -q "SINTER_SKIP_NO_GPU\|\*\*\*Skipped" "$OUT/ctest_gpu.log"; then
+    echo "gpu_check: a GPU test was skipped on a GPU machine"; status=1
+fi
+
+for b in build-gpu/bench/bench_*; do
+    [ -x "$b" ] || continue
+    name=$(basename "$b")
+    [ "$name" = bench_tokenizer ] && continue  # a CPU benchmark
+    "$b" --benchmark_out="$OUT/$name.json" --benchmark_out_format=json > "$OUT/$name.log" 2>&1 || status=1
+done
+if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
+    python3 tools/bench_torch_expr.py --out "$OUT/torch_expr.json" > "$OUT/torch_expr.log" 2>&1 || status=1
+else
+    echo "gpu_check: PyTorch with CUDA not available: no baseline"
+fi
+
+python3 tools/summarize_bench.py "$OUT" || status=1
+exit $status

@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""PyTorch baseline for bench/bench_expr.cu: the same element-wise and row-reduction cases, fp16,
+timed with CUDA events (median of many runs, inputs rotated past the L2), written as JSON."""
+import argparse
+import json
+
+import torch
+import torch.nn.functional as F
+
+
+def time_case(fn, sets, repeats=200):
+    for i in range(len(sets)):
+        fn(*sets[i])
+    torch.cuda.synchronize()
+    times = []
+    for r in range(repeats):
+        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        args = sets[r % len(sets)]
+        start.record()
+        fn(*args)
+        stop.record()
+        stop.synchronize()
+        times.append(start.elapsed_time(stop) * 1e3)  # us
+    times.sort()
+    return times[len(times) // 2]
+
+
+def rotation(bytes_per_set):
+    l2 = torch.cuda.get_device_properties(0).L2_cache_size
+    return max(1, min(64, 2 * l2 // max(bytes_per_set, 1) + 1))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    dev, dt, H = "cuda", torch.float16, 768
+    results = {}
+    bias, gamma, beta = (torch.randn(H, device=dev, dtype=dt) for _ in range(3))
+    for T in (128, 4096, 16384):
+        n = rotation(3 * T * H * 2)
+        sets = [(torch.randn(T, H, device=dev, dtype=dt), torch.randn(T, H, device=dev, dtype=dt)) for _ in range(n)]
+        results[f"bias_gelu_residual/fused/{T}"] = time_case(lambda x, r: F.gelu(x + bias) + r, sets)
+        results[f"layer_norm_rows/{T}"] = time_case(lambda x, r: F.layer_norm(x, (H,), gamma, beta, 1e-12), sets)
+    for S in (128, 512):
+        rows = 32 * 12 * S
+        n = rotation(2 * rows * S * 2)
+        sets = [(torch.randn(rows, S, device=dev, dtype=dt),) for _ in range(n)]
+        results[f"softmax_rows/{S}"] = time_case(lambda x: torch.softmax(x, dim=-1), sets)
+    out = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "median_us": results}
+    json.dump(out, open(args.out, "w"), indent=1)
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
