@@ -1,0 +1,175 @@
+// sinter::io::HfBertConfig: Hugging Face's defaults, the classification fields, what is refused,
+// and check_config's messages (field, config.json key and both values) for every field.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "io_test_util.hpp"
+#include "sinter/io/hf_config.hpp"
+
+using namespace sinter;
+using io::parse_hf_config;
+using io::parse_json;
+
+namespace {
+
+io::HfBertConfig parse(const std::string& json) { return parse_hf_config(parse_json(json), "config.json"); }
+
+// config.json text of bert::tiny with one key's JSON value replaced (or added).
+std::string tiny_with(const std::string& key, const std::string& value) {
+    std::string s = "{";
+    const std::pair<std::string, std::string> fields[] = {
+        {"num_hidden_layers", "2"},   {"hidden_size", "64"},       {"num_attention_heads", "2"},
+        {"intermediate_size", "128"}, {"vocab_size", "512"},       {"max_position_embeddings", "64"},
+        {"type_vocab_size", "2"},     {"layer_norm_eps", "1e-12"}, {"hidden_act", "\"gelu\""},
+        {"model_type", "\"bert\""}};
+    bool replaced = false;
+    for (const auto& [k, v] : fields) {
+        if (s.size() > 1) s += ",";
+        s += "\"" + k + "\":" + (k == key ? value : v);
+        replaced = replaced || k == key;
+    }
+    if (!replaced && !key.empty()) s += ",\"" + key + "\":" + value;
+    return s + "}";
+}
+
+std::string mismatch_of(const std::string& json, const bert::Config& want = bert::tiny) {
+    try {
+        io::check_config(parse(json), want);
+    } catch (const config_error& e) { return e.what(); }
+    return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("hf_config: missing keys take Hugging Face's defaults") {
+    const auto c = parse("{}");
+    CHECK(c.model_type == "bert");
+    CHECK(c.vocab_size == 30522);
+    CHECK(c.hidden_size == 768);
+    CHECK(c.num_hidden_layers == 12);
+    CHECK(c.num_attention_heads == 12);
+    CHECK(c.intermediate_size == 3072);
+    CHECK(c.hidden_act == "gelu");
+    CHECK(c.activation == bert::Activation::gelu);
+    CHECK(c.max_position_embeddings == 512);
+    CHECK(c.type_vocab_size == 2);
+    CHECK(c.layer_norm_eps == 1e-12);
+    CHECK(c.pad_token_id == 0);
+    CHECK(c.position_embedding_type == "absolute");
+    CHECK(c.num_labels == 2);
+    CHECK(c.id2label == std::vector<std::string>{"LABEL_0", "LABEL_1"});
+    CHECK(c.dtype.empty());
+    // The defaults are bert-base-uncased: check_config agrees field by field.
+    CHECK_NOTHROW(io::check_config(c, bert::base_uncased));
+}
+
+TEST_CASE("hf_config: the golden checkpoints' config.json files") {
+    const auto c = io::read_hf_config(test::golden_dir() / "bert_tiny" / "config.json");
+    CHECK(c.architectures == std::vector<std::string>{"BertModel"});
+    CHECK(c.dtype == "float32");
+    CHECK_NOTHROW(io::check_config(c, bert::tiny));
+    const bert::Config rt = c.to_config();
+    CHECK(rt.layers == bert::tiny.layers);
+    CHECK(rt.head_size() == 32);
+
+    const auto cls = io::read_hf_config(test::golden_dir() / "bert_tiny_cls" / "config.json");
+    CHECK(cls.architectures == std::vector<std::string>{"BertForSequenceClassification"});
+    CHECK(cls.num_labels == 3);
+    CHECK(cls.id2label == std::vector<std::string>{"negative", "neutral", "positive"});
+    CHECK(cls.label2id.at("positive") == 2);
+    CHECK(cls.dtype == "float16");
+}
+
+TEST_CASE("hf_config: each mismatch names the field, its key and both values") {
+    CHECK(mismatch_of(tiny_with("", "")) == "(no error)");
+    struct Case {
+        std::string key, value, message;
+    };
+    const Case cases[] = {
+        {"num_hidden_layers", "3",
+         "layers (\"num_hidden_layers\") is 3 in the checkpoint but 2 in the compile-time bert::Config"},
+        {"hidden_size", "128", "hidden (\"hidden_size\") is 128 in the checkpoint but 64"},
+        {"num_attention_heads", "4", "heads (\"num_attention_heads\") is 4 in the checkpoint but 2"},
+        {"intermediate_size", "256", "intermediate (\"intermediate_size\") is 256 in the checkpoint but 128"},
+        {"vocab_size", "30522", "vocab (\"vocab_size\") is 30522 in the checkpoint but 512"},
+        {"max_position_embeddings", "512",
+         "max_positions (\"max_position_embeddings\") is 512 in the checkpoint but 64"},
+        {"type_vocab_size", "1", "type_vocab (\"type_vocab_size\") is 1 in the checkpoint but 2"},
+        {"layer_norm_eps", "1e-5",
+         "layer_norm_eps (\"layer_norm_eps\") is 1e-05 in the checkpoint but 1e-12"},
+        {"hidden_act", "\"gelu_new\"",
+         "activation (\"hidden_act\") is \"gelu_new\" (gelu_tanh) in the checkpoint but gelu"},
+        {"hidden_act", "\"relu\"",
+         "activation (\"hidden_act\") is \"relu\" (relu) in the checkpoint but gelu"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.key << " = " << c.value);
+        const std::string e = mismatch_of(tiny_with(c.key, c.value));
+        CHECK_MESSAGE(e.find(c.message) != std::string::npos, "message was: " << e);
+        CHECK(e.find("config.json") != std::string::npos);
+    }
+    // A missing key takes the default, which then mismatches tiny.
+    CHECK(mismatch_of("{\"num_hidden_layers\":2}").find("hidden (\"hidden_size\") is 768") !=
+          std::string::npos);
+    // The f32 value of eps is what is compared: 1e-12 written with more digits still matches.
+    CHECK(mismatch_of(tiny_with("layer_norm_eps", "1.0000000000000001e-12")) == "(no error)");
+}
+
+TEST_CASE("hf_config: activations") {
+    CHECK(parse("{\"hidden_act\":\"gelu_pytorch_tanh\"}").activation == bert::Activation::gelu_tanh);
+    CHECK(parse("{\"hidden_act\":\"gelu_fast\"}").activation == bert::Activation::gelu_tanh);
+    CHECK(parse("{\"hidden_act\":\"relu\"}").activation == bert::Activation::relu);
+    CHECK_THROWS_WITH_AS(parse("{\"hidden_act\":\"swish\"}"),
+                         doctest::Contains("hidden_act 'swish' is not one sinter runs"), config_error);
+}
+
+TEST_CASE("hf_config: what sinter refuses") {
+    CHECK_THROWS_WITH_AS(parse("{\"position_embedding_type\":\"relative_key\"}"),
+                         doctest::Contains("position_embedding_type 'relative_key' is not supported"),
+                         config_error);
+    CHECK_THROWS_WITH_AS(parse("{\"model_type\":\"roberta\"}"), doctest::Contains("model_type is 'roberta'"),
+                         config_error);
+    CHECK_THROWS_WITH_AS(parse("{\"is_decoder\":true}"), doctest::Contains("'is_decoder' is true"),
+                         config_error);
+    CHECK_THROWS_WITH_AS(parse("{\"hidden_size\":100,\"num_attention_heads\":3}"),
+                         doctest::Contains("hidden_size 100 is not a multiple of num_attention_heads 3"),
+                         config_error);
+    CHECK_THROWS_WITH_AS(parse("{\"hidden_size\":0}"),
+                         doctest::Contains("'hidden_size' is 0, must be at least 1"), config_error);
+    CHECK_THROWS_WITH_AS(parse("{\"vocab_size\":4294967296}"), doctest::Contains("'vocab_size' is 4294967296, over"),
+                         config_error);
+    CHECK_THROWS_WITH_AS(parse("{\"layer_norm_eps\":0}"),
+                         doctest::Contains("'layer_norm_eps' must be positive"), config_error);
+    // Wrong JSON types name the key and the file.
+    CHECK_THROWS_WITH_AS(parse("{\"hidden_size\":\"64\"}"),
+                         "sinter: key 'hidden_size' of config.json: expected an integer, found a string",
+                         format_error);
+    CHECK_THROWS_WITH_AS(parse("{\"num_hidden_layers\":2.5}"), doctest::Contains("key 'num_hidden_layers'"),
+                         format_error);
+    CHECK_THROWS_AS(parse("[]"), format_error);
+    // Unknown keys are normal.
+    CHECK_NOTHROW(parse("{\"some_future_key\":[1,{\"x\":null}],\"torch_dtype\":\"bfloat16\"}"));
+    CHECK(parse("{\"torch_dtype\":\"bfloat16\"}").dtype == "bfloat16");
+    CHECK(parse("{\"torch_dtype\":\"bfloat16\",\"dtype\":\"float16\"}").dtype == "float16");
+}
+
+TEST_CASE("hf_config: labels for sequence classification") {
+    CHECK(parse("{\"num_labels\":4}").id2label.size() == 4);
+    CHECK(parse("{\"id2label\":{\"1\":\"b\",\"0\":\"a\"}}").id2label == std::vector<std::string>{"a", "b"});
+    CHECK(parse("{\"id2label\":{\"0\":\"a\"},\"num_labels\":1}").num_labels == 1);
+    CHECK_THROWS_WITH_AS(parse("{\"id2label\":{\"0\":\"a\",\"1\":\"b\"},\"num_labels\":3}"),
+                         doctest::Contains("num_labels is 3 but id2label has 2 labels"), config_error);
+    for (const char* bad : {"{\"id2label\":{\"0\":\"a\",\"2\":\"b\"}}", "{\"id2label\":{\"x\":\"a\"}}",
+                            "{\"id2label\":{\"00\":\"a\"}}", "{\"id2label\":{\"-1\":\"a\"}}"}) {
+        INFO(bad);
+        CHECK_THROWS_WITH_AS(parse(bad), doctest::Contains("is not one of the indices"), config_error);
+    }
+    CHECK_THROWS_AS(parse("{\"id2label\":{\"0\":1}}"), format_error);
+    CHECK(parse("{\"label2id\":{\"a\":0,\"b\":1}}").label2id.at("b") == 1);
+}
+
+TEST_CASE("hf_config: a missing config.json is an io_error naming it") {
+    CHECK_THROWS_WITH_AS(io::read_hf_config("/nonexistent/dir/config.json"),
+                         doctest::Contains("/nonexistent/dir/config.json"), io_error);
+}
