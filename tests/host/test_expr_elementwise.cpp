@@ -67,7 +67,7 @@ TEST_CASE_TEMPLATE("binary ops and broadcasting: (R,C) op (C), (R,1), scalar, an
     fill_uniform(col.view(), 0.5f, 2.f);
     Tensor<float, Shape<dyn, dyn>> out(R, C), want(R, C);
     auto A = [&](index_t r, index_t c) { return double(to_float(a(r, c))); };
-    auto W = [&](index_t r, index_t c) { return double(to_float(row(c))); };
+    auto W = [&](index_t, index_t c) { return double(to_float(row(c))); };
     auto K = [&](index_t r) { return double(col(r, 0)); };
 
     auto expect = [&](const char* what, auto f) {

@@ -1,0 +1,50 @@
+#pragma once
+// bert::Encoder<C, T, Space>: a BERT of compile-time config C (dimensions checked by the
+// compiler), storage dtype T (float, half, bf16; f32 math), weights in Space (device by default).
+// The weights are immutable and shared: copies of an Encoder, and the sessions made from it, all
+// use the one allocation.
+//
+//     auto enc = sinter::bert::Encoder<sinter::bert::minilm_l6, float, sinter::host_space>::load(dir);
+//     sinter::bert::Outputs out = enc.forward({B, S, ids, mask, types});
+#include <filesystem>
+#include <memory>
+
+#include "host_forward.hpp"
+#include "weights.hpp"
+
+namespace sinter::bert {
+
+template <Config C, class T, class Space = device_space>
+class Encoder {
+    static_assert(is_float_dtype_v<T>, "bert::Encoder: T must be float, half or bf16");
+
+public:
+    using model = Model<C>;
+    using weights_type = Weights<C, T, Space>;
+    using value_type = T;
+    using space = Space;
+    static constexpr Config config = C;
+
+    explicit Encoder(std::shared_ptr<const weights_type> weights) : weights_(std::move(weights)) {}
+
+    // Reads a Hugging Face checkpoint folder; see load_weights for what is checked.
+    static Encoder load(const std::filesystem::path& dir, io::BertHead head = io::BertHead::automatic) {
+        return Encoder(load_weights<C, T, Space>(dir, head));
+    }
+
+    const weights_type& weights() const { return *weights_; }
+    const std::shared_ptr<const weights_type>& shared_weights() const { return weights_; }
+    const std::vector<std::string>& labels() const { return weights_->labels; }
+
+    // The whole forward on the host (host_space encoders). Throws on bad inputs before computing.
+    Outputs forward(const Inputs& in) const
+        requires std::is_same_v<Space, host_space>
+    {
+        return bert::forward<C, T>(*weights_, in);
+    }
+
+private:
+    std::shared_ptr<const weights_type> weights_;
+};
+
+}  // namespace sinter::bert

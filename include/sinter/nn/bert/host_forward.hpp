@@ -1,0 +1,108 @@
+#pragma once
+// The encoder's forward on the host: the same layers as the GPU path (sinter expressions for the
+// embedding and the LayerNorms, host twins of the cuBLASLt GEMMs and of the fused attention), in
+// the model's dtype T with f32 math. Slow and correct: usable without a GPU, and the tests' twin.
+#include <cmath>
+#include <vector>
+
+#include "../../expr.hpp"
+#include "../attention_host.hpp"
+#include "../linear_host.hpp"
+#include "packing.hpp"
+#include "weights.hpp"
+
+namespace sinter::bert {
+
+constexpr nn::Epilogue epilogue_of(Activation a) {
+    switch (a) {
+        case Activation::gelu: return nn::Epilogue::bias_gelu;
+        case Activation::gelu_tanh: return nn::Epilogue::bias_gelu_tanh;
+        case Activation::relu: return nn::Epilogue::bias_relu;
+    }
+    return nn::Epilogue::bias_gelu;
+}
+
+// Scatters the packed (T, H) hidden state and derives pooled output, logits and sentence
+// embeddings (f32) from it. Shared by the host and device paths (the device copies x back first).
+template <class T>
+void finish_outputs(Outputs& out, const Packed& p, const T* x, index_t H) {
+    const index_t B = out.batch, S = out.length;
+    out.hidden = H;
+    out.last_hidden_state.assign(std::size_t(B * S * H), 0.f);
+    for (index_t t = 0; t < p.tokens; ++t)
+        for (index_t h = 0; h < H; ++h)
+            out.last_hidden_state[std::size_t(p.source[std::size_t(t)] * H + h)] = to_float(x[t * H + h]);
+    out.sentence_embedding.assign(std::size_t(B * H), 0.f);
+    for (index_t b = 0; b < B; ++b) {
+        const index_t begin = p.offsets[std::size_t(b)], end = p.offsets[std::size_t(b + 1)];
+        std::vector<double> sum(std::size_t(H), 0.0);
+        for (index_t t = begin; t < end; ++t)
+            for (index_t h = 0; h < H; ++h) sum[std::size_t(h)] += to_float(x[t * H + h]);
+        double norm = 0;
+        for (auto& v : sum) {
+            v /= std::max(double(end - begin), 1e-9);
+            norm += v * v;
+        }
+        norm = std::max(std::sqrt(norm), 1e-12);
+        for (index_t h = 0; h < H; ++h) out.sentence_embedding[std::size_t(b * H + h)] = float(sum[std::size_t(h)] / norm);
+    }
+}
+
+template <Config C, class T>
+Outputs forward(const Weights<C, T, host_space>& w, const Inputs& in) {
+    using M = Model<C>;
+    constexpr index_t H = M::H, I = M::I;
+    check_inputs(in, C);
+    Outputs out;
+    out.batch = in.batch;
+    out.length = in.length;
+    out.labels = w.num_labels();
+    const Packed p = pack(in);
+    const index_t Tn = p.tokens;
+    using Ids = TensorView<const std::int32_t, Shape<dyn>>;
+    const Ids ids(p.ids.data(), Tn), types(p.types.data(), Tn), positions(p.positions.data(), Tn);
+
+    Tensor<T, typename M::Hidden> x(Tn), tmp(Tn), ctx(Tn);  // (T, H)
+    Tensor<T, typename M::Packed> qkv(Tn);                  // (T, 3H)
+    Tensor<T, typename M::Inner> inner(Tn);                 // (T, I)
+    eval(x, layer_norm(gather(w.word_embeddings, ids) + gather(w.position_embeddings, positions) +
+                           gather(w.token_type_embeddings, types),
+                       w.embedding_norm.gamma, w.embedding_norm.beta, C.layer_norm_eps),
+         host);
+    for (const auto& l : w.layers) {
+        nn::linear(qkv.view(), TensorView<const T, typename M::Hidden>(x), l.qkv_weight, l.qkv_bias, nn::Epilogue::bias);
+        nn::attention(ctx.data(), qkv.data(), p.offsets.data(), in.batch, M::NH, M::HD);
+        nn::linear(tmp.view(), TensorView<const T, typename M::Hidden>(ctx), l.attention_output_weight,
+                   l.attention_output_bias, nn::Epilogue::bias, x.data());
+        eval(x, layer_norm(tmp, l.attention_norm.gamma, l.attention_norm.beta, C.layer_norm_eps), host);
+        nn::linear(inner.view(), TensorView<const T, typename M::Hidden>(x), l.intermediate_weight,
+                   l.intermediate_bias, epilogue_of(C.activation));
+        nn::linear(tmp.view(), TensorView<const T, typename M::Inner>(inner), l.output_weight, l.output_bias,
+                   nn::Epilogue::bias, x.data());
+        eval(x, layer_norm(tmp, l.output_norm.gamma, l.output_norm.beta, C.layer_norm_eps), host);
+    }
+    finish_outputs(out, p, x.data(), H);
+
+    // Pooler and classifier on the first token of each sequence (zeros for an empty one).
+    Tensor<T, Shape<dyn, H>> first(in.batch), pooled(in.batch);
+    for (index_t b = 0; b < in.batch; ++b)
+        for (index_t h = 0; h < H; ++h) {
+            const index_t t = p.offsets[std::size_t(b)];
+            first(b, h) = t < p.offsets[std::size_t(b + 1)] ? x(t, h) : from_float<T>(0.f);
+        }
+    nn::linear(pooled.view(), TensorView<const T, Shape<dyn, H>>(first), w.pooler_weight, w.pooler_bias,
+               nn::Epilogue::bias_tanh);
+    out.pooled.resize(std::size_t(in.batch * H));
+    for (index_t i = 0; i < in.batch * H; ++i) out.pooled[std::size_t(i)] = to_float(pooled.data()[i]);
+    if (out.labels > 0) {
+        Tensor<T, Shape<dyn, dyn>> logits(in.batch, out.labels);
+        nn::linear(logits.view(), TensorView<const T, Shape<dyn, H>>(pooled), w.classifier_weight,
+                   w.classifier_bias, nn::Epilogue::bias);
+        out.logits.resize(std::size_t(logits.size()));
+        for (index_t i = 0; i < logits.size(); ++i) out.logits[std::size_t(i)] = to_float(logits.data()[i]);
+    }
+    (void)I;
+    return out;
+}
+
+}  // namespace sinter::bert

@@ -1,0 +1,109 @@
+// bert::Encoder's host path on the golden checkpoints (tools/make_golden.py) against Hugging
+// Face's outputs: f32 within 1e-4 relative, f16/bf16 within their documented tolerances. Padded
+// positions are not computed (the padding is removed once), so only tokens with mask 1 compare.
+#include <cstring>
+#include <filesystem>
+
+#include <doctest/doctest.h>
+
+#include "sinter/io/safetensors.hpp"
+#include "sinter/nn/bert/encoder.hpp"
+#include "../support/check.hpp"
+
+using namespace sinter;
+
+namespace {
+
+std::filesystem::path golden(const std::string& model) {
+    return std::filesystem::path(SINTER_SOURCE_DIR) / "tests" / "golden" / model;
+}
+
+struct Golden {
+    io::SafetensorsFile file;
+    index_t B, S;
+    std::vector<std::int32_t> ids, mask, types;
+
+    std::vector<std::int32_t> ints(const char* name) const {
+        const auto bytes = file.read_bytes(file.at(name));
+        std::vector<std::int32_t> v(bytes.size() / 4);
+        std::memcpy(v.data(), bytes.data(), bytes.size());
+        return v;
+    }
+    explicit Golden(const std::string& model)
+        : file(golden(model) / "golden.safetensors"), B(file.at("input_ids").shape[0]),
+          S(file.at("input_ids").shape[1]), ids(ints("input_ids")), mask(ints("attention_mask")),
+          types(ints("token_type_ids")) {}
+    bert::Inputs inputs() const { return {B, S, ids, mask, types}; }
+};
+
+// Relative error against the output's RMS as the floor (values near zero carry rounding noise).
+void check_close(const std::string& what, const std::vector<float>& got, const std::vector<float>& want,
+                 const std::vector<std::int32_t>* mask, index_t row, double tolerance) {
+    REQUIRE(got.size() == want.size());
+    double rms = 0;
+    for (float v : want) rms += double(v) * v;
+    rms = std::sqrt(rms / double(want.size()));
+    double worst = 0;
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        if (mask && !(*mask)[i / std::size_t(row)]) continue;
+        const double err = std::abs(double(got[i]) - want[i]) / std::max(std::abs(double(want[i])), rms);
+        if (!(err <= worst)) worst = err, at = i;
+    }
+    MESSAGE(what << ": worst relative error " << worst << " (" << 100 * worst / tolerance
+                 << "% of " << tolerance << ") at " << at << ": " << got[at] << " vs HF " << want[at]);
+    CHECK(worst <= tolerance);
+}
+
+template <class T>
+void run(const std::string& model, double tolerance) {
+    const Golden g(model);
+    const auto enc = bert::Encoder<bert::tiny, T, host_space>::load(golden(model));
+    const bert::Outputs out = enc.forward(g.inputs());
+    const index_t H = bert::tiny.hidden;
+    const std::string name = model + " " + std::string(sinter::name(dtype_of<T>));
+    check_close(name + " last_hidden_state", out.last_hidden_state, g.file.read<float>("last_hidden_state"),
+                &g.mask, H, tolerance);
+    check_close(name + " pooler_output", out.pooled, g.file.read<float>("pooler_output"), nullptr, H, tolerance);
+    check_close(name + " sentence_embedding", out.sentence_embedding, g.file.read<float>("sentence_embedding"),
+                nullptr, H, tolerance);
+    if (g.file.find("logits"))
+        check_close(name + " logits", out.logits, g.file.read<float>("logits"), nullptr, 3, tolerance);
+    // Padded positions are zeros, not stale values.
+    for (std::size_t i = 0; i < out.last_hidden_state.size(); ++i)
+        if (!g.mask[i / std::size_t(H)]) REQUIRE(out.last_hidden_state[i] == 0.f);
+}
+
+}  // namespace
+
+// Tolerances: f32 matches HF to rounding (1e-4). f16 and bf16 store every activation in 16 bits
+// (HF's f32 does not): over 2 layers that is a few units of the 16-bit epsilon (2^-11, 2^-8).
+TEST_CASE("Encoder<tiny, float> on the host matches Hugging Face BertModel") { run<float>("bert_tiny", 1e-4); }
+TEST_CASE("Encoder<tiny, half> on the host") { run<half>("bert_tiny", 1e-2); }
+TEST_CASE("Encoder<tiny, bf16> on the host") { run<bf16>("bert_tiny", 8e-2); }
+
+TEST_CASE("sequence classification (sharded f16 checkpoint, legacy names): logits and labels") {
+    run<float>("bert_tiny_cls", 1e-4);
+    const auto enc = bert::Encoder<bert::tiny, float, host_space>::load(golden("bert_tiny_cls"));
+    CHECK(enc.labels().size() == 3);
+}
+
+TEST_CASE("bad inputs are typed errors named before any work") {
+    const auto enc = bert::Encoder<bert::tiny, float, host_space>::load(golden("bert_tiny"));
+    std::vector<std::int32_t> ids = {1, 2, 3, 4}, mask = {1, 1, 1, 0}, types = {0, 0, 1, 1};
+    CHECK_NOTHROW(enc.forward({2, 2, ids, mask, types}));
+    std::vector<std::int32_t> bad_ids = {1, 2, 512, 4};
+    CHECK_THROWS_WITH_AS(enc.forward({2, 2, bad_ids, mask, types}), doctest::Contains("input_ids 512 at (1, 0)"), value_error);
+    std::vector<std::int32_t> bad_types = {0, 2, 0, 0};
+    CHECK_THROWS_WITH_AS(enc.forward({2, 2, ids, mask, bad_types}), doctest::Contains("token_type_ids 2"), value_error);
+    CHECK_THROWS_WITH_AS(enc.forward({3, 2, ids, mask, types}), doctest::Contains("needs 6"), shape_error);
+    std::vector<std::int32_t> long_ids(65, 1);
+    CHECK_THROWS_WITH_AS(enc.forward({1, 65, long_ids, {}, {}}), doctest::Contains("max_positions 64"), value_error);
+    const auto empty = enc.forward({0, 0, {}, {}, {}});
+    CHECK(empty.last_hidden_state.empty());
+}
+
+TEST_CASE("a checkpoint that does not match the compile-time config is a config_error naming the field") {
+    using Wrong = bert::Encoder<bert::Config{2, 64, 2, 128, 512, 128, 2, 1e-12f, bert::Activation::gelu}, float, host_space>;
+    CHECK_THROWS_WITH_AS(Wrong::load(golden("bert_tiny")), doctest::Contains("max_position_embeddings"), config_error);
+}
