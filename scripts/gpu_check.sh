@@ -34,6 +34,7 @@ for b in build-gpu/bench/bench_*; do
 done
 if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
     python3 tools/bench_torch_expr.py --out "$OUT/torch_expr.json" > "$OUT/torch_expr.log" 2>&1 || status=1
+    python3 tools/bench_torch_bert.py --out "$OUT/torch_bert.json" > "$OUT/torch_bert.log" 2>&1 || status=1
 else
     echo "gpu_check: PyTorch with CUDA not available: no baseline"
 fi

@@ -7,13 +7,43 @@ import os
 import sys
 
 
+def bert_table(folder):
+    """sinter's end-to-end BERT-base latency beside PyTorch's (eager and CUDA graph)."""
+    spath, tpath = os.path.join(folder, "bench_bert.json"), os.path.join(folder, "torch_bert.json")
+    if not os.path.exists(spath):
+        return []
+    torch_ms = json.load(open(tpath))["median_ms"] if os.path.exists(tpath) else {}
+    rows = []
+    for b in json.load(open(spath)).get("benchmarks", []):
+        name = b["name"].replace("/manual_time", "")
+        if b.get("error_occurred"):
+            rows.append((name, "ERROR: " + b.get("error_message", ""), "", "", "", ""))
+            continue
+        ms = b.get("latency_ms", 0)
+        eager, graph = torch_ms.get(name + "/eager"), torch_ms.get(name + "/cudagraph")
+        rows.append((name, f"{ms:.3f}", f"{b.get('tokens_per_second', 0) / 1e3:.0f}k",
+                     f"{eager:.3f}" if eager else "-", f"{graph:.3f}" if graph else "-",
+                     f"{graph / ms:.2f}x" if graph else "-"))
+    return rows
+
+
+def print_table(header, rows):
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    print()
+    for r in [header] + rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+
+
 def main(folder):
+    bert = bert_table(folder)
     torch_us = {}
     tpath = os.path.join(folder, "torch_expr.json")
     if os.path.exists(tpath):
         torch_us = json.load(open(tpath))["median_us"]
     rows = []
     for path in sorted(glob.glob(os.path.join(folder, "bench_*.json"))):
+        if path.endswith("bench_bert.json"):
+            continue
         data = json.load(open(path))
         for b in data.get("benchmarks", []):
             if b.get("error_occurred"):
@@ -27,12 +57,11 @@ def main(folder):
             t = torch_us.get(key)
             rows.append((name, f"{us:.1f}", f"{gbps:.0f}", f"{100 * frac:.0f}%",
                          f"{t:.1f}" if t else "-", f"{t / us:.2f}x" if t else "-"))
-    header = ("case", "sinter us", "GB/s", "% copy BW", "torch us", "torch/sinter")
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    print()
-    for r in [header] + rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
-    return 0 if all(not str(r[1]).startswith("ERROR") for r in rows) else 1
+    print_table(("case", "sinter us", "GB/s", "% copy BW", "torch us", "torch/sinter"), rows)
+    if bert:
+        print_table(("bert (B/S/padded)", "sinter ms", "tokens/s", "torch eager ms", "torch graph ms",
+                     "graph/sinter"), bert)
+    return 0 if all(not str(r[1]).startswith("ERROR") for r in rows + bert) else 1
 
 
 if __name__ == "__main__":

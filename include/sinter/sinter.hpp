@@ -6,4 +6,8 @@
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
 #include "expr.hpp"
+#include "io/bert_checkpoint.hpp"
+#include "io/safetensors.hpp"
+#include "nn/bert/encoder.hpp"
+#include "text/tokenizer.hpp"
 #include "version.hpp"

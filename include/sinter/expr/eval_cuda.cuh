@@ -45,6 +45,7 @@ struct WarpGroup {
     template <class Op>
     __device__ float all_reduce(float x, Op op) const {
         const float r = Reduce(tmp_).Reduce(x, cub_op<Op>{op});  // valid in lane 0
+        __syncwarp();  // the storage is reused by the next reduction
         return __shfl_sync(0xffffffffu, r, 0);
     }
 };

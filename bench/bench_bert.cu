@@ -1,0 +1,73 @@
+// End-to-end BERT-base forward (random weights, full-length sequences, and one padded case) on
+// the GPU: latency and tokens/s per (batch, sequence), f16 and bf16. Times Session::launch (host
+// packing, input upload, the graph) up to the last kernel; outputs stay on the device, as in the
+// PyTorch baseline (tools/bench_torch_bert.py), which gpu_check.sh runs beside it.
+#include <random>
+#include <vector>
+
+#include "harness.cuh"
+#include "sinter/nn/bert/session.cuh"
+
+using namespace sinter;
+
+namespace {
+
+template <class T>
+const bert::Encoder<bert::base_uncased, T>& encoder() {
+    static const bert::Encoder<bert::base_uncased, T> enc(
+        bert::random_weights<bert::base_uncased, T, device_space>(2026));
+    return enc;
+}
+
+template <class T>
+void bert_base(benchmark::State& state) {
+    if (!bench::require_gpu(state)) return;
+    const index_t B = state.range(0), S = state.range(1);
+    const bool padded = state.range(2) != 0;  // lengths uniform in [16, S]
+    std::mt19937 rng(7);
+    std::vector<std::int32_t> ids(std::size_t(B * S)), mask(std::size_t(B * S), 1);
+    for (auto& id : ids) id = std::int32_t(rng() % 30522);
+    index_t tokens = B * S;
+    if (padded) {
+        tokens = 0;
+        for (index_t b = 0; b < B; ++b) {
+            const index_t len = 16 + index_t(rng() % std::uint32_t(S - 15));
+            tokens += len;
+            for (index_t s = len; s < S; ++s) mask[std::size_t(b * S + s)] = 0;
+        }
+    }
+    bert::Session<bert::base_uncased, T> session(encoder<T>(), {.max_tokens = B * S, .max_batch = B});
+    const bert::Inputs in{B, S, ids, mask, {}};
+    for (int i = 0; i < 3; ++i) session.launch(in);  // eager, capture, replay
+    SINTER_CUDA_CHECK(cudaStreamSynchronize(session.stream()));
+    sinter::cuda::Event start, stop;
+    double total = 0;
+    for (auto _ : state) {
+        start.record(session.stream());
+        session.launch(in);
+        stop.record(session.stream());
+        stop.synchronize();
+        const double seconds = double(sinter::cuda::Event::elapsed_ms(start, stop)) * 1e-3;
+        state.SetIterationTime(seconds);
+        total += seconds;
+    }
+    const double mean = total / double(std::max<benchmark::IterationCount>(state.iterations(), 1));
+    const double flops = 12.0 * (24.0 * double(tokens) * 768 * 768 + 4.0 * double(B) * double(S) * double(S) * 768);
+    state.counters["tokens_per_second"] = benchmark::Counter(double(B * S), benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["latency_ms"] = mean * 1e3;
+    state.counters["model_TFLOPs"] = flops / mean * 1e-12;
+    state.SetLabel(sinter::cuda::device_info().name);
+}
+
+void shapes(benchmark::internal::Benchmark* b) {
+    for (auto [B, S] : {std::pair{1, 128}, {8, 128}, {32, 128}, {128, 128}, {32, 512}}) b->Args({B, S, 0});
+    b->Args({32, 128, 1});  // padded: lengths uniform in [16, 128]
+    b->UseManualTime()->Unit(benchmark::kMillisecond);
+}
+
+}  // namespace
+
+BENCHMARK_TEMPLATE(bert_base, half)->Apply(shapes);
+BENCHMARK_TEMPLATE(bert_base, bf16)->Apply(shapes);
+
+BENCHMARK_MAIN();

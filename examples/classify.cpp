@@ -1,0 +1,36 @@
+// Sequence classification from a Hugging Face checkpoint folder (BertForSequenceClassification:
+// config.json with id2label, model.safetensors, vocab.txt), tokenized by sinter, on the host.
+//   classify DIR "first text" ["second text" ...]
+// Default DIR: the small test checkpoint tests/golden/bert_tiny_cls (random weights, 3 labels).
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <sinter/sinter.hpp>
+
+int main(int argc, char** argv) try {
+    using namespace sinter;
+    const std::string dir = argc > 1 ? argv[1] : std::string(SINTER_SOURCE_DIR) + "/tests/golden/bert_tiny_cls";
+    std::vector<std::string> texts(argv + std::min(argc, 2), argv + argc);
+    if (texts.empty()) texts = {"a quiet day", "the cat sat on the mat"};
+    const auto tokenizer = text::Tokenizer::from_directory(dir);
+    const auto encoder = bert::Encoder<bert::tiny, float, host_space>::load(dir);
+    if (encoder.labels().empty()) throw config_error(dir + " has no classification head (no classifier.* tensors)");
+    const auto batch = tokenizer.encode_batch(texts, {.max_length = bert::tiny.max_positions});
+    const auto out = encoder.forward({batch.batch, batch.length, batch.ids, batch.attention_mask, batch.type_ids});
+    const auto L = std::size_t(out.labels);
+    for (std::size_t b = 0; b < texts.size(); ++b) {
+        const float* logits = out.logits.data() + b * L;
+        float max = logits[0], sum = 0;
+        for (std::size_t k = 0; k < L; ++k) max = std::max(max, logits[k]);
+        for (std::size_t k = 0; k < L; ++k) sum += std::exp(logits[k] - max);
+        std::size_t best = 0;
+        for (std::size_t k = 1; k < L; ++k) best = logits[k] > logits[best] ? k : best;
+        std::printf("%-30s %s (p = %.3f)\n", texts[b].c_str(), encoder.labels()[best].c_str(),
+                    std::exp(logits[best] - max) / sum);
+    }
+} catch (const sinter::error& e) {
+    std::fprintf(stderr, "classify: %s\n", e.what());
+    return 1;
+}

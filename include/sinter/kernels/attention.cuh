@@ -1,0 +1,236 @@
+#pragma once
+// Fused multi-head attention over packed variable-length sequences, the one hand-written kernel.
+//
+// Layout: qkv (T, 3H) holds Q | K | V of every token, sequences laid end to end (no padding):
+// sequence b is rows offsets[b] .. offsets[b+1]-1 and head h owns columns h*HD .. h*HD+HD-1 of each
+// third. Output ctx (T, H). A query sees the keys of its own sequence only: the mask is that
+// predicate. softmax(Q K^T / sqrt(HD)) V is computed flash-attention style, one tile of keys at a
+// time with running f32 row maxima and sums, so the score matrix never reaches device memory.
+//
+// f16/bf16: tensor-core MMAs (WMMA 16x16x16, f32 accumulators), one block of 4 warps per 64 queries
+// of one (sequence, head); math-bound at long sequences. f32: a warp per query (SIMT), correct
+// rather than fast. Host twin: nn/attention_host.hpp.
+#include <mma.h>
+
+#include "../core/dtype.hpp"
+#include "../cuda/error.cuh"
+
+namespace sinter::kernels {
+
+namespace detail {
+
+template <class T, int HD>
+struct AttentionTiles {
+    static constexpr int BQ = 64, BK = 64, warps = 4, threads = 32 * warps;
+    static constexpr std::size_t round(std::size_t b) { return (b + 127) / 128 * 128; }
+    static constexpr std::size_t q = 0;                                      // (BQ, HD) T
+    static constexpr std::size_t k = q + round(BQ * HD * sizeof(T));        // (BK, HD) T
+    static constexpr std::size_t v = k + round(BK * HD * sizeof(T));        // (BK, HD) T
+    static constexpr std::size_t s = v + round(BK * HD * sizeof(T));        // (BQ, BK) f32 scores
+    static constexpr std::size_t p = s + round(BQ * BK * sizeof(float));    // (BQ, BK) T probabilities
+    static constexpr std::size_t o = p + round(BQ * BK * sizeof(T));        // (BQ, HD) f32 output
+    static constexpr std::size_t stats = o + round(BQ * HD * sizeof(float)); // (BQ) max, sum
+    static constexpr std::size_t bytes = stats + round(2 * BQ * sizeof(float));
+};
+
+// Copies rows [row0, row0 + rows) of one head's HD columns at column `col` of qkv into shared
+// memory, 16 bytes at a time; rows past `len` are zeros (never garbage: 0 * NaN is NaN).
+template <class T, int HD, int Rows>
+__device__ __forceinline__ void load_tile(T* dst, const T* qkv, index_t ld, index_t first_row, int row0, int len,
+                                          index_t col) {
+    constexpr int per_row = HD * int(sizeof(T)) / 16;
+    for (int i = threadIdx.x; i < Rows * per_row; i += blockDim.x) {
+        const int r = i / per_row, c = i % per_row;
+        uint4 val = make_uint4(0, 0, 0, 0);
+        if (row0 + r < len) val = reinterpret_cast<const uint4*>(qkv + (first_row + row0 + r) * ld + col)[c];
+        reinterpret_cast<uint4*>(dst + r * HD)[c] = val;
+    }
+}
+
+template <class T, int HD>
+__global__ void __launch_bounds__(128)
+attention_mma_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std::int32_t* __restrict__ offsets,
+                     int heads, float scale) {
+    using namespace nvcuda;
+    using Tiles = AttentionTiles<T, HD>;
+    constexpr int BQ = Tiles::BQ, BK = Tiles::BK;
+    extern __shared__ __align__(128) unsigned char smem[];
+    T* sq = reinterpret_cast<T*>(smem + Tiles::q);
+    T* sk = reinterpret_cast<T*>(smem + Tiles::k);
+    T* sv = reinterpret_cast<T*>(smem + Tiles::v);
+    float* ss = reinterpret_cast<float*>(smem + Tiles::s);
+    T* sp = reinterpret_cast<T*>(smem + Tiles::p);
+    float* so = reinterpret_cast<float*>(smem + Tiles::o);
+    float* row_max = reinterpret_cast<float*>(smem + Tiles::stats);
+    float* row_sum = row_max + BQ;
+
+    const int b = blockIdx.z, h = blockIdx.y, q0 = blockIdx.x * BQ;
+    const index_t first = offsets[b];
+    const int len = offsets[b + 1] - int(first);
+    if (q0 >= len) return;  // uniform over the block
+    const index_t H = index_t(heads) * HD, ld = 3 * H;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+
+    load_tile<T, HD, BQ>(sq, qkv, ld, first, q0, len, index_t(h) * HD);
+    for (int i = threadIdx.x; i < BQ * HD; i += blockDim.x) so[i] = 0.f;
+    for (int i = threadIdx.x; i < BQ; i += blockDim.x) {
+        row_max[i] = -f32_inf;
+        row_sum[i] = 0.f;
+    }
+
+    for (int k0 = 0; k0 < len; k0 += BK) {
+        __syncthreads();  // the previous tile's K and V are no longer read
+        load_tile<T, HD, BK>(sk, qkv, ld, first, k0, len, H + index_t(h) * HD);
+        load_tile<T, HD, BK>(sv, qkv, ld, first, k0, len, 2 * H + index_t(h) * HD);
+        __syncthreads();
+
+        // S (16 x BK per warp) = Q K^T: K stored (BK, HD) row-major is K^T column-major.
+        {
+            wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[BK / 16];
+            for (int j = 0; j < BK / 16; ++j) wmma::fill_fragment(acc[j], 0.f);
+            for (int kk = 0; kk < HD; kk += 16) {
+                wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> a;
+                wmma::load_matrix_sync(a, sq + warp * 16 * HD + kk, HD);
+                for (int j = 0; j < BK / 16; ++j) {
+                    wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> kt;
+                    wmma::load_matrix_sync(kt, sk + j * 16 * HD + kk, HD);
+                    wmma::mma_sync(acc[j], a, kt, acc[j]);
+                }
+            }
+            for (int j = 0; j < BK / 16; ++j)
+                wmma::store_matrix_sync(ss + warp * 16 * BK + j * 16, acc[j], BK, wmma::mem_row_major);
+        }
+        __syncwarp();
+
+        // Online softmax: two lanes per row, each half of the tile's columns.
+        {
+            const int r = warp * 16 + lane / 2, c0 = (lane % 2) * (BK / 2);
+            const float* srow = ss + r * BK;
+            float tile_max = -f32_inf;
+            for (int c = c0; c < c0 + BK / 2; ++c)
+                if (k0 + c < len) tile_max = fmaxf(tile_max, srow[c] * scale);
+            tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
+            const float old_max = row_max[r];
+            const float new_max = fmaxf(old_max, tile_max);  // finite: key k0 is valid
+            float sum = 0.f;
+            T* prow = sp + r * BK;
+            for (int c = c0; c < c0 + BK / 2; ++c) {
+                const float e = k0 + c < len ? __expf(srow[c] * scale - new_max) : 0.f;
+                prow[c] = from_float<T>(e);
+                sum += e;
+            }
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            const float alpha = __expf(old_max - new_max);  // 0 on the first tile
+            float* orow = so + r * HD;
+            for (int d = (lane % 2) * (HD / 2); d < (lane % 2 + 1) * (HD / 2); ++d) orow[d] *= alpha;
+            __syncwarp();
+            if (lane % 2 == 0) {
+                row_max[r] = new_max;
+                row_sum[r] = row_sum[r] * alpha + sum;
+            }
+        }
+        __syncwarp();
+
+        // O (16 x HD per warp) += P V.
+        for (int j = 0; j < HD / 16; ++j) {
+            wmma::fragment<wmma::accumulator, 16, 16, 16, float> o;
+            wmma::load_matrix_sync(o, so + warp * 16 * HD + j * 16, HD, wmma::mem_row_major);
+            for (int kk = 0; kk < BK; kk += 16) {
+                wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> pa;
+                wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::row_major> vb;
+                wmma::load_matrix_sync(pa, sp + warp * 16 * BK + kk, BK);
+                wmma::load_matrix_sync(vb, sv + kk * HD + j * 16, HD);
+                wmma::mma_sync(o, pa, vb, o);
+            }
+            wmma::store_matrix_sync(so + warp * 16 * HD + j * 16, o, HD, wmma::mem_row_major);
+        }
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < BQ * HD; i += blockDim.x) {
+        const int r = i / HD, d = i % HD;
+        if (q0 + r >= len) continue;
+        const float l = row_sum[r];
+        ctx[(first + q0 + r) * H + index_t(h) * HD + d] = from_float<T>(l > 0.f ? so[r * HD + d] / l : 0.f);
+    }
+}
+
+// A warp per (query, head): the SIMT path for f32 (and a readable statement of the algorithm).
+template <class T, int HD>
+__global__ void __launch_bounds__(128)
+attention_simt_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std::int32_t* __restrict__ offsets,
+                      int heads, float scale) {
+    constexpr int per_lane = HD / 32;
+    const int b = blockIdx.z, h = blockIdx.y, q = blockIdx.x * 4 + threadIdx.x / 32, lane = threadIdx.x % 32;
+    const index_t first = offsets[b];
+    const int len = offsets[b + 1] - int(first);
+    if (q >= len) return;  // uniform over the warp
+    const index_t H = index_t(heads) * HD, ld = 3 * H;
+    float qv[per_lane], acc[per_lane];
+    for (int i = 0; i < per_lane; ++i) {
+        qv[i] = to_float(qkv[(first + q) * ld + index_t(h) * HD + lane + 32 * i]);
+        acc[i] = 0.f;
+    }
+    float m = -f32_inf, l = 0.f;
+    for (int j = 0; j < len; ++j) {
+        const T* kv = qkv + (first + j) * ld + index_t(h) * HD + lane;
+        float dot = 0.f;
+        for (int i = 0; i < per_lane; ++i) dot += qv[i] * to_float(kv[H + 32 * i]);
+        for (int o = 16; o > 0; o /= 2) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+        const float s = dot * scale, m_new = fmaxf(m, s);
+        const float alpha = __expf(m - m_new), p = __expf(s - m_new);
+        l = l * alpha + p;
+        for (int i = 0; i < per_lane; ++i) acc[i] = acc[i] * alpha + p * to_float(kv[2 * H + 32 * i]);
+        m = m_new;
+    }
+    for (int i = 0; i < per_lane; ++i)
+        ctx[(first + q) * H + index_t(h) * HD + lane + 32 * i] = from_float<T>(l > 0.f ? acc[i] / l : 0.f);
+}
+
+template <class T, int HD>
+void launch_attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t batch, index_t max_len, int heads,
+                      cudaStream_t stream) {
+    const float scale = 1.f / sqrtf(float(HD));
+    if constexpr (std::is_same_v<T, float>) {
+        const dim3 grid(unsigned((max_len + 3) / 4), unsigned(heads), unsigned(batch));
+        attention_simt_kernel<T, HD><<<grid, 128, 0, stream>>>(ctx, qkv, offsets, heads, scale);
+        SINTER_CHECK_LAUNCH("sinter::kernels::attention_simt_kernel");
+    } else {
+        using Tiles = AttentionTiles<T, HD>;
+        static const bool configured = [] {  // once per instantiation: opt in to > 48 KiB
+            SINTER_CUDA_CHECK(cudaFuncSetAttribute(attention_mma_kernel<T, HD>,
+                                                   cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tiles::bytes)));
+            return true;
+        }();
+        (void)configured;
+        const dim3 grid(unsigned((max_len + Tiles::BQ - 1) / Tiles::BQ), unsigned(heads), unsigned(batch));
+        attention_mma_kernel<T, HD><<<grid, Tiles::threads, Tiles::bytes, stream>>>(ctx, qkv, offsets, heads, scale);
+        SINTER_CHECK_LAUNCH("sinter::kernels::attention_mma_kernel");
+    }
+}
+
+}  // namespace detail
+
+// ctx (T, heads*head_size) = attention over qkv (T, 3*heads*head_size), sequences by `offsets`
+// (batch + 1 device int32 prefix sums; no sequence longer than max_len).
+// Preconditions: head_size 32, 64 or 128; qkv and ctx 16-byte aligned; offsets on the device.
+template <class T>
+void attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t batch, index_t max_len, int heads,
+               int head_size, cudaStream_t stream) {
+    if (batch == 0 || max_len == 0) return;
+    if (reinterpret_cast<std::uintptr_t>(qkv) % 16 || reinterpret_cast<std::uintptr_t>(ctx) % 16)
+        throw value_error("kernels::attention: qkv and ctx must be 16-byte aligned");
+    if (batch > 65535 || heads > 65535)
+        throw value_error("kernels::attention: batch " + std::to_string(batch) + " or heads " +
+                          std::to_string(heads) + " over the grid's 65535");
+    cuda::ensure_usable("kernels::attention");
+    switch (head_size) {
+        case 32: return detail::launch_attention<T, 32>(ctx, qkv, offsets, batch, max_len, heads, stream);
+        case 64: return detail::launch_attention<T, 64>(ctx, qkv, offsets, batch, max_len, heads, stream);
+        case 128: return detail::launch_attention<T, 128>(ctx, qkv, offsets, batch, max_len, heads, stream);
+        default:
+            throw value_error("kernels::attention: head size " + std::to_string(head_size) +
+                              " is not supported (32, 64 or 128)");
+    }
+}
+
+}  // namespace sinter::kernels

@@ -1,0 +1,247 @@
+#pragma once
+// A session runs an Encoder on the GPU: its own stream, cuBLASLt handle and workspace, activation
+// buffers sized for a maximum token count, pinned staging for inputs and outputs, and a CUDA graph
+// per (B, S, tokens) shape: the first forward of a shape runs eagerly (it also chooses the GEMM
+// algorithms), later ones replay the captured graph. Sessions share the encoder's weights, so
+// several can run on several streams. Not thread-safe: one session per thread.
+//
+// One forward: the padding is removed on the host (pack), then embedding (one fused expression),
+// per layer QKV GEMM (bias epilogue) -> fused attention -> output GEMM (bias + residual through
+// beta = 1) -> LayerNorm -> intermediate GEMM (bias + activation) -> output GEMM (bias + residual)
+// -> LayerNorm; pooler and classifier on the first tokens; outputs copied back once.
+#include <map>
+#include <tuple>
+
+#include "../../blas/gemm.cuh"
+#include "../../cuda/memory.cuh"
+#include "../../cuda/stream.cuh"
+#include "../../expr/eval_cuda.cuh"
+#include "../../kernels/attention.cuh"
+#include "encoder.hpp"
+
+namespace sinter::bert {
+
+struct SessionOptions {
+    index_t max_tokens = 16384;  // B x S (tokens with mask 1) per forward
+    index_t max_batch = 256;
+    bool cuda_graphs = true;
+    // Use cuBLASLt's fused tanh-GELU epilogue for "gelu" (exact erf) models: one kernel less per
+    // layer, outputs within ~1e-3 of exact. Off by default: BERT's GELU is the erf form.
+    bool tanh_gelu_epilogue = false;
+    std::size_t workspace_bytes = std::size_t(32) << 20;
+};
+
+namespace detail {
+
+// Pinned host memory: copies from it are truly asynchronous, and a captured graph may read it.
+template <class T>
+class Pinned {
+public:
+    explicit Pinned(index_t n) : n_(n) {
+        cuda::ensure_usable("pinned allocation");
+        if (n) SINTER_CUDA_CHECK(cudaMallocHost(&p_, std::size_t(n) * sizeof(T)));
+    }
+    Pinned(const Pinned&) = delete;
+    Pinned& operator=(const Pinned&) = delete;
+    ~Pinned() {
+        if (p_ && !cuda::context_poisoned()) (void)cudaFreeHost(p_);
+    }
+    T* data() const { return p_; }
+    index_t size() const { return n_; }
+
+private:
+    T* p_ = nullptr;
+    index_t n_;
+};
+
+class Graph {
+public:
+    Graph() = default;
+    Graph(const Graph&) = delete;
+    Graph& operator=(const Graph&) = delete;
+    ~Graph() {
+        if (context_ok()) {
+            if (exec_) (void)cudaGraphExecDestroy(exec_);
+            if (graph_) (void)cudaGraphDestroy(graph_);
+        }
+    }
+    cudaGraph_t graph_ = nullptr;
+    cudaGraphExec_t exec_ = nullptr;
+
+private:
+    static bool context_ok() { return !cuda::context_poisoned(); }
+};
+
+}  // namespace detail
+
+template <Config C, class T>
+class Session {
+    using M = Model<C>;
+    static constexpr index_t H = M::H, I = M::I;
+
+public:
+    Session(const Encoder<C, T, device_space>& encoder, SessionOptions options = {})
+        : weights_(encoder.shared_weights()), options_(options), gemm_(options.workspace_bytes),
+          x_(options.max_tokens + 1), tmp_(options.max_tokens), ctx_(options.max_tokens),
+          qkv_(options.max_tokens), inner_(options.max_tokens), ints_(4 * options.max_tokens + 2 * options.max_batch + 1),
+          first_(options.max_batch), pooled_(options.max_batch),
+          logits_(options.max_batch * std::max(weights_->num_labels(), 1)),
+          ints_host_(ints_.size()), x_host_(x_.size()), pooled_host_(pooled_.size()), logits_host_(logits_.size()) {
+        if (options.max_tokens <= 0 || options.max_batch <= 0)
+            throw value_error("bert::Session: max_tokens and max_batch must be positive");
+    }
+
+    cudaStream_t stream() const { return stream_; }
+    const SessionOptions& options() const { return options_; }
+
+    // Runs the model on (B, S) host inputs; returns host outputs (f32). Throws before launching
+    // anything when the inputs are invalid or larger than the session.
+    Outputs forward(const Inputs& in) {
+        Outputs out;
+        out.batch = in.batch;
+        out.length = in.length;
+        out.labels = weights_->num_labels();
+        out.hidden = H;
+        const Packed p = launch(in);
+        const index_t B = in.batch, L = out.labels;
+        if (p.tokens > 0) {
+            const cudaStream_t s = stream_;
+            SINTER_CUDA_CHECK(cudaMemcpyAsync(x_host_.data(), x_.data(), std::size_t(p.tokens * H) * sizeof(T),
+                                              cudaMemcpyDeviceToHost, s));
+            SINTER_CUDA_CHECK(cudaMemcpyAsync(pooled_host_.data(), pooled_.data(), std::size_t(B * H) * sizeof(T),
+                                              cudaMemcpyDeviceToHost, s));
+            if (L > 0)
+                SINTER_CUDA_CHECK(cudaMemcpyAsync(logits_host_.data(), logits_.data(), std::size_t(B * L) * sizeof(T),
+                                                  cudaMemcpyDeviceToHost, s));
+            stream_.synchronize();
+        } else {
+            std::fill(pooled_host_.data(), pooled_host_.data() + pooled_host_.size(), from_float<T>(0.f));
+            std::fill(logits_host_.data(), logits_host_.data() + logits_host_.size(), from_float<T>(0.f));
+        }
+        finish_outputs(out, p, x_host_.data(), H);
+        out.pooled.resize(std::size_t(B * H));
+        for (index_t i = 0; i < B * H; ++i) out.pooled[std::size_t(i)] = to_float(pooled_host_.data()[i]);
+        out.logits.resize(std::size_t(B * L));
+        for (index_t i = 0; i < B * L; ++i) out.logits[std::size_t(i)] = to_float(logits_host_.data()[i]);
+        return out;
+    }
+
+    // Enqueues the forward on stream() and returns without waiting; the results stay on the
+    // device (packed hidden state, pooled output, logits) until the next launch. Returns the
+    // packing (tokens, offsets). What forward() and the benchmarks time.
+    Packed launch(const Inputs& in) {
+        check_inputs(in, C);
+        Packed p = pack(in);
+        if (p.tokens == 0) return p;  // nothing to launch (a zero-size grid is an error)
+        if (p.tokens > options_.max_tokens || in.batch > options_.max_batch)
+            throw value_error("bert::Session: " + std::to_string(p.tokens) + " tokens in " + std::to_string(in.batch) +
+                              " sequences exceed the session's max_tokens " + std::to_string(options_.max_tokens) +
+                              " / max_batch " + std::to_string(options_.max_batch));
+        stream_.synchronize();  // the pinned staging may still be read by the previous launch
+        stage_inputs(p, in.batch);
+        const auto key = std::make_tuple(in.batch, in.length, p.tokens);
+        if (auto it = graphs_.find(key); options_.cuda_graphs && it != graphs_.end()) {
+            SINTER_CUDA_CHECK(cudaGraphLaunch(it->second.exec_, stream_));
+        } else {
+            run(in.batch, in.length, p.tokens);  // eager: also plans the GEMMs for this shape
+            if (options_.cuda_graphs) capture(key, in.batch, in.length, p.tokens);
+        }
+        return p;
+    }
+
+private:
+    // ints_: ids (T) | types (T) | positions (T) | spare (T) | offsets (B + 1) | first rows (B)
+    std::int32_t* ids() const { return ints_.data(); }
+    std::int32_t* types() const { return ints_.data() + options_.max_tokens; }
+    std::int32_t* positions() const { return ints_.data() + 2 * options_.max_tokens; }
+    std::int32_t* offsets() const { return ints_.data() + 4 * options_.max_tokens; }
+    std::int32_t* first_rows() const { return offsets() + options_.max_batch + 1; }
+
+    void stage_inputs(const Packed& p, index_t B) {
+        std::int32_t* h = ints_host_.data();
+        const index_t n = p.tokens, mt = options_.max_tokens;
+        std::copy(p.ids.begin(), p.ids.end(), h);
+        std::copy(p.types.begin(), p.types.end(), h + mt);
+        std::copy(p.positions.begin(), p.positions.end(), h + 2 * mt);
+        std::copy(p.offsets.begin(), p.offsets.end(), h + 4 * mt);
+        for (index_t b = 0; b < B; ++b) {  // an empty sequence pools the zero row T
+            const std::int32_t first = p.offsets[std::size_t(b)];
+            h[4 * mt + options_.max_batch + 1 + b] = first < p.offsets[std::size_t(b + 1)] ? first : std::int32_t(n);
+        }
+    }
+
+    // Everything the GPU does for one forward, enqueued on stream_ (captured into graphs too).
+    void run(index_t B, index_t S, index_t n) {
+        const cudaStream_t s = stream_;
+        const auto& w = *weights_;
+        SINTER_CUDA_CHECK(cudaMemcpyAsync(ints_.data(), ints_host_.data(), ints_.bytes(), cudaMemcpyHostToDevice, s));
+        using Ids = TensorView<const std::int32_t, Shape<dyn>, device_space>;
+        const Ids ids_v(ids(), n), types_v(types(), n), positions_v(positions(), n), first_v(first_rows(), B);
+        auto x = x_.view().rows(0, n);
+        auto tmp = tmp_.view().rows(0, n);
+        SINTER_CUDA_CHECK(cudaMemsetAsync(x_.data() + n * H, 0, std::size_t(H) * sizeof(T), s));  // the zero row
+        expr::eval(x, expr::layer_norm(expr::gather(w.word_embeddings, ids_v) + expr::gather(w.position_embeddings, positions_v) +
+                                           expr::gather(w.token_type_embeddings, types_v),
+                                       w.embedding_norm.gamma, w.embedding_norm.beta, C.layer_norm_eps),
+                   s);
+        const blas::Epilogue activation =
+            C.activation == Activation::gelu && options_.tanh_gelu_epilogue ? blas::Epilogue::bias_gelu_tanh
+                                                                            : epilogue_of(C.activation);
+        for (const auto& l : w.layers) {
+            gemm_.linear(qkv_.data(), x.data(), l.qkv_weight.data(), l.qkv_bias.data(), n, 3 * H, H,
+                         blas::Epilogue::bias, (const T*)nullptr, s);
+            kernels::attention(ctx_.data(), qkv_.data(), offsets(), B, S, int(M::NH), int(M::HD), s);
+            gemm_.linear(tmp.data(), ctx_.data(), l.attention_output_weight.data(), l.attention_output_bias.data(), n, H,
+                         H, blas::Epilogue::bias, x.data(), s);
+            expr::eval(x, expr::layer_norm(tmp, l.attention_norm.gamma, l.attention_norm.beta, C.layer_norm_eps), s);
+            gemm_.linear(inner_.data(), x.data(), l.intermediate_weight.data(), l.intermediate_bias.data(), n, I, H,
+                         activation, (const T*)nullptr, s);
+            gemm_.linear(tmp.data(), inner_.data(), l.output_weight.data(), l.output_bias.data(), n, H, I,
+                         blas::Epilogue::bias, x.data(), s);
+            expr::eval(x, expr::layer_norm(tmp, l.output_norm.gamma, l.output_norm.beta, C.layer_norm_eps), s);
+        }
+        auto first = first_.view().rows(0, B);
+        expr::eval(first, expr::gather(TensorView<const T, Shape<dyn, H>, device_space>(x_.data(), n + 1), first_v), s);
+        gemm_.linear(pooled_.data(), first.data(), w.pooler_weight.data(), w.pooler_bias.data(), B, H, H,
+                     blas::Epilogue::bias_tanh, (const T*)nullptr, s);
+        if (const index_t L = w.num_labels(); L > 0)
+            gemm_.linear(logits_.data(), pooled_.data(), w.classifier_weight.data(), w.classifier_bias.data(), B, L, H,
+                         blas::Epilogue::bias, (const T*)nullptr, s);
+    }
+
+    void capture(const std::tuple<index_t, index_t, index_t>& key, index_t B, index_t S, index_t n) {
+        detail::Graph& g = graphs_[key];
+        try {
+            SINTER_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+            try {
+                run(B, S, n);
+            } catch (...) {
+                cudaGraph_t broken = nullptr;
+                (void)cudaStreamEndCapture(stream_, &broken);
+                if (broken) (void)cudaGraphDestroy(broken);
+                throw;
+            }
+            SINTER_CUDA_CHECK(cudaStreamEndCapture(stream_, &g.graph_));
+            SINTER_CUDA_CHECK(cudaGraphInstantiate(&g.exec_, g.graph_, 0));
+        } catch (...) {
+            graphs_.erase(key);
+            throw;
+        }
+    }
+
+    std::shared_ptr<const Weights<C, T, device_space>> weights_;
+    SessionOptions options_;
+    cuda::Stream stream_;
+    blas::Gemm gemm_;
+    Tensor<T, typename M::Hidden, device_space> x_, tmp_, ctx_;  // (T + 1, H): row T is zeros
+    Tensor<T, typename M::Packed, device_space> qkv_;            // (T, 3H)
+    Tensor<T, typename M::Inner, device_space> inner_;           // (T, I)
+    Tensor<std::int32_t, Shape<dyn>, device_space> ints_;
+    Tensor<T, Shape<dyn, H>, device_space> first_, pooled_;      // (B, H)
+    Tensor<T, Shape<dyn>, device_space> logits_;                 // (B * labels)
+    detail::Pinned<std::int32_t> ints_host_;
+    detail::Pinned<T> x_host_, pooled_host_, logits_host_;
+    std::map<std::tuple<index_t, index_t, index_t>, detail::Graph> graphs_;
+};
+
+}  // namespace sinter::bert

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""PyTorch baseline for bench/bench_bert.cu: transformers BertModel (BERT-base shape, random
+weights, SDPA attention) in fp16 and bf16, eager and captured in a CUDA graph, median of 50 runs
+timed with CUDA events; inputs already on the GPU. Writes JSON {"median_ms": {name: ms}}."""
+import argparse
+import json
+
+import torch
+from transformers import BertConfig, BertModel
+
+SHAPES = [(1, 128, False), (8, 128, False), (32, 128, False), (128, 128, False), (32, 512, False), (32, 128, True)]
+
+
+def median_ms(fn, runs=50):
+    for _ in range(5):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(runs):
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        fn()
+        b.record()
+        b.synchronize()
+        times.append(a.elapsed_time(b))
+    times.sort()
+    return times[len(times) // 2]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    results = {}
+    for dtype, dname in ((torch.float16, "half"), (torch.bfloat16, "bf16")):
+        model = BertModel(BertConfig(), attn_implementation="sdpa").to("cuda", dtype).eval()
+        for B, S, padded in SHAPES:
+            g = torch.Generator().manual_seed(7)
+            ids = torch.randint(0, 30522, (B, S), generator=g).cuda()
+            mask = torch.ones(B, S, dtype=torch.long)
+            if padded:
+                lengths = torch.randint(16, S + 1, (B,), generator=g)
+                mask = (torch.arange(S)[None, :] < lengths[:, None]).long()
+            mask = mask.cuda()
+            name = f"bert_base<{dname}>/{B}/{S}/{int(padded)}"
+            with torch.inference_mode():
+                results[name + "/eager"] = median_ms(lambda: model(input_ids=ids, attention_mask=mask))
+                stream = torch.cuda.Stream()
+                stream.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(stream):
+                    for _ in range(3):
+                        model(input_ids=ids, attention_mask=mask)
+                torch.cuda.current_stream().wait_stream(stream)
+                graph = torch.cuda.CUDAGraph()
+                with torch.cuda.graph(graph):
+                    model(input_ids=ids, attention_mask=mask)
+                results[name + "/cudagraph"] = median_ms(graph.replay)
+            print(name, {k: round(v, 3) for k, v in results.items() if k.startswith(name)}, flush=True)
+        del model
+        torch.cuda.empty_cache()
+    out = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "median_ms": results}
+    json.dump(out, open(args.out, "w"), indent=1)
+
+
+if __name__ == "__main__":
+    main()
