@@ -1,0 +1,132 @@
+#pragma once
+// The `sinter` command line: subcommand, options, and the lines given as arguments.
+#include <charconv>
+#include <cstddef>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sinter::cli {
+
+// Bad arguments: main prints the message on one line, points at --help, and exits with 2.
+class usage_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class Command { embed, classify, tokenize };
+
+struct Options {
+    Command command = Command::embed;
+    bool help = false;
+    std::filesystem::path model;     // --model DIR: a Hugging Face BERT checkpoint folder
+    std::filesystem::path out;       // --out FILE.npy (embed): float32 (lines, hidden)
+    bool similarity = false;         // --similarity (embed), or the `similarity` subcommand
+    bool host = false;               // --host: stay on the host even where a GPU is present
+    bool replace_invalid_utf8 = false;  // --replace-invalid-utf8: U+FFFD instead of an error
+    std::size_t max_length = 0;      // --max-length N; 0: the model's own (see main)
+    std::size_t batch_size = 32;     // --batch-size N: lines per forward
+    std::vector<std::string> lines;  // the text arguments; none: lines come from stdin
+};
+
+inline constexpr std::string_view usage_text = R"(usage: sinter COMMAND --model DIR [options] [LINE...]
+
+Runs a BERT checkpoint folder (config.json, model.safetensors, vocab.txt) on lines of text: the
+LINE arguments, or else standard input, one text a line. Output goes to stdout in input order;
+progress and timings go to stderr.
+
+commands:
+  embed       sentence embeddings (mean over tokens, L2-normalised), one JSON array a line
+  similarity  the cosine similarity matrix of the lines' embeddings (= embed --similarity)
+  classify    label and softmax scores per line, one JSON object a line (needs a
+              BertForSequenceClassification checkpoint)
+  tokenize    token ids per line, [CLS] and [SEP] included, one JSON array a line
+
+options:
+  --model DIR       the checkpoint folder (required); tools/fetch_model.sh fetches all-MiniLM-L6-v2
+  --out FILE.npy    embed: write a float32 (lines, hidden) .npy file instead of JSON lines
+  --similarity      embed: print the cosine similarity matrix instead of the embeddings
+  --max-length N    truncate to N tokens (default: sentence_bert_config.json's max_seq_length,
+                    else the model's max_position_embeddings)
+  --batch-size N    lines per forward pass (default 32); lines are batched by length
+  --host            run on the host even when a GPU is present
+  --replace-invalid-utf8
+                    read invalid UTF-8 as U+FFFD (as Python's errors="replace"), not as an error
+  -h, --help        this text
+
+example:
+  sinter similarity --model ~/.cache/sinter/models/all-MiniLM-L6-v2 "A man is eating food." "A man eats bread."
+)";
+
+namespace detail {
+
+inline std::size_t positive(std::string_view option, std::string_view value) {
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc{} || end != value.data() + value.size() || n == 0)
+        throw usage_error(std::string(option) + " needs a positive integer, not '" + std::string(value) + "'");
+    return n;
+}
+
+}  // namespace detail
+
+// Throws usage_error naming the bad argument.
+inline Options parse_args(int argc, const char* const* argv) {
+    Options o;
+    if (argc < 2) throw usage_error("no command given (embed, similarity, classify or tokenize)");
+    const std::string_view command = argv[1];
+    if (command == "-h" || command == "--help" || command == "help") {
+        o.help = true;
+        return o;
+    }
+    if (command == "embed") o.command = Command::embed;
+    else if (command == "similarity") o.command = Command::embed, o.similarity = true;
+    else if (command == "classify") o.command = Command::classify;
+    else if (command == "tokenize") o.command = Command::tokenize;
+    else throw usage_error("unknown command '" + std::string(command) + "' (embed, similarity, classify or tokenize)");
+
+    bool options_done = false;
+    for (int i = 2; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (options_done || !arg.starts_with("-") || arg == "-") {
+            o.lines.emplace_back(arg);
+            continue;
+        }
+        if (arg == "--") {
+            options_done = true;
+            continue;
+        }
+        // --name VALUE or --name=VALUE
+        const auto eq = arg.find('=');
+        const std::string_view name = arg.substr(0, eq);
+        bool used_inline_value = false;
+        const auto value = [&]() -> std::string_view {
+            if (eq != std::string_view::npos) {
+                used_inline_value = true;
+                return arg.substr(eq + 1);
+            }
+            if (i + 1 >= argc) throw usage_error(std::string(name) + " needs a value");
+            return argv[++i];
+        };
+        if (name == "-h" || name == "--help") o.help = true;
+        else if (name == "--model") o.model = value();
+        else if (name == "--out") o.out = value();
+        else if (name == "--max-length") o.max_length = detail::positive(name, value());
+        else if (name == "--batch-size") o.batch_size = detail::positive(name, value());
+        else if (name == "--similarity") o.similarity = true;
+        else if (name == "--host") o.host = true;
+        else if (name == "--replace-invalid-utf8") o.replace_invalid_utf8 = true;
+        else throw usage_error("unknown option '" + std::string(arg) + "' (put -- before a line that starts with -)");
+        if (eq != std::string_view::npos && !used_inline_value)
+            throw usage_error(std::string(name) + " takes no value");
+    }
+    if (o.help) return o;
+    if (o.model.empty()) throw usage_error("--model DIR is required (tools/fetch_model.sh fetches all-MiniLM-L6-v2)");
+    if (o.command != Command::embed && !o.out.empty()) throw usage_error("--out is for embed only");
+    if (o.command != Command::embed && o.similarity) throw usage_error("--similarity is for embed only");
+    return o;
+}
+
+}  // namespace sinter::cli

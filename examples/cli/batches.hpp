@@ -1,0 +1,84 @@
+#pragma once
+// Lines -> token ids -> batches of lines of similar length -> forward -> results in input order.
+// Sorting by length first keeps the padding of each (B, S) batch small on any backend.
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "sinter/text/tokenizer.hpp"
+#include "models.hpp"
+#include "progress.hpp"
+
+namespace sinter::cli {
+
+struct Tokenized {
+    std::vector<std::vector<std::int32_t>> ids;  // per line: [CLS] pieces [SEP], truncated
+    std::size_t tokens = 0;
+};
+
+// Invalid UTF-8 is an error naming the line and byte, unless the tokenizer replaces it.
+inline Tokenized tokenize_lines(const text::Tokenizer& tokenizer, const std::vector<std::string>& lines,
+                                std::size_t max_length) {
+    Tokenized t;
+    t.ids.reserve(lines.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (tokenizer.options().invalid_utf8 == text::InvalidUtf8::reject)
+            if (const auto at = text::find_invalid_utf8(lines[i]); at != std::string::npos)
+                throw format_error("line " + std::to_string(i + 1) + " is not valid UTF-8 (byte " + std::to_string(at) +
+                                   "): fix the input, or pass --replace-invalid-utf8");
+        t.ids.push_back(tokenizer.encode(lines[i], {.max_length = max_length}).ids);
+        t.tokens += t.ids.back().size();
+    }
+    return t;
+}
+
+struct Results {
+    std::size_t hidden = 0, labels = 0;
+    std::vector<float> embedding;  // (lines, hidden): mean over the tokens, L2-normalised
+    std::vector<float> logits;     // (lines, labels); empty without a classifier
+};
+
+inline Results run_batches(Backend& model, const Tokenized& t, std::int32_t pad_id, std::size_t hidden,
+                           std::size_t batch_size, Progress& progress) {
+    const std::size_t n = t.ids.size();
+    Results r;
+    r.hidden = hidden;
+    r.labels = model.labels().size();
+    r.embedding.resize(n * r.hidden);
+    r.logits.resize(n * r.labels);
+
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t(0));
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return t.ids[a].size() < t.ids[b].size(); });
+
+    std::vector<std::int32_t> ids, mask;
+    for (std::size_t first = 0; first < n; first += batch_size) {
+        const std::size_t B = std::min(batch_size, n - first);
+        const std::size_t S = t.ids[order[first + B - 1]].size();  // the longest: sorted
+        ids.assign(B * S, pad_id);
+        mask.assign(B * S, 0);
+        std::size_t tokens = 0;
+        for (std::size_t b = 0; b < B; ++b) {
+            const auto& row = t.ids[order[first + b]];
+            std::copy(row.begin(), row.end(), ids.begin() + std::ptrdiff_t(b * S));
+            std::fill_n(mask.begin() + std::ptrdiff_t(b * S), row.size(), 1);
+            tokens += row.size();
+        }
+        const bert::Outputs out = model.forward({index_t(B), index_t(S), ids, mask, {}});
+        for (std::size_t b = 0; b < B; ++b) {
+            const std::size_t line = order[first + b];
+            std::copy_n(out.sentence_embedding.begin() + std::ptrdiff_t(b * r.hidden), r.hidden,
+                        r.embedding.begin() + std::ptrdiff_t(line * r.hidden));
+            if (r.labels)
+                std::copy_n(out.logits.begin() + std::ptrdiff_t(b * r.labels), r.labels,
+                            r.logits.begin() + std::ptrdiff_t(line * r.labels));
+        }
+        progress.advance(B, tokens);
+    }
+    return r;
+}
+
+}  // namespace sinter::cli

@@ -1,0 +1,129 @@
+#pragma once
+// What `sinter` writes: JSON lines (floats in their shortest exact form), float32 .npy files, and
+// the cosine similarity matrix as a table.
+#include <algorithm>
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sinter/core/error.hpp"
+
+namespace sinter::cli {
+
+// The shortest text that reads back as exactly v (JSON has no NaN or infinity: they become null).
+inline void append_number(std::string& out, float v) {
+    if (!std::isfinite(v)) {
+        out += "null";
+        return;
+    }
+    char buf[32];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+inline void append_number(std::string& out, std::int32_t v) {
+    char buf[16];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+template <class T>
+void append_array(std::string& out, std::span<const T> values) {
+    out += '[';
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i) out += ',';
+        append_number(out, values[i]);
+    }
+    out += ']';
+}
+
+inline void append_json_string(std::string& out, std::string_view s) {
+    out += '"';
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (u < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", u);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+}
+
+// A little-endian float32 (rows, cols) array in NumPy's .npy format, version 1.0: magic, header
+// length, a Python dict literal padded with spaces so the data starts on a 64-byte boundary.
+inline void write_npy(const std::filesystem::path& path, std::span<const float> data, std::size_t rows,
+                      std::size_t cols) {
+    static_assert(std::endian::native == std::endian::little, "the .npy writer assumes a little-endian host");
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
+                         std::to_string(cols) + "), }";
+    const std::size_t unpadded = 10 + header.size() + 1;  // magic 6, version 2, length 2, '\n'
+    header.append((64 - unpadded % 64) % 64, ' ');
+    header += '\n';
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    if (!f) throw io_error("cannot write " + path.string());
+    const unsigned char prefix[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                                      static_cast<unsigned char>(header.size() & 0xff),
+                                      static_cast<unsigned char>(header.size() >> 8)};
+    f.write(reinterpret_cast<const char*>(prefix), sizeof prefix);
+    f << header;
+    f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size_bytes()));
+    if (!f.flush()) throw io_error("cannot write " + path.string());
+}
+
+// At most `width` bytes of s, cut before a UTF-8 continuation byte, with "..." when cut.
+inline std::string clip(std::string_view s, std::size_t width) {
+    if (s.size() <= width) return std::string(s);
+    std::size_t n = width - 3;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    return std::string(s.substr(0, n)) + "...";
+}
+
+// The cosine similarity of every pair of rows of `embedding` (rows x hidden), as a table whose
+// rows end with the line they belong to.
+inline std::string similarity_table(std::span<const float> embedding, std::size_t rows, std::size_t hidden,
+                                    const std::vector<std::string>& lines) {
+    std::vector<double> norm(rows);
+    for (std::size_t r = 0; r < rows; ++r) {
+        double s = 0;
+        for (std::size_t h = 0; h < hidden; ++h)
+            s += double(embedding[r * hidden + h]) * embedding[r * hidden + h];
+        norm[r] = std::max(std::sqrt(s), 1e-12);
+    }
+    const int index_width = int(std::to_string(rows == 0 ? 0 : rows - 1).size());
+    std::string out(std::size_t(index_width), ' ');
+    char buf[32];
+    for (std::size_t c = 0; c < rows; ++c) {
+        std::snprintf(buf, sizeof buf, " %6zu", c);
+        out += buf;
+    }
+    out += '\n';
+    for (std::size_t r = 0; r < rows; ++r) {
+        std::snprintf(buf, sizeof buf, "%*zu", index_width, r);
+        out += buf;
+        for (std::size_t c = 0; c < rows; ++c) {
+            double dot = 0;
+            for (std::size_t h = 0; h < hidden; ++h)
+                dot += double(embedding[r * hidden + h]) * embedding[c * hidden + h];
+            std::snprintf(buf, sizeof buf, " %6.3f", dot / (norm[r] * norm[c]));
+            out += buf;
+        }
+        out += "  ";
+        out += clip(lines[r], 60);
+        out += '\n';
+    }
+    return out;
+}
+
+}  // namespace sinter::cli

@@ -1,0 +1,210 @@
+// `sinter`: sentence embeddings, similarity, classification and token ids from the command line.
+//
+//     tools/fetch_model.sh
+//     sinter similarity --model ~/.cache/sinter/models/all-MiniLM-L6-v2 "A man is eating food." "A man eats bread."
+//
+// Everything goes through the library's public pieces: text::Tokenizer, io::read_hf_config and
+// bert::Encoder (or, in a CUDA build with a device, bert::Session: see models.hpp). Results go to
+// stdout in input order; what runs where, progress and throughput go to stderr. Any error is one
+// line on stderr and a non-zero exit: 2 for bad arguments, 1 for everything else.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "sinter/io/hf_config.hpp"
+#include "sinter/io/json.hpp"
+#include "sinter/text/tokenizer.hpp"
+#include "args.hpp"
+#include "batches.hpp"
+#include "models.hpp"
+#include "output.hpp"
+#include "progress.hpp"
+
+namespace fs = std::filesystem;
+using namespace sinter;
+using namespace sinter::cli;
+
+namespace {
+
+std::vector<std::string> read_stdin_lines() {
+    if (::isatty(STDIN_FILENO) == 1) std::fputs("sinter: reading lines from stdin (end with Ctrl-D)\n", stderr);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(std::cin, line);) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF files
+        lines.push_back(std::move(line));
+    }
+    return lines;
+}
+
+// Writes out in large pieces; a failed write (a full disk, a closed pipe) is an error.
+class Stdout {
+public:
+    std::string& buffer() { return buffer_; }
+    void line_done() {
+        buffer_ += '\n';
+        if (buffer_.size() > (1u << 20)) flush();
+    }
+    void flush() {
+        if (std::fwrite(buffer_.data(), 1, buffer_.size(), stdout) != buffer_.size() || std::fflush(stdout) != 0)
+            throw io_error("cannot write to stdout");
+        buffer_.clear();
+    }
+
+private:
+    std::string buffer_;
+};
+
+void check_model_folder(const fs::path& dir, bool needs_weights) {
+    if (!fs::is_directory(dir))
+        throw io_error("model folder " + dir.string() +
+                       " does not exist: run tools/fetch_model.sh to fetch all-MiniLM-L6-v2, or pass --model DIR "
+                       "with a Hugging Face BERT checkpoint folder");
+    for (const char* file : {"vocab.txt", "config.json"}) {
+        if (!needs_weights && std::string_view(file) == "config.json") continue;
+        if (!fs::exists(dir / file))
+            throw io_error(dir.string() + " has no " + file +
+                           ": --model needs a Hugging Face BERT checkpoint folder (config.json, model.safetensors, "
+                           "vocab.txt)");
+    }
+}
+
+// sentence-transformers' max_seq_length when the folder has one (256 for all-MiniLM-L6-v2: the
+// embeddings then match sentence-transformers'), else the model's position limit.
+std::size_t default_max_length(const fs::path& dir, const std::optional<io::HfBertConfig>& hf) {
+    const std::size_t positions = hf ? std::size_t(hf->max_position_embeddings) : 0;
+    if (fs::exists(dir / "sentence_bert_config.json")) {
+        const io::Json st = io::read_json_file(dir / "sentence_bert_config.json");
+        if (const io::Json* n = st.find("max_seq_length"); n && !n->is_null()) {
+            const auto limit = std::size_t(n->as_int("max_seq_length of sentence_bert_config.json"));
+            return positions ? std::min(limit, positions) : limit;
+        }
+    }
+    return positions;  // 0 without a config.json: no truncation
+}
+
+int run(const Options& o) {
+    if (o.help) {
+        std::fputs(usage_text.data(), stdout);
+        return 0;
+    }
+    const bool needs_model = o.command != Command::tokenize;
+    check_model_folder(o.model, needs_model);
+    std::optional<io::HfBertConfig> hf;
+    if (fs::exists(o.model / "config.json")) hf = io::read_hf_config(o.model / "config.json");
+    const std::size_t max_length = o.max_length ? o.max_length : default_max_length(o.model, hf);
+    if (hf && max_length > std::size_t(hf->max_position_embeddings))
+        throw value_error("--max-length " + std::to_string(max_length) + " is over the model's " +
+                          std::to_string(hf->max_position_embeddings) + " positions");
+    const auto tokenizer = text::Tokenizer::from_directory(
+        o.model, o.replace_invalid_utf8 ? text::InvalidUtf8::replace : text::InvalidUtf8::reject);
+    // Fail on an unwritable --out now, not after the whole run.
+    if (!o.out.empty() && !std::ofstream(o.out, std::ios::binary | std::ios::app))
+        throw io_error("cannot write " + o.out.string());
+    const std::vector<std::string> lines = o.lines.empty() ? read_stdin_lines() : o.lines;
+    Stdout out;
+
+    if (o.command == Command::tokenize) {
+        Progress progress("tokenized", lines.size());
+        const Tokenized t = tokenize_lines(tokenizer, lines, max_length);
+        progress.advance(lines.size(), t.tokens);
+        for (const auto& ids : t.ids) {
+            append_array<std::int32_t>(out.buffer(), ids);
+            out.line_done();
+        }
+        out.flush();
+        progress.finish("host");
+        return 0;
+    }
+
+    const std::size_t which = match_config(*hf, o.model / "config.json");
+    const auto t0 = std::chrono::steady_clock::now();
+    const bool classify = o.command == Command::classify;
+    const Limits limits{index_t(o.batch_size), index_t(o.batch_size * max_length)};
+    Loaded model =
+        load_model(which, o.model, classify ? io::BertHead::automatic : io::BertHead::none, limits, o.host);
+    if (classify && model.backend->labels().empty())
+        throw config_error(o.model.string() +
+                           " has no classifier (classifier.weight): classify needs a BertForSequenceClassification "
+                           "checkpoint; use embed for sentence embeddings");
+    std::fprintf(stderr, "sinter: %s (%s) loaded in %.2f s; running on the %s (%s)\n", o.model.string().c_str(),
+                 compiled_configs[which].name.data(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), model.where.c_str(),
+                 model.why.c_str());
+
+    Progress progress(classify ? "classified" : "embedded", lines.size());
+    const Tokenized t = tokenize_lines(tokenizer, lines, max_length);
+    const Results r = run_batches(*model.backend, t, tokenizer.pad_id(), std::size_t(hf->hidden_size), o.batch_size,
+                                  progress);
+    progress.finish(model.where.c_str());
+
+    if (classify) {
+        const auto& labels = model.backend->labels();
+        std::vector<double> p(r.labels);
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            const float* z = r.logits.data() + i * r.labels;
+            const double top = *std::max_element(z, z + r.labels);
+            double sum = 0;
+            for (std::size_t k = 0; k < r.labels; ++k) sum += p[k] = std::exp(double(z[k]) - top);
+            const std::size_t best = std::size_t(std::max_element(z, z + r.labels) - z);
+            std::string& s = out.buffer();
+            s += "{\"label\":";
+            append_json_string(s, labels[best]);
+            s += ",\"scores\":{";
+            for (std::size_t k = 0; k < r.labels; ++k) {
+                if (k) s += ',';
+                append_json_string(s, labels[k]);
+                s += ':';
+                append_number(s, float(p[k] / sum));
+            }
+            s += "}}";
+            out.line_done();
+        }
+    } else {
+        if (!o.out.empty()) {
+            write_npy(o.out, r.embedding, lines.size(), r.hidden);
+            std::fprintf(stderr, "sinter: wrote %s (float32, %zu x %zu)\n", o.out.string().c_str(), lines.size(),
+                         r.hidden);
+        }
+        if (o.similarity) {
+            out.buffer() += similarity_table(r.embedding, lines.size(), r.hidden, lines);
+        } else if (o.out.empty()) {
+            for (std::size_t i = 0; i < lines.size(); ++i) {
+                append_array<float>(out.buffer(), std::span(r.embedding).subspan(i * r.hidden, r.hidden));
+                out.line_done();
+            }
+        }
+    }
+    out.flush();
+    return 0;
+}
+
+// sinter's messages often start with "sinter: " already, and may hold line breaks.
+std::string one_line(std::string m) {
+    if (m.starts_with("sinter: ")) m.erase(0, 8);
+    for (char& c : m)
+        if (c == '\n' || c == '\r') c = ' ';
+    return m;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(parse_args(argc, argv));
+    } catch (const usage_error& e) {
+        std::fprintf(stderr, "sinter: %s (sinter --help shows the usage)\n", one_line(e.what()).c_str());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "sinter: %s\n", one_line(e.what()).c_str());
+        return 1;
+    }
+}

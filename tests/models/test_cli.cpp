@@ -1,0 +1,292 @@
+// The `sinter` command-line tool, run as a user runs it (SINTER_CLI is the built binary): one-line
+// errors and exit codes for bad arguments, a missing folder, a config no compiled-in one matches
+// and a checkpoint without a classifier; tokenize, embed (JSON lines, .npy, similarity) and
+// classify against the library called directly, and against sentence-transformers on MiniLM.
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "sinter/io/json.hpp"
+#include "sinter/nn/bert/encoder.hpp"
+#include "sinter/text/tokenizer.hpp"
+#include "minilm_golden.hpp"
+
+namespace fs = std::filesystem;
+using namespace sinter;
+
+namespace {
+
+struct Run {
+    int status = -1;
+    std::string out, err;
+};
+
+std::string quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// A scratch folder per process, removed at exit.
+const fs::path& scratch() {
+    static const struct Dir {
+        fs::path path = fs::temp_directory_path() / ("sinter_test_cli_" + std::to_string(::getpid()));
+        Dir() { fs::create_directories(path); }
+        ~Dir() {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    } dir;
+    return dir.path;
+}
+
+// Runs `sinter ARGS [< stdin_file]`; stderr goes to a file so both streams come back.
+Run sinter_cli(const std::vector<std::string>& args, const fs::path& stdin_file = {}) {
+    std::string cmd = quote(SINTER_CLI);
+    // Appended piece by piece: g++ 12 warns (-Wrestrict, falsely) on `literal + std::string` here.
+    for (const auto& a : args) cmd.append(" ").append(quote(a));
+    cmd.append(" < ").append(quote(stdin_file.empty() ? std::string("/dev/null") : stdin_file.string()));
+    const fs::path err = scratch() / "stderr.txt";
+    cmd.append(" 2> ").append(quote(err.string()));
+    Run r;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+    const int status = ::pclose(p);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.err = read_file(err);
+    return r;
+}
+
+std::vector<std::string> lines_of(const std::string& s) {
+    std::vector<std::string> v;
+    std::istringstream in(s);
+    for (std::string l; std::getline(in, l);) v.push_back(l);
+    return v;
+}
+
+// A failure: the exit code, and exactly one line on stderr that contains `needle`.
+void check_error(const Run& r, int status, const std::string& needle) {
+    INFO("stderr: " << r.err);
+    CHECK(r.status == status);
+    CHECK(r.out.empty());
+    CHECK(lines_of(r.err).size() == 1);
+    CHECK(r.err.find(needle) != std::string::npos);
+}
+
+fs::path golden(const char* model) { return fs::path(SINTER_SOURCE_DIR) / "tests" / "golden" / model; }
+
+// A copy of a golden checkpoint folder, to edit without touching the committed one.
+fs::path model_copy(const char* model) {
+    const fs::path dir = scratch() / model;
+    if (!fs::exists(dir)) fs::copy(golden(model), dir, fs::copy_options::recursive);
+    return dir;
+}
+
+std::vector<io::Json> json_lines(const std::string& out) {
+    std::vector<io::Json> v;
+    for (const auto& l : lines_of(out)) v.push_back(io::parse_json(l, "sinter's output"));
+    return v;
+}
+
+std::vector<float> floats(const io::Json& a) {
+    std::vector<float> v;
+    for (const auto& x : a.as_array()) v.push_back(float(x.as_double()));
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("sinter: bad arguments are one line on stderr and exit 2") {
+    const std::string tiny = golden("bert_tiny").string();
+    check_error(sinter_cli({}), 2, "no command");
+    check_error(sinter_cli({"frobnicate", "--model", tiny}), 2, "unknown command 'frobnicate'");
+    check_error(sinter_cli({"embed"}), 2, "--model DIR is required");
+    check_error(sinter_cli({"embed", "--model"}), 2, "--model needs a value");
+    check_error(sinter_cli({"embed", "--model", tiny, "--colour"}), 2, "unknown option '--colour'");
+    check_error(sinter_cli({"embed", "--model", tiny, "--batch-size", "0"}), 2, "positive integer");
+    check_error(sinter_cli({"tokenize", "--model", tiny, "--out", "x.npy"}), 2, "--out is for embed only");
+    const Run help = sinter_cli({"--help"});
+    CHECK(help.status == 0);
+    CHECK(help.out.find("usage: sinter") == 0);
+}
+
+TEST_CASE("sinter: a missing model folder says how to fetch one") {
+    check_error(sinter_cli({"embed", "--model", (scratch() / "no-such-model").string(), "hello"}), 1,
+                "tools/fetch_model.sh");
+    check_error(sinter_cli({"tokenize", "--model", scratch().string(), "hello"}), 1, "has no vocab.txt");
+}
+
+TEST_CASE("sinter: a config that no compiled-in config matches is refused") {
+    const fs::path dir = scratch() / "three_layers";
+    fs::create_directories(dir);
+    for (const char* f : {"model.safetensors", "vocab.txt"}) fs::copy_file(model_copy("bert_tiny") / f, dir / f);
+    std::string config = read_file(golden("bert_tiny") / "config.json");
+    const std::string layers = "\"num_hidden_layers\": 2";
+    REQUIRE(config.find(layers) != std::string::npos);
+    config.replace(config.find(layers), layers.size(), "\"num_hidden_layers\": 3");
+    std::ofstream(dir / "config.json") << config;
+    const Run r = sinter_cli({"embed", "--model", dir.string(), "hello"});
+    check_error(r, 1, "matches none of the configs compiled into sinter");
+    CHECK(r.err.find("3 layers") != std::string::npos);
+    CHECK(r.err.find("examples/cli/models.hpp") != std::string::npos);
+}
+
+TEST_CASE("sinter tokenize: known ids, and sentence-transformers' ids on MiniLM") {
+    const Run r = sinter_cli({"tokenize", "--model", model_copy("bert_tiny").string(), "The word, on hot!", "Zebra"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.out == "[2,87,115,6,99,114,7,3]\n[2,40,45,42,58,41,3]\n");  // Hugging Face's, for this vocab
+
+    // Invalid UTF-8 (on stdin, line 2): an error naming the line, or U+FFFD, which clean-up drops.
+    const fs::path bad = scratch() / "bad_utf8.txt";
+    std::ofstream(bad, std::ios::binary) << "the word\nhot \xff what\n";
+    check_error(sinter_cli({"tokenize", "--model", model_copy("bert_tiny").string()}, bad), 1,
+                "line 2 is not valid UTF-8 (byte 4)");
+    const Run replaced =
+        sinter_cli({"tokenize", "--replace-invalid-utf8", "--model", model_copy("bert_tiny").string()}, bad);
+    CHECK(replaced.status == 0);
+    CHECK(replaced.out == "[2,87,115,3]\n[2,114,117,3]\n");
+
+    // The golden sentences through stdin: every id as sentence-transformers has them.
+    const fs::path dir = test::require_minilm();
+    const test::MinilmGolden g;
+    const Run m = sinter_cli({"tokenize", "--model", dir.string()}, test::minilm_golden_dir() / "sentences.txt");
+    REQUIRE(m.status == 0);
+    const auto rows = json_lines(m.out);
+    REQUIRE(index_t(rows.size()) == g.batch);
+    for (index_t b = 0; b < g.batch; ++b) {
+        const auto& ids = rows[std::size_t(b)].as_array();
+        INFO("sentence " << b);
+        for (index_t s = 0; s < g.length; ++s) {
+            const auto i = std::size_t(b * g.length + s);
+            if (!g.mask[i]) {
+                CHECK(std::size_t(s) == ids.size());
+                break;
+            }
+            REQUIRE(std::size_t(s) < ids.size());
+            CHECK(ids[std::size_t(s)].as_int() == g.ids[i]);
+        }
+    }
+}
+
+TEST_CASE("sinter embed on the tiny model: JSON lines, .npy and similarity agree with the library") {
+    const fs::path dir = model_copy("bert_tiny");
+    const std::vector<std::string> texts = {"the word, on hot!", "what", "some people were there when I called"};
+    // The library directly, on the same folder, as one padded batch.
+    const auto tokenizer = text::Tokenizer::from_directory(dir);
+    const auto batch = tokenizer.encode_batch(texts, {.max_length = 64});
+    const auto want = bert::Encoder<bert::tiny, float, host_space>::load(dir, io::BertHead::none)
+                          .forward({batch.batch, batch.length, batch.ids, batch.attention_mask, batch.type_ids})
+                          .sentence_embedding;
+    constexpr std::size_t H = 64;
+
+    std::vector<std::string> args = {"embed", "--model", dir.string()};
+    args.insert(args.end(), texts.begin(), texts.end());
+    const Run r = sinter_cli(args);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("running on the host") != std::string::npos);
+    CHECK(r.err.find("embedded 3 lines") != std::string::npos);
+    CHECK(r.err.find('\r') == std::string::npos);  // no progress bar: stderr is not a terminal
+    const auto rows = json_lines(r.out);
+    REQUIRE(rows.size() == texts.size());
+    std::vector<float> got;
+    for (const auto& row : rows) {
+        const auto v = floats(row);
+        REQUIRE(v.size() == H);
+        got.insert(got.end(), v.begin(), v.end());
+    }
+    for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(want[i]).epsilon(1e-5));
+
+    // --out: the same numbers as float32 in a .npy file.
+    const fs::path npy = scratch() / "tiny.npy";
+    args.insert(args.begin() + 3, {"--out", npy.string()});
+    REQUIRE(sinter_cli(args).status == 0);
+    const std::string file = read_file(npy);
+    REQUIRE(file.size() > 10);
+    CHECK(file.substr(0, 8) == std::string("\x93NUMPY\x01\x00", 8));
+    const std::size_t header = std::size_t(std::uint8_t(file[8])) | std::size_t(std::uint8_t(file[9])) << 8;
+    CHECK((10 + header) % 64 == 0);
+    CHECK(file.find("'descr': '<f4', 'fortran_order': False, 'shape': (3, 64)") != std::string::npos);
+    REQUIRE(file.size() == 10 + header + texts.size() * H * 4);
+    std::vector<float> data(texts.size() * H);
+    std::memcpy(data.data(), file.data() + 10 + header, data.size() * 4);
+    CHECK(data == got);
+
+    // The similarity matrix: a header line, then one row per text with 1 on the diagonal.
+    args.erase(args.begin() + 3, args.begin() + 5);
+    args.insert(args.begin() + 3, "--similarity");
+    const Run s = sinter_cli(args);
+    REQUIRE(s.status == 0);
+    const auto table = lines_of(s.out);
+    REQUIRE(table.size() == 1 + texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        std::istringstream row(table[1 + i]);
+        std::size_t index = 0;
+        double value[3];
+        row >> index >> value[0] >> value[1] >> value[2];
+        CHECK(index == i);
+        CHECK(value[i] == doctest::Approx(1.0).epsilon(1e-3));
+        CHECK(table[1 + i].find(texts[i].substr(0, 4)) != std::string::npos);
+    }
+}
+
+TEST_CASE("sinter classify: labels and softmax scores; refused without a classifier") {
+    const Run r = sinter_cli({"classify", "--model", model_copy("bert_tiny_cls").string(), "the word", "hot water"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    const auto rows = json_lines(r.out);
+    REQUIRE(rows.size() == 2);
+    for (const auto& row : rows) {
+        const std::string& label = row.at("label").as_string();
+        double sum = 0, best = -1;
+        std::string best_label;
+        for (const auto& [name, score] : row.at("scores").as_object()) {
+            sum += score.as_double();
+            if (score.as_double() > best) best = score.as_double(), best_label = name;
+        }
+        CHECK(row.at("scores").as_object().size() == 3);
+        CHECK(sum == doctest::Approx(1.0).epsilon(1e-5));
+        CHECK(label == best_label);
+    }
+    check_error(sinter_cli({"classify", "--model", model_copy("bert_tiny").string(), "the word"}), 1,
+                "has no classifier");
+}
+
+TEST_CASE("sinter embed on all-MiniLM-L6-v2 matches sentence-transformers (cosine >= 0.9999)") {
+    const fs::path dir = test::require_minilm();
+    const test::MinilmGolden g;
+    const Run r = sinter_cli({"embed", "--model", dir.string()}, test::minilm_golden_dir() / "sentences.txt");
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    MESSAGE(r.err);
+    const auto rows = json_lines(r.out);
+    REQUIRE(index_t(rows.size()) == g.batch);
+    constexpr index_t H = 384;
+    double worst = 1;
+    for (index_t b = 0; b < g.batch; ++b) {
+        const auto v = floats(rows[std::size_t(b)]);
+        REQUIRE(index_t(v.size()) == H);
+        worst = std::min(worst, test::cosine(v.data(), g.embedding.data() + b * H, H));
+    }
+    MESSAGE("worst cosine through the CLI: " << worst);
+    CHECK(worst >= 0.9999);
+}
