@@ -17,7 +17,7 @@ int main(int argc, char** argv) try {
     const auto tokenizer = text::Tokenizer::from_directory(dir);
     const auto encoder = bert::Encoder<bert::tiny, float, host_space>::load(dir);
     if (encoder.labels().empty()) throw config_error(dir + " has no classification head (no classifier.* tensors)");
-    const auto batch = tokenizer.encode_batch(texts, {.max_length = bert::tiny.max_positions});
+    const auto batch = tokenizer.encode_batch(texts, {.max_length = std::size_t(bert::tiny.max_positions)});
     const auto out = encoder.forward({batch.batch, batch.length, batch.ids, batch.attention_mask, batch.type_ids});
     const auto L = std::size_t(out.labels);
     for (std::size_t b = 0; b < texts.size(); ++b) {

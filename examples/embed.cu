@@ -15,7 +15,7 @@ int main(int argc, char** argv) try {
     std::vector<std::string> texts(argv + std::min(argc, 2), argv + argc);
     if (texts.empty()) texts = {"the cat sat on the mat", "a cat was sitting on a mat", "stock prices fell sharply"};
     const auto tokenizer = text::Tokenizer::from_directory(dir);
-    const auto batch = tokenizer.encode_batch(texts, {.max_length = C.max_positions});
+    const auto batch = tokenizer.encode_batch(texts, {.max_length = std::size_t(C.max_positions)});
     const bert::Inputs in{batch.batch, batch.length, batch.ids, batch.attention_mask, batch.type_ids};
     bert::Outputs out;
     if (sinter::cuda::gpu_available()) {

@@ -10,13 +10,7 @@
 namespace sinter::expr {
 
 template <class T, class TS, class I, class IS, class Space>
-struct Gather {
-    static constexpr bool is_sinter_expr = true;
-    static constexpr int min_elem_bytes = int(sizeof(T));
-    static constexpr bool has_reduction = false;
-    static constexpr bool has_contraction = false;
-    template <class Sp>
-    static constexpr bool lives_in = std::is_same_v<Sp, Space>;
+struct Gather : TerminalFacts<int(sizeof(T)), Space> {
     using shape_type = Shape<IS::static_extents[0], TS::static_extents[1]>;
 
     const T* table_;
@@ -43,8 +37,6 @@ struct Gather {
         if (cols == 1) return splat<N>(to_float(row[0]));
         return detail::load_vec<N>(row + i[R - 1]);
     }
-    template <class G, int R>
-    SINTER_HD void prepare(G&, const Index<R>&) {}
     template <int N>
     bool vectorizable() const {
         return detail::view_vectorizable<N>(TensorView<const T, TS, Space>(table_, table_shape_));
@@ -65,7 +57,7 @@ auto gather(const TV& table, const IV& ids) {
                   "gather: the table and the ids must live in the same space");
     using G = Gather<T, TS, I, IS, typename TV::space>;
     typename G::shape_type shape(std::array<index_t, 2>{ids.extent(0), table.extent(1)});
-    return G{table.data(), table.shape(), ids.data(), shape};
+    return G{{}, table.data(), table.shape(), ids.data(), shape};
 }
 
 }  // namespace sinter::expr

@@ -9,13 +9,7 @@ namespace sinter::expr {
 
 // A rank-2 tensor read with its axes swapped.
 template <class T, class S, class Space>
-struct Transposed {
-    static constexpr bool is_sinter_expr = true;
-    static constexpr int min_elem_bytes = int(sizeof(T));
-    static constexpr bool has_reduction = false;
-    static constexpr bool has_contraction = false;
-    template <class Sp>
-    static constexpr bool lives_in = std::is_same_v<Sp, Space>;
+struct Transposed : TerminalFacts<int(sizeof(T)), Space> {
     using shape_type = Shape<S::static_extents[1], S::static_extents[0]>;
 
     const T* data_;
@@ -34,8 +28,6 @@ SINTER_UNROLL
             v[l] = to_float(data_[(shape_.extent(1) == 1 ? 0 : n0 + l) * ld + k]);
         return v;
     }
-    template <class G, int R>
-    SINTER_HD void prepare(G&, const Index<R>&) {}
     template <int N>
     bool vectorizable() const {
         return true;  // strided scalar loads
@@ -49,18 +41,12 @@ auto transpose(const V& w) {
     static_assert(diag::check<diag::matmul_operands_must_have_rank_2, S, S, S::rank == 2>::value);
     using X = Transposed<std::remove_const_t<typename V::value_type>, S, typename V::space>;
     typename X::shape_type shape(std::array<index_t, 2>{w.extent(1), w.extent(0)});
-    return X{w.data(), w.shape(), shape};
+    return X{{}, w.data(), w.shape(), shape};
 }
 
 template <class A, class B>
-struct Matmul {
-    static constexpr bool is_sinter_expr = true;
-    static constexpr int min_elem_bytes =
-        A::min_elem_bytes < B::min_elem_bytes ? A::min_elem_bytes : B::min_elem_bytes;
-    static constexpr bool has_reduction = false;
+struct Matmul : OperandFacts<A, B> {
     static constexpr bool has_contraction = true;
-    template <class Sp>
-    static constexpr bool lives_in = A::template lives_in<Sp> && B::template lives_in<Sp>;
     using shape_type =
         Shape<A::shape_type::static_extents[0], B::shape_type::static_extents[1]>;
 
@@ -110,7 +96,7 @@ auto matmul(const X& x, const Y& y) {
                           std::to_string(b.shape().extent(0)) + ")");
     using M = Matmul<decltype(a), decltype(b)>;
     typename M::shape_type shape(std::array<index_t, 2>{a.shape().extent(0), b.shape().extent(1)});
-    return M{a, b, shape};
+    return M{{}, a, b, shape};
 }
 
 }  // namespace sinter::expr

@@ -10,6 +10,7 @@
 //   vectorizable(N)                     whether load<N> may use N-wide aligned loads (host check)
 //   min_elem_bytes, has_reduction, has_contraction, lives_in<Space>   compile-time facts
 // The evaluators (eval_host.hpp, eval_cuda.cuh) are the only code that knows where it runs.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -42,6 +43,31 @@ concept Expr = requires { T::is_sinter_expr; };
 
 // Any space: scalars and nodes with no leaves.
 struct any_space {};
+
+// The compile-time facts of a node that reads memory (or a constant) itself: a terminal.
+template <int ElemBytes, class Space>
+struct TerminalFacts {
+    static constexpr bool is_sinter_expr = true;
+    static constexpr int min_elem_bytes = ElemBytes;
+    static constexpr bool has_reduction = false;
+    static constexpr bool has_contraction = false;
+    template <class Sp>
+    static constexpr bool lives_in = std::is_same_v<Space, any_space> || std::is_same_v<Sp, Space>;
+    template <class G, int R>
+    SINTER_HD void prepare(G&, const Index<R>&) {}
+};
+
+// The facts of a node over operands Xs: the narrowest element read, whether a reduction or a
+// contraction sits below, where the operands live. A reduction or contraction node overrides one.
+template <class... Xs>
+struct OperandFacts {
+    static constexpr bool is_sinter_expr = true;
+    static constexpr int min_elem_bytes = std::min({16, Xs::min_elem_bytes...});
+    static constexpr bool has_reduction = (Xs::has_reduction || ...);
+    static constexpr bool has_contraction = (Xs::has_contraction || ...);
+    template <class Sp>
+    static constexpr bool lives_in = (Xs::template lives_in<Sp> && ...);
+};
 
 namespace detail {
 
@@ -133,13 +159,7 @@ bool view_vectorizable(const V& v) {
 
 // A tensor operand: reads a contiguous view.
 template <class T, class S, class Space>
-struct Leaf {
-    static constexpr bool is_sinter_expr = true;
-    static constexpr int min_elem_bytes = int(sizeof(T));
-    static constexpr bool has_reduction = false;
-    static constexpr bool has_contraction = false;
-    template <class Sp>
-    static constexpr bool lives_in = std::is_same_v<Sp, Space>;
+struct Leaf : TerminalFacts<int(sizeof(T)), Space> {
     using shape_type = S;
 
     const T* data_;
@@ -154,8 +174,6 @@ struct Leaf {
         if (splat_last) return splat<N>(to_float(data_[off]));
         return detail::load_vec<N>(data_ + off);
     }
-    template <class G, int R>
-    SINTER_HD void prepare(G&, const Index<R>&) {}
     template <int N>
     bool vectorizable() const {
         return detail::view_vectorizable<N>(TensorView<const T, S, Space>(data_, shape_));
@@ -163,13 +181,7 @@ struct Leaf {
 };
 
 // A number broadcast everywhere.
-struct Scalar {
-    static constexpr bool is_sinter_expr = true;
-    static constexpr int min_elem_bytes = 16;
-    static constexpr bool has_reduction = false;
-    static constexpr bool has_contraction = false;
-    template <class Sp>
-    static constexpr bool lives_in = true;
+struct Scalar : TerminalFacts<16, any_space> {
     using shape_type = Shape<>;
 
     float value_;
@@ -179,8 +191,6 @@ struct Scalar {
     SINTER_HD Vec<N> load(const Index<R>&) const {
         return splat<N>(value_);
     }
-    template <class G, int R>
-    SINTER_HD void prepare(G&, const Index<R>&) {}
     template <int N>
     bool vectorizable() const {
         return true;
@@ -203,10 +213,10 @@ auto as_expr(const X& x) {
         return x;
     } else if constexpr (is_tensor_v<D>) {
         using T = std::remove_const_t<typename D::value_type>;
-        return Leaf<T, typename D::shape_type, typename D::space>{x.data(), x.shape()};
+        return Leaf<T, typename D::shape_type, typename D::space>{{}, x.data(), x.shape()};
     } else {
         static_assert(std::is_arithmetic_v<D>, "not a sinter operand");
-        return Scalar{static_cast<float>(x)};
+        return Scalar{{}, static_cast<float>(x)};
     }
 }
 

@@ -8,15 +8,8 @@ namespace sinter::expr {
 
 // (x - mean) * rsqrt(var + eps) * gamma + beta over the last axis; var is biased, eps added in f32.
 template <class X, class Gm, class Bt>
-struct LayerNorm {
-    static constexpr bool is_sinter_expr = true;
-    static constexpr int min_elem_bytes = Zip<op::add, X, Zip<op::add, Gm, Bt>>::min_elem_bytes;
+struct LayerNorm : OperandFacts<X, Gm, Bt> {
     static constexpr bool has_reduction = true;
-    static constexpr bool has_contraction =
-        X::has_contraction || Gm::has_contraction || Bt::has_contraction;
-    template <class Sp>
-    static constexpr bool lives_in =
-        X::template lives_in<Sp> && Gm::template lives_in<Sp> && Bt::template lives_in<Sp>;
     using shape_type = typename X::shape_type;
 
     X x_;
@@ -70,7 +63,7 @@ auto layer_norm(const X& x, const Gm& gamma, const Bt& beta, float eps) {
     static_assert(broadcast_shape_t<XS, typename decltype(ge)::shape_type>::rank == XS::rank &&
                       broadcast_shape_t<XS, typename decltype(be)::shape_type>::rank == XS::rank,
                   "layer_norm: gamma and beta cannot have a higher rank than x");
-    return LayerNorm<decltype(xe), decltype(ge), decltype(be)>{xe, ge, be, eps};
+    return LayerNorm<decltype(xe), decltype(ge), decltype(be)>{{}, xe, ge, be, eps};
 }
 
 // Numerically safe exp(x - max): 0 for x = -inf, so a row of -inf gives a zero sum, not NaN.
@@ -84,13 +77,8 @@ struct exp_shifted {
 // softmax over the last axis of x (X already holds the mask as -inf where masked). A row with no
 // finite entry (fully masked) gives zeros.
 template <class X>
-struct Softmax {
-    static constexpr bool is_sinter_expr = true;
-    static constexpr int min_elem_bytes = X::min_elem_bytes;
+struct Softmax : OperandFacts<X> {
     static constexpr bool has_reduction = true;
-    static constexpr bool has_contraction = X::has_contraction;
-    template <class Sp>
-    static constexpr bool lives_in = X::template lives_in<Sp>;
     using shape_type = typename X::shape_type;
 
     X x_;
@@ -122,7 +110,7 @@ template <NodeOperand X>
 auto softmax(const X& x) {
     auto e = as_expr(x);
     static_assert(decltype(e)::shape_type::rank >= 1, "softmax needs an operand of rank >= 1");
-    return Softmax<decltype(e)>{e};
+    return Softmax<decltype(e)>{{}, e};
 }
 
 // softmax over the positions where mask != 0; masked positions get 0, a fully masked row zeros.

@@ -59,13 +59,7 @@ struct select {
 }  // namespace op
 
 template <class Op, class A>
-struct Map {
-    static constexpr bool is_sinter_expr = true;
-    static constexpr int min_elem_bytes = A::min_elem_bytes;
-    static constexpr bool has_reduction = A::has_reduction;
-    static constexpr bool has_contraction = A::has_contraction;
-    template <class Sp>
-    static constexpr bool lives_in = A::template lives_in<Sp>;
+struct Map : OperandFacts<A> {
     using shape_type = typename A::shape_type;
 
     Op op_;
@@ -81,7 +75,7 @@ SINTER_UNROLL
     }
     template <class G, int R>
     SINTER_HD void prepare(G& g, const Index<R>& row) {
-        if constexpr (has_reduction) a_.prepare(g, row);
+        if constexpr (A::has_reduction) a_.prepare(g, row);
     }
     template <int N>
     bool vectorizable() const {
@@ -90,14 +84,7 @@ SINTER_UNROLL
 };
 
 template <class Op, class A, class B>
-struct Zip {
-    static constexpr bool is_sinter_expr = true;
-    static constexpr int min_elem_bytes =
-        A::min_elem_bytes < B::min_elem_bytes ? A::min_elem_bytes : B::min_elem_bytes;
-    static constexpr bool has_reduction = A::has_reduction || B::has_reduction;
-    static constexpr bool has_contraction = A::has_contraction || B::has_contraction;
-    template <class Sp>
-    static constexpr bool lives_in = A::template lives_in<Sp> && B::template lives_in<Sp>;
+struct Zip : OperandFacts<A, B> {
     using shape_type = broadcast_shape_t<typename A::shape_type, typename B::shape_type>;
 
     Op op_;
@@ -126,15 +113,7 @@ SINTER_UNROLL
 };
 
 template <class C, class A, class B>
-struct Select {
-    static constexpr bool is_sinter_expr = true;
-    static constexpr int min_elem_bytes = Zip<op::add, C, Zip<op::add, A, B>>::min_elem_bytes;
-    static constexpr bool has_reduction = C::has_reduction || A::has_reduction || B::has_reduction;
-    static constexpr bool has_contraction =
-        C::has_contraction || A::has_contraction || B::has_contraction;
-    template <class Sp>
-    static constexpr bool lives_in =
-        C::template lives_in<Sp> && A::template lives_in<Sp> && B::template lives_in<Sp>;
+struct Select : OperandFacts<C, A, B> {
     using shape_type = broadcast_shape_t<typename C::shape_type,
                                          broadcast_shape_t<typename A::shape_type, typename B::shape_type>>;
 
@@ -170,7 +149,7 @@ SINTER_UNROLL
 
 template <class Op, Operand X>
 auto map(Op op, const X& x) {
-    return Map<Op, as_expr_t<X>>{op, as_expr(x)};
+    return Map<Op, as_expr_t<X>>{{}, op, as_expr(x)};
 }
 
 template <class Op, Operand X, Operand Y>
@@ -178,7 +157,7 @@ auto zip(Op op, const X& x, const Y& y) {
     auto a = as_expr(x);
     auto b = as_expr(y);
     using Z = Zip<Op, decltype(a), decltype(b)>;
-    return Z{op, a, b,
+    return Z{{}, op, a, b,
              broadcast_extents<typename Z::shape_type>(a.shape(), b.shape(), "element-wise op")};
 }
 
@@ -191,7 +170,7 @@ auto where(const C& c, const X& x, const Y& y) {
     using S = Select<decltype(ce), decltype(a), decltype(b)>;
     using AB = broadcast_shape_t<typename decltype(a)::shape_type, typename decltype(b)::shape_type>;
     const auto ab = broadcast_extents<AB>(a.shape(), b.shape(), "where");
-    return S{ce, a, b, broadcast_extents<typename S::shape_type>(ce.shape(), ab, "where")};
+    return S{{}, ce, a, b, broadcast_extents<typename S::shape_type>(ce.shape(), ab, "where")};
 }
 
 // At least one side of a binary operator must be a sinter expression or tensor.

@@ -78,13 +78,8 @@ row_shape_t<X> row_shape(const X& x) {
 enum class RowKind { sum, max, mean, var };
 
 template <RowKind Kind, class X>
-struct RowReduce {
-    static constexpr bool is_sinter_expr = true;
-    static constexpr int min_elem_bytes = X::min_elem_bytes;
+struct RowReduce : OperandFacts<X> {
     static constexpr bool has_reduction = true;
-    static constexpr bool has_contraction = X::has_contraction;
-    template <class Sp>
-    static constexpr bool lives_in = X::template lives_in<Sp>;
     using shape_type = row_shape_t<X>;
 
     X x_;
@@ -127,7 +122,7 @@ template <RowKind Kind, NodeOperand X>
 auto row_reduction(const X& x) {
     auto e = as_expr(x);
     static_assert(decltype(e)::shape_type::rank >= 1, "a row reduction needs an operand of rank >= 1");
-    return RowReduce<Kind, decltype(e)>{e, row_shape(e)};
+    return RowReduce<Kind, decltype(e)>{{}, e, row_shape(e)};
 }
 
 template <NodeOperand X> auto row_sum(const X& x) { return row_reduction<RowKind::sum>(x); }
