@@ -46,16 +46,19 @@ def main():
             name = f"bert_base<{dname}>/{B}/{S}/{int(padded)}"
             with torch.inference_mode():
                 results[name + "/eager"] = median_ms(lambda: model(input_ids=ids, attention_mask=mask))
-                stream = torch.cuda.Stream()
-                stream.wait_stream(torch.cuda.current_stream())
-                with torch.cuda.stream(stream):
-                    for _ in range(3):
+                try:  # capture can fail if the model synchronises (e.g. inspects the mask on the host)
+                    stream = torch.cuda.Stream()
+                    stream.wait_stream(torch.cuda.current_stream())
+                    with torch.cuda.stream(stream):
+                        for _ in range(3):
+                            model(input_ids=ids, attention_mask=mask)
+                    torch.cuda.current_stream().wait_stream(stream)
+                    graph = torch.cuda.CUDAGraph()
+                    with torch.cuda.graph(graph):
                         model(input_ids=ids, attention_mask=mask)
-                torch.cuda.current_stream().wait_stream(stream)
-                graph = torch.cuda.CUDAGraph()
-                with torch.cuda.graph(graph):
-                    model(input_ids=ids, attention_mask=mask)
-                results[name + "/cudagraph"] = median_ms(graph.replay)
+                    results[name + "/cudagraph"] = median_ms(graph.replay)
+                except Exception as e:  # noqa: BLE001 - report and go on with the other shapes
+                    print(name, "CUDA graph capture failed:", e, flush=True)
             print(name, {k: round(v, 3) for k, v in results.items() if k.startswith(name)}, flush=True)
         del model
         torch.cuda.empty_cache()
