@@ -73,6 +73,11 @@ TEST_CASE("bad inputs are refused before any launch; the context stays usable") 
     CHECK_THROWS_WITH_AS(session.forward({5, 20, many, {}, {}}), doctest::Contains("max_tokens"), value_error);
     const auto empty = session.forward({0, 0, {}, {}, {}});
     CHECK(empty.last_hidden_state.empty());
+    // Every token padding: no token computed, each sequence pools the zero row, as on the host.
+    std::vector<std::int32_t> pad_ids = {1, 2, 3, 4}, no_mask = {0, 0, 0, 0};
+    const auto padded = session.forward({2, 2, pad_ids, no_mask, {}});
+    const auto host = bert::Encoder<bert::tiny, half, host_space>::load(golden("bert_tiny")).forward({2, 2, pad_ids, no_mask, {}});
+    test::compare(padded.pooled.data(), host.pooled.data(), index_t(host.pooled.size()), 1e-2, 1e-2, "all-padding pooled");
     ids[2] = 3;
     const auto ok = session.forward({2, 2, ids, {}, {}});
     CHECK(ok.last_hidden_state.size() == 4 * 64);

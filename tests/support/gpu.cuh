@@ -22,6 +22,7 @@ namespace sinter::test {
 template <class V>
 void poison(const V& v) {
     SINTER_CUDA_CHECK(cudaMemset(v.data(), 0xff, v.bytes()));
+    SINTER_CUDA_CHECK(cudaDeviceSynchronize());  // before work on another (non-blocking) stream
 }
 
 template <class T, class S>

@@ -23,11 +23,15 @@
 
 namespace sinter::blas {
 
+// A failed cuBLASLt call; when a sticky CUDA fault is behind it (EXECUTION_FAILED after an illegal
+// address, say) it is reported, and recorded, as that fault.
 inline void check(cublasStatus_t status, const char* call, const char* file, int line) {
     if (status == CUBLAS_STATUS_SUCCESS) return;
-    throw cuda_error(std::string(call) + " failed at " + file + ":" + std::to_string(line) + ": " +
-                         cublasLtGetStatusName(status) + " (" + cublasLtGetStatusString(status) + ")",
-                     static_cast<int>(status), false);
+    const std::string what = std::string(call) + ": " + cublasLtGetStatusName(status) + " (" +
+                             cublasLtGetStatusString(status) + ")";
+    if (const cudaError_t e = cudaGetLastError(); e != cudaSuccess && cuda::is_sticky(e))
+        cuda::check(e, what.c_str(), file, line);
+    throw cuda_error(what + " at " + file + ":" + std::to_string(line), static_cast<int>(status), false);
 }
 
 }  // namespace sinter::blas
@@ -100,7 +104,8 @@ public:
         : workspace_(index_t(workspace_bytes)) {}
 
     // y (rows, N) = epilogue(x (rows, K) w (N, K)^T + b (N)) [+ residual (rows, N), may not alias y].
-    // Preconditions: contiguous row-major operands, 16-byte aligned (cuBLASLt's fast paths).
+    // Preconditions: contiguous row-major operands, 256-byte aligned (what cuBLASLt's heuristic
+    // assumes by default; cudaMalloc and Weights give it).
     template <class T>
     void linear(T* y, const T* x, const T* w, const T* b, index_t rows, index_t N, index_t K, Epilogue epilogue,
                 const T* residual, cudaStream_t stream) {
@@ -108,6 +113,10 @@ public:
         // cuBLASLt applies its epilogue to alpha A B + beta C: an activation would see the residual.
         if (residual && epilogue != Epilogue::bias)
             throw value_error("blas::Gemm::linear: a residual goes with the plain bias epilogue only");
+        for (const void* p : {static_cast<const void*>(y), static_cast<const void*>(x), static_cast<const void*>(w),
+                              static_cast<const void*>(b), static_cast<const void*>(residual)})
+            if (reinterpret_cast<std::uintptr_t>(p) % 256)
+                throw value_error("blas::Gemm::linear: operands must be 256-byte aligned");
         cuda::ensure_usable("blas::Gemm::linear");
         const detail::Plan& plan = plan_for<T>(rows, N, K, epilogue, residual != nullptr);
         const float alpha = 1.f, beta = residual ? 1.f : 0.f;

@@ -32,6 +32,9 @@ inline bool is_sticky(cudaError_t e) {
         case cudaErrorInvalidPc:
         case cudaErrorLaunchTimeout:
         case cudaErrorTensorMemoryLeak:
+        case cudaErrorContained:
+        case cudaErrorECCUncorrectable:
+        case cudaErrorNvlinkUncorrectable:
             return true;
         default:
             return false;

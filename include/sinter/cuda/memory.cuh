@@ -41,13 +41,17 @@ concept CopyPair = is_tensor_v<Dst> && is_tensor_v<Src> &&
 }  // namespace detail
 
 // Copies src into dst (same extents, same element type), at least one of them on the device.
+// Complete on return: cudaMemcpy alone may return before a pageable host-to-device or a
+// device-to-device copy lands, and work on a non-blocking stream would not wait for it.
 template <class Dst, class Src>
     requires detail::CopyPair<Dst, Src>
 void copy(const Dst& dst, const Src& src) {
     detail::check_same_extents(dst.shape(), src.shape(), "copy");
     cuda::ensure_usable("copy");
-    if (src.size())
-        SINTER_CUDA_CHECK(cudaMemcpy(dst.data(), src.data(), src.bytes(), detail::copy_kind<Dst, Src>()));
+    if (!src.size()) return;
+    SINTER_CUDA_CHECK(cudaMemcpy(dst.data(), src.data(), src.bytes(), detail::copy_kind<Dst, Src>()));
+    if constexpr (std::is_same_v<typename Dst::space, device_space>)
+        SINTER_CUDA_CHECK(cudaStreamSynchronize(nullptr));
 }
 
 // The same, asynchronous on `stream` (host memory should be pinned for real overlap).

@@ -196,12 +196,9 @@ void launch_attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t
         SINTER_CHECK_LAUNCH("sinter::kernels::attention_simt_kernel");
     } else {
         using Tiles = AttentionTiles<T, HD>;
-        static const bool configured = [] {  // once per instantiation: opt in to > 48 KiB
-            SINTER_CUDA_CHECK(cudaFuncSetAttribute(attention_mma_kernel<T, HD>,
-                                                   cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tiles::bytes)));
-            return true;
-        }();
-        (void)configured;
+        // Over 48 KiB of shared memory needs an opt-in, per device: cheap, host-side, capturable.
+        SINTER_CUDA_CHECK(cudaFuncSetAttribute(attention_mma_kernel<T, HD>,
+                                               cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tiles::bytes)));
         const dim3 grid(unsigned((max_len + Tiles::BQ - 1) / Tiles::BQ), unsigned(heads), unsigned(batch));
         attention_mma_kernel<T, HD><<<grid, Tiles::threads, Tiles::bytes, stream>>>(ctx, qkv, offsets, heads, scale);
         SINTER_CHECK_LAUNCH("sinter::kernels::attention_mma_kernel");

@@ -10,6 +10,7 @@
 // beta = 1) -> LayerNorm -> intermediate GEMM (bias + activation) -> output GEMM (bias + residual)
 // -> LayerNorm; pooler and classifier on the first tokens; outputs copied back once.
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "../../blas/gemm.cuh"
@@ -104,19 +105,17 @@ public:
         out.hidden = H;
         const Packed p = launch(in);
         const index_t B = in.batch, L = out.labels;
-        if (p.tokens > 0) {
+        if (B > 0) {
             const cudaStream_t s = stream_;
-            SINTER_CUDA_CHECK(cudaMemcpyAsync(x_host_.data(), x_.data(), std::size_t(p.tokens * H) * sizeof(T),
-                                              cudaMemcpyDeviceToHost, s));
+            if (p.tokens > 0)
+                SINTER_CUDA_CHECK(cudaMemcpyAsync(x_host_.data(), x_.data(), std::size_t(p.tokens * H) * sizeof(T),
+                                                  cudaMemcpyDeviceToHost, s));
             SINTER_CUDA_CHECK(cudaMemcpyAsync(pooled_host_.data(), pooled_.data(), std::size_t(B * H) * sizeof(T),
                                               cudaMemcpyDeviceToHost, s));
             if (L > 0)
                 SINTER_CUDA_CHECK(cudaMemcpyAsync(logits_host_.data(), logits_.data(), std::size_t(B * L) * sizeof(T),
                                                   cudaMemcpyDeviceToHost, s));
             stream_.synchronize();
-        } else {
-            std::fill(pooled_host_.data(), pooled_host_.data() + pooled_host_.size(), from_float<T>(0.f));
-            std::fill(logits_host_.data(), logits_host_.data() + logits_host_.size(), from_float<T>(0.f));
         }
         finish_outputs(out, p, x_host_.data(), H);
         out.pooled.resize(std::size_t(B * H));
@@ -132,19 +131,27 @@ public:
     Packed launch(const Inputs& in) {
         check_inputs(in, C);
         Packed p = pack(in);
-        if (p.tokens == 0) return p;  // nothing to launch (a zero-size grid is an error)
         if (p.tokens > options_.max_tokens || in.batch > options_.max_batch)
             throw value_error("bert::Session: " + std::to_string(p.tokens) + " tokens in " + std::to_string(in.batch) +
                               " sequences exceed the session's max_tokens " + std::to_string(options_.max_tokens) +
                               " / max_batch " + std::to_string(options_.max_batch));
+        if (in.batch == 0) return p;  // nothing to launch (a zero-size grid is an error)
+        // With no token at all, every sequence pools the zero row, as on the host.
         stream_.synchronize();  // the pinned staging may still be read by the previous launch
         stage_inputs(p, in.batch);
         const auto key = std::make_tuple(in.batch, in.length, p.tokens);
         if (auto it = graphs_.find(key); options_.cuda_graphs && it != graphs_.end()) {
             SINTER_CUDA_CHECK(cudaGraphLaunch(it->second.exec_, stream_));
-        } else {
-            run(in.batch, in.length, p.tokens);  // eager: also plans the GEMMs for this shape
-            if (options_.cuda_graphs) capture(key, in.batch, in.length, p.tokens);
+            return p;
+        }
+        run(in.batch, in.length, p.tokens);  // eager: also plans the GEMMs for this shape
+        if (options_.cuda_graphs && !eager_only_.count(key)) {
+            try {
+                capture(key, in.batch, in.length, p.tokens);
+            } catch (const cuda_error& e) {
+                if (e.sticky()) throw;
+                eager_only_.insert(key);  // the eager results stand; this shape stays eager
+            }
         }
         return p;
     }
@@ -242,6 +249,7 @@ private:
     detail::Pinned<std::int32_t> ints_host_;
     detail::Pinned<T> x_host_, pooled_host_, logits_host_;
     std::map<std::tuple<index_t, index_t, index_t>, detail::Graph> graphs_;
+    std::set<std::tuple<index_t, index_t, index_t>> eager_only_;  // shapes whose capture failed
 };
 
 }  // namespace sinter::bert
