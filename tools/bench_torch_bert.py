@@ -34,7 +34,7 @@ def main():
     torch.manual_seed(0)
     results = {}
     for dtype, dname in ((torch.float16, "half"), (torch.bfloat16, "bf16")):
-        model = BertModel(BertConfig(), attn_implementation="sdpa").to("cuda", dtype).eval()
+        model = BertModel(BertConfig(attn_implementation="sdpa")).to("cuda", dtype).eval()
         for B, S, padded in SHAPES:
             g = torch.Generator().manual_seed(7)
             ids = torch.randint(0, 30522, (B, S), generator=g).cuda()
