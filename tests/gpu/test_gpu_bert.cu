@@ -4,30 +4,22 @@
 #include <filesystem>
 
 #include "../support/gpu.cuh"
-#include "sinter/io/safetensors.hpp"
+#include "../support/golden.hpp"
 #include "sinter/nn/bert/session.cuh"
 
 using namespace sinter;
 
 namespace {
 
-std::filesystem::path golden(const std::string& model) {
-    return std::filesystem::path(SINTER_SOURCE_DIR) / "tests" / "golden" / model;
-}
-
-std::vector<std::int32_t> ints(const io::SafetensorsFile& f, const char* name) {
-    const auto bytes = f.read_bytes(f.at(name));
-    std::vector<std::int32_t> v(bytes.size() / 4);
-    std::memcpy(v.data(), bytes.data(), bytes.size());
-    return v;
-}
+using test::golden;
 
 template <class T>
 void run(const std::string& model, double tolerance) {
-    const io::SafetensorsFile g(golden(model) / "golden.safetensors");
-    const index_t B = g.at("input_ids").shape[0], S = g.at("input_ids").shape[1];
-    const auto ids = ints(g, "input_ids"), mask = ints(g, "attention_mask"), types = ints(g, "token_type_ids");
-    const bert::Inputs in{B, S, ids, mask, types};
+    const test::Golden golden_data(model);
+    const io::SafetensorsFile& g = golden_data.file;
+    const index_t B = golden_data.B;
+    const auto& mask = golden_data.mask;
+    const bert::Inputs in = golden_data.inputs();
 
     const auto enc = bert::Encoder<bert::tiny, T>::load(golden(model));
     bert::Session<bert::tiny, T> session(enc, {.max_tokens = 512, .max_batch = 16});

@@ -6,35 +6,16 @@
 
 #include <doctest/doctest.h>
 
-#include "sinter/io/safetensors.hpp"
 #include "sinter/nn/bert/encoder.hpp"
 #include "../support/check.hpp"
+#include "../support/golden.hpp"
 
 using namespace sinter;
 
 namespace {
 
-std::filesystem::path golden(const std::string& model) {
-    return std::filesystem::path(SINTER_SOURCE_DIR) / "tests" / "golden" / model;
-}
-
-struct Golden {
-    io::SafetensorsFile file;
-    index_t B, S;
-    std::vector<std::int32_t> ids, mask, types;
-
-    std::vector<std::int32_t> ints(const char* name) const {
-        const auto bytes = file.read_bytes(file.at(name));
-        std::vector<std::int32_t> v(bytes.size() / 4);
-        std::memcpy(v.data(), bytes.data(), bytes.size());
-        return v;
-    }
-    explicit Golden(const std::string& model)
-        : file(golden(model) / "golden.safetensors"), B(file.at("input_ids").shape[0]),
-          S(file.at("input_ids").shape[1]), ids(ints("input_ids")), mask(ints("attention_mask")),
-          types(ints("token_type_ids")) {}
-    bert::Inputs inputs() const { return {B, S, ids, mask, types}; }
-};
+using test::golden;
+using test::Golden;
 
 // Relative error against the output's RMS as the floor (values near zero carry rounding noise).
 void check_close(const std::string& what, const std::vector<float>& got, const std::vector<float>& want,

@@ -14,6 +14,7 @@
 #include "sinter/core/config.hpp"
 #include "sinter/core/error.hpp"
 #include "sinter/nn/bert/config.hpp"
+#include "sinter/ref/rows.hpp"
 
 namespace sinter::ref {
 
@@ -127,19 +128,9 @@ inline void linear(std::span<float> y, std::span<const float> x, const Linear& l
         }
 }
 
-// In place over each of T rows of H: (x - mean) / sqrt(var + eps) * gamma + beta, two-pass
-// variance (biased, as torch), eps added in f64.
+// In place over each of T rows of H (ref/rows.hpp: two-pass biased variance, eps added in f64).
 inline void layer_norm(std::span<float> x, const LayerNorm& ln, index_t T, index_t H, float eps) {
-    for (index_t t = 0; t < T; ++t) {
-        float* r = &x[t * H];
-        double mean = 0, var = 0;
-        for (index_t i = 0; i < H; ++i) mean += r[i];
-        mean /= H;
-        for (index_t i = 0; i < H; ++i) var += (r[i] - mean) * (r[i] - mean);
-        const double inv = 1.0 / std::sqrt(var / H + eps);
-        for (index_t i = 0; i < H; ++i)
-            r[i] = static_cast<float>((r[i] - mean) * inv * ln.gamma[i] + ln.beta[i]);
-    }
+    layer_norm(x.data(), ln.gamma.data(), ln.beta.data(), eps, x.data(), std::size_t(T), std::size_t(H));
 }
 
 // Multi-head self-attention over B sequences of S. Head h owns columns h*HD .. h*HD+HD-1 of q, k

@@ -7,7 +7,7 @@
 
 namespace sinter::ref {
 
-// y = (x - mean) / sqrt(var + eps) * gamma + beta per row; var biased, two-pass.
+// y = (x - mean) / sqrt(var + eps) * gamma + beta per row; var biased, two-pass; y may be x.
 inline void layer_norm(const float* x, const float* gamma, const float* beta, float eps, float* y,
                        std::size_t rows, std::size_t cols) {
     for (std::size_t r = 0; r < rows; ++r) {
