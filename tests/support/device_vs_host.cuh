@@ -22,11 +22,4 @@ void device_matches_host(const std::string& what, const S& out_shape, Build buil
     compare_as<T>(back.data(), want.data(), back.size(), what);
 }
 
-// A view of `t`'s data shifted by one element: misaligned for vector loads (the scalar path).
-template <class T, class S>
-struct Shifted {
-    Tensor<T, Shape<dyn>> storage;
-    S shape;
-};
-
 }  // namespace sinter::test

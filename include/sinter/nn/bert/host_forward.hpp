@@ -22,6 +22,14 @@ constexpr nn::Epilogue epilogue_of(Activation a) {
     return nn::Epilogue::bias_gelu;
 }
 
+// n stored values as f32 (the host outputs).
+template <class T>
+std::vector<float> widen(const T* p, index_t n) {
+    std::vector<float> v(static_cast<std::size_t>(n));
+    for (index_t i = 0; i < n; ++i) v[std::size_t(i)] = to_float(p[i]);
+    return v;
+}
+
 // Scatters the packed (T, H) hidden state and derives pooled output, logits and sentence
 // embeddings (f32) from it. Shared by the host and device paths (the device copies x back first).
 template <class T>
@@ -51,7 +59,7 @@ void finish_outputs(Outputs& out, const Packed& p, const T* x, index_t H) {
 template <Config C, class T>
 Outputs forward(const Weights<C, T, host_space>& w, const Inputs& in) {
     using M = Model<C>;
-    constexpr index_t H = M::H, I = M::I;
+    constexpr index_t H = M::H;
     check_inputs(in, C);
     Outputs out;
     out.batch = in.batch;
@@ -92,16 +100,13 @@ Outputs forward(const Weights<C, T, host_space>& w, const Inputs& in) {
         }
     nn::linear(pooled.view(), TensorView<const T, Shape<dyn, H>>(first), w.pooler_weight, w.pooler_bias,
                nn::Epilogue::bias_tanh);
-    out.pooled.resize(std::size_t(in.batch * H));
-    for (index_t i = 0; i < in.batch * H; ++i) out.pooled[std::size_t(i)] = to_float(pooled.data()[i]);
+    out.pooled = widen(pooled.data(), pooled.size());
     if (out.labels > 0) {
         Tensor<T, Shape<dyn, dyn>> logits(in.batch, out.labels);
         nn::linear(logits.view(), TensorView<const T, Shape<dyn, H>>(pooled), w.classifier_weight,
                    w.classifier_bias, nn::Epilogue::bias);
-        out.logits.resize(std::size_t(logits.size()));
-        for (index_t i = 0; i < logits.size(); ++i) out.logits[std::size_t(i)] = to_float(logits.data()[i]);
+        out.logits = widen(logits.data(), logits.size());
     }
-    (void)I;
     return out;
 }
 

@@ -118,10 +118,8 @@ public:
             stream_.synchronize();
         }
         finish_outputs(out, p, x_host_.data(), H);
-        out.pooled.resize(std::size_t(B * H));
-        for (index_t i = 0; i < B * H; ++i) out.pooled[std::size_t(i)] = to_float(pooled_host_.data()[i]);
-        out.logits.resize(std::size_t(B * L));
-        for (index_t i = 0; i < B * L; ++i) out.logits[std::size_t(i)] = to_float(logits_host_.data()[i]);
+        out.pooled = widen(pooled_host_.data(), B * H);
+        out.logits = widen(logits_host_.data(), B * L);
         return out;
     }
 
