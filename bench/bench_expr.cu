@@ -1,6 +1,7 @@
 // Element-wise and row-reduction kernels against the copy bandwidth: bias + GELU + residual fused
 // in one kernel vs three separate kernels, layer_norm over (T, 768), softmax over (B*NH*S, S).
-// Each case is validated against the host evaluator before it is timed.
+// Contractions (tier 3) in FLOP/s: BERT-base's feed-forward GEMMs through eval. Each case is
+// validated against the host evaluator before it is timed.
 #include <vector>
 
 #include "harness.cuh"
@@ -26,16 +27,21 @@ Tensor<T, S, device_space> random_device(const S& shape, float lo = -2, float hi
     return d;
 }
 
+template <class T, class S>
+bool close_host(const Tensor<T, S>& got, const Tensor<T, S>& want) {
+    for (index_t i = 0; i < got.size(); ++i) {
+        const float a = to_float(got.data()[i]), b = to_float(want.data()[i]);
+        if (!(std::abs(a - b) <= 2e-2f * (1.f + std::abs(b)))) return false;
+    }
+    return true;
+}
+
 // Compares a device result with the host evaluation of the same expression on copies.
 template <class T, class S>
 bool close(const Tensor<T, S, device_space>& got, const Tensor<T, S>& want) {
     Tensor<T, S> back(got.shape());
     copy(back.view(), got.view());
-    for (index_t i = 0; i < back.size(); ++i) {
-        const float a = to_float(back.data()[i]), b = to_float(want.data()[i]);
-        if (!(std::abs(a - b) <= 2e-2f * (1.f + std::abs(b)))) return false;
-    }
-    return true;
+    return close_host(back, want);
 }
 
 template <class T, class S>
@@ -126,8 +132,60 @@ void softmax_rows(benchmark::State& state) {
     bench::time_kernel(state, int(sets.size()), bytes, run);
 }
 
+// BERT-base's feed-forward linear layers as expressions (eval makes each one cuBLASLt call):
+//   up_gelu:       gelu(x W1^T + b1), x (T, 768), W1 (3072, 768): exact GELU, a second kernel
+//   up_gelu_tanh:  gelu_tanh(x W1^T + b1): cuBLASLt's fused GELU epilogue
+//   down_residual: h W2^T + b2 + x, h (T, 3072), W2 (768, 3072): the residual through beta = 1
+enum class Linear { up_gelu, up_gelu_tanh, down_residual };
+
+void linear(benchmark::State& state, Linear which) {
+    if (!bench::require_gpu(state)) return;
+    constexpr index_t I = 4 * H;
+    const index_t T = state.range(0);
+    const bool up = which != Linear::down_residual;
+    const index_t K = up ? H : I, N = up ? I : H;
+    using M = Shape<dyn, dyn>;
+    auto w = random_device<half>(M::from_dynamic({N, K}), -0.05f, 0.05f);
+    auto b = random_device<half>(Shape<dyn>::from_dynamic({N}));
+    struct Set {
+        Tensor<half, M, device_space> x, r, out;
+    };
+    const double bytes = double(T * K + N * K + T * N * (up ? 1 : 2)) * sizeof(half);
+    std::vector<Set> sets;
+    for (int i = 0; i < bench::rotation_count(std::size_t(bytes)); ++i)
+        sets.push_back({random_device<half>(M::from_dynamic({T, K})), random_device<half>(M::from_dynamic({T, N})),
+                        Tensor<half, M, device_space>(M::from_dynamic({T, N}))});
+    auto layer = [which](auto x, auto w, auto b, auto r, auto out, auto on) {
+        if (which == Linear::up_gelu) eval(out, gelu(matmul(x, transpose(w)) + b), on);
+        else if (which == Linear::up_gelu_tanh) eval(out, gelu_tanh(matmul(x, transpose(w)) + b), on);
+        else eval(out, matmul(x, transpose(w)) + b + r, on);
+    };
+    auto run = [&](int i, cudaStream_t s) {
+        auto& set = sets[std::size_t(i)];
+        layer(set.x.view(), w.view(), b.view(), set.r.view(), set.out.view(), s);
+    };
+    run(0, nullptr);
+    SINTER_CUDA_CHECK(cudaDeviceSynchronize());
+    {  // the first 64 rows against the host (the whole product would take the host seconds)
+        const index_t rows = std::min<index_t>(T, 64);
+        auto x = host_copy(sets[0].x), r = host_copy(sets[0].r), got = host_copy(sets[0].out);
+        auto wh = host_copy(w);
+        auto bh = host_copy(b);
+        Tensor<half, M> want(M::from_dynamic({rows, N})), got_rows(M::from_dynamic({rows, N}));
+        layer(x.view().rows(0, rows), wh.view(), bh.view(), r.view().rows(0, rows), want.view(), host);
+        std::copy(got.data(), got.data() + rows * N, got_rows.data());
+        if (!close_host(got_rows, want)) return state.SkipWithError("result differs from the host evaluator");
+    }
+    bench::time_kernel(state, int(sets.size()), bytes, run);
+    state.counters["flops_per_second"] =
+        benchmark::Counter(2.0 * double(T) * double(N) * double(K), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 
+BENCHMARK_CAPTURE(linear, up_gelu, Linear::up_gelu)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(linear, up_gelu_tanh, Linear::up_gelu_tanh)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(linear, down_residual, Linear::down_residual)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(bias_gelu_residual, fused, true)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(bias_gelu_residual, three_kernels, false)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(layer_norm_rows)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);

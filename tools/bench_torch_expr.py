@@ -42,6 +42,14 @@ def main():
         sets = [(torch.randn(T, H, device=dev, dtype=dt), torch.randn(T, H, device=dev, dtype=dt)) for _ in range(n)]
         results[f"bias_gelu_residual/fused/{T}"] = time_case(lambda x, r: F.gelu(x + bias) + r, sets)
         results[f"layer_norm_rows/{T}"] = time_case(lambda x, r: F.layer_norm(x, (H,), gamma, beta, 1e-12), sets)
+    W1, b1 = torch.randn(4 * H, H, device=dev, dtype=dt) * 0.05, torch.randn(4 * H, device=dev, dtype=dt)
+    W2, b2 = torch.randn(H, 4 * H, device=dev, dtype=dt) * 0.05, torch.randn(H, device=dev, dtype=dt)
+    for T in (128, 4096, 16384):
+        n = rotation(T * 5 * H * 2)
+        sets = [(torch.randn(T, H, device=dev, dtype=dt), torch.randn(T, 4 * H, device=dev, dtype=dt)) for _ in range(n)]
+        results[f"linear/up_gelu/{T}"] = time_case(lambda x, h: F.gelu(F.linear(x, W1, b1)), sets)
+        results[f"linear/up_gelu_tanh/{T}"] = time_case(lambda x, h: F.gelu(F.linear(x, W1, b1), approximate="tanh"), sets)
+        results[f"linear/down_residual/{T}"] = time_case(lambda x, h: F.linear(h, W2, b2) + x, sets)
     for S in (128, 512):
         rows = 32 * 12 * S
         n = rotation(2 * rows * S * 2)

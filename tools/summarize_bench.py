@@ -53,11 +53,12 @@ def main(folder):
             us = b["real_time"] if b.get("time_unit") == "us" else b["real_time"] * {"ns": 1e-3, "ms": 1e3, "s": 1e6}[b["time_unit"]]
             gbps = b.get("bytes_per_second", 0) / 1e9
             frac = b.get("copy_fraction", 0)
-            key = name.replace("bias_gelu_residual/fused", "bias_gelu_residual/fused")
-            t = torch_us.get(key)
-            rows.append((name, f"{us:.1f}", f"{gbps:.0f}", f"{100 * frac:.0f}%",
-                         f"{t:.1f}" if t else "-", f"{t / us:.2f}x" if t else "-"))
-    print_table(("case", "sinter us", "GB/s", "% copy BW", "torch us", "torch/sinter"), rows)
+            t = torch_us.get(name)
+            # A contraction is compute-bound: its rate is FLOP/s, not a fraction of copy bandwidth.
+            rate = (f"{b['flops_per_second'] / 1e12:.0f} TFLOP/s" if "flops_per_second" in b else f"{gbps:.0f} GB/s")
+            share = "-" if "flops_per_second" in b else f"{100 * frac:.0f}%"
+            rows.append((name, f"{us:.1f}", rate, share, f"{t:.1f}" if t else "-", f"{t / us:.2f}x" if t else "-"))
+    print_table(("case", "sinter us", "rate", "% copy BW", "torch us", "torch/sinter"), rows)
     if bert:
         print_table(("bert (B/S/padded)", "sinter ms", "tokens/s", "torch eager ms", "torch graph ms",
                      "graph/sinter"), bert)

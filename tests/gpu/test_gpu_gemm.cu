@@ -1,51 +1,133 @@
-// cuBLASLt linear layers (blas::Gemm) against the host twin (nn::linear): every epilogue, with and
-// without a residual, f32/f16/bf16, BERT's shapes and awkward ones.
+// Tier 3 on the GPU: eval(out, expression, stream) with contractions, through cuBLASLt
+// (blas::Gemm), against the host evaluator on the same expression (itself checked against naive
+// loops in tests/host/test_expr_contraction.cpp): every fused epilogue, with and without a bias
+// and a residual, a (K, N) right operand, the fallbacks, a contraction inside a LayerNorm, the
+// per-thread default engine, f32/f16/bf16, BERT's shapes and awkward ones.
 #include "../support/gpu.cuh"
 #include "sinter/blas/gemm.cuh"
-#include "sinter/nn/linear_host.hpp"
 
 using namespace sinter;
-using blas::Epilogue;
+using expr::Activation;
 
 namespace {
 
 template <class T>
-void check_linear(index_t rows, index_t N, index_t K, Epilogue epilogue, bool residual) {
-    Tensor<T, Shape<dyn, dyn>> x(rows, K), w(N, K), r(rows, N), want(rows, N);
-    Tensor<T, Shape<dyn>> b(N);
-    test::fill_uniform(x.view());
-    test::fill_uniform(w.view(), -0.1f, 0.1f);
-    test::fill_uniform(b.view());
-    test::fill_uniform(r.view());
-    nn::linear(want.view(), TensorView<const T, Shape<dyn, dyn>>(x), TensorView<const T, Shape<dyn, dyn>>(w),
-               TensorView<const T, Shape<dyn>>(b), epilogue, residual ? r.data() : nullptr);
-    const auto dx = test::to_device(x), dw = test::to_device(w), dr = test::to_device(r);
-    const auto db = test::to_device(b);
-    Tensor<T, Shape<dyn, dyn>, device_space> y(rows, N);
+struct Operands {
+    index_t rows, N, K;
+    Tensor<T, Shape<dyn, dyn>> x, w, r, want;
+    Tensor<T, Shape<dyn>> b;
+    Tensor<T, Shape<dyn, dyn>, device_space> dx, dw, dr;
+    Tensor<T, Shape<dyn>, device_space> db;
+    Operands(index_t rows_, index_t N_, index_t K_)
+        : rows(rows_), N(N_), K(K_), x(rows_, K_), w(N_, K_), r(rows_, N_), want(rows_, N_), b(N_) {
+        test::fill_uniform(x.view());
+        test::fill_uniform(w.view(), -0.1f, 0.1f);
+        test::fill_uniform(b.view());
+        test::fill_uniform(r.view());
+        dx = test::to_device(x);
+        dw = test::to_device(w);
+        dr = test::to_device(r);
+        db = test::to_device(b);
+    }
+};
+
+// Evaluates build(operands) on the host and on the device (on `gemm`, or the default engine).
+template <class T, class Build, class... Engine>
+void check(Operands<T>& o, const std::string& what, Build build, bool tanh_approx, Engine&... gemm) {
+    eval(o.want.view(), build(o.x.view(), o.w.view(), o.b.view(), o.r.view()), host);
+    Tensor<T, Shape<dyn, dyn>, device_space> y(o.rows, o.N);
     test::poison(y.view());
-    blas::Gemm gemm;
     sinter::cuda::Stream s;
-    gemm.linear(y.data(), dx.data(), dw.data(), db.data(), rows, N, K, epilogue, residual ? dr.data() : nullptr, s);
+    eval(y.view(), build(o.dx.view(), o.dw.view(), o.db.view(), o.dr.view()), s, gemm...);
     s.synchronize();
     const auto got = test::to_host(y);
-    // A K-long f32 dot product of 16-bit inputs: the host and cuBLASLt differ in order only.
-    // cuBLASLt's GELU epilogue is the tanh form, as is Epilogue::bias_gelu_tanh on the host.
-    // Its tanh may be the tanh.approx instruction (about 2^-11 relative): looser in f32 only.
-    const bool approx = std::is_same_v<T, float> && epilogue == Epilogue::bias_gelu_tanh;
-    test::compare(got.data(), want.data(), got.size(), approx ? 1e-3 : test::tolerance<T>::rel,
+    // A K-long f32 dot product of the same inputs: the host and cuBLASLt differ in order only.
+    // cuBLASLt's GELU epilogue is the tanh form, and its tanh may be the tanh.approx instruction
+    // (about 2^-11 relative): looser in f32 there.
+    const bool approx = std::is_same_v<T, float> && tanh_approx;
+    test::compare(got.data(), o.want.data(), got.size(), approx ? 1e-3 : test::tolerance<T>::rel,
                   approx ? 1e-3 : test::tolerance<T>::abs,
-                  "linear " + std::to_string(rows) + "x" + std::to_string(N) + "x" + std::to_string(K) +
-                      " epilogue " + std::to_string(int(epilogue)) + (residual ? " + residual" : ""));
+                  what + " " + std::to_string(o.rows) + "x" + std::to_string(o.N) + "x" + std::to_string(o.K));
+}
+
+template <class T>
+void check_forms(Operands<T>&& o, blas::Gemm& gemm) {
+    check(o, "x W^T", [](auto x, auto w, auto, auto) { return matmul(x, transpose(w)); }, false, gemm);
+    check(o, "x W^T + b", [](auto x, auto w, auto b, auto) { return matmul(x, transpose(w)) + b; }, false, gemm);
+    check(o, "gelu(x W^T + b)", [](auto x, auto w, auto b, auto) { return gelu(matmul(x, transpose(w)) + b); }, false, gemm);
+    check(o, "gelu_tanh(x W^T + b)", [](auto x, auto w, auto b, auto) { return gelu_tanh(matmul(x, transpose(w)) + b); },
+          true, gemm);
+    check(o, "relu(x W^T + b)", [](auto x, auto w, auto b, auto) { return relu(matmul(x, transpose(w)) + b); }, false, gemm);
+    check(o, "tanh(x W^T + b)", [](auto x, auto w, auto b, auto) { return sinter::tanh(matmul(x, transpose(w)) + b); },
+          false, gemm);
+    check(o, "gelu_tanh(x W^T)", [](auto x, auto w, auto, auto) { return gelu_tanh(matmul(x, transpose(w))); }, true, gemm);
+    check(o, "x W^T + b + r", [](auto x, auto w, auto b, auto r) { return matmul(x, transpose(w)) + b + r; }, false, gemm);
+    check(o, "x W^T + r", [](auto x, auto w, auto, auto r) { return matmul(x, transpose(w)) + r; }, false, gemm);
 }
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("blas::Gemm::linear matches nn::linear", T, float, half, bf16) {
+TEST_CASE_TEMPLATE("every linear form through cuBLASLt matches the host", T, float, half, bf16) {
     SINTER_REQUIRE_GPU();
-    for (Epilogue e : {Epilogue::bias, Epilogue::bias_gelu, Epilogue::bias_gelu_tanh, Epilogue::bias_relu, Epilogue::bias_tanh}) {
-        check_linear<T>(77, 384, 128, e, false);
-    }
-    check_linear<T>(128, 768, 768, Epilogue::bias, true);   // output projection + residual
-    check_linear<T>(33, 2304, 768, Epilogue::bias, false);  // BERT-base QKV
-    check_linear<T>(5, 3, 64, Epilogue::bias, false);       // a classifier
+    blas::Gemm gemm;
+    check_forms(Operands<T>(77, 384, 128), gemm);
+    check_forms(Operands<T>(5, 3, 64), gemm);  // a classifier: N = 3, odd sizes
+    Operands<T> qkv(33, 2304, 768);      // BERT-base QKV, on the default engine
+    check(qkv, "QKV", [](auto x, auto w, auto b, auto) { return matmul(x, transpose(w)) + b; }, false);
+    Operands<T> out(128, 768, 768);  // output projection + residual + LayerNorm
+    check(out, "layer_norm(x W^T + b + r)", [](auto x, auto w, auto b, auto r) {
+        return layer_norm(matmul(x, transpose(w)) + b + r, b, b, 1e-12f);
+    }, false);
+}
+
+TEST_CASE("fallbacks and operands that are not tensors of the output dtype") {
+    SINTER_REQUIRE_GPU();
+    blas::Gemm gemm;
+    Operands<half> o(50, 96, 72);
+    check(o, "gelu(x W^T + b) + r", [](auto x, auto w, auto b, auto r) { return gelu(matmul(x, transpose(w)) + b) + r; },
+          false, gemm);
+    check(o, "(x / 2) W^T + b", [](auto x, auto w, auto b, auto) { return matmul(x * 0.5f, transpose(w)) + b; }, false,
+          gemm);
+    check(o, "x (W^T / 2) (a (K, N) operand evaluated first)",
+          [](auto x, auto w, auto, auto) { return matmul(x, transpose(w) * 0.5f); }, false, gemm);
+    // A bias that broadcasts (extent 1): the GEMM plain, the epilogue in a second kernel.
+    Tensor<half, Shape<dyn>> one(1);
+    one(0) = from_float<half>(0.25f);
+    const auto done = test::to_device(one);
+    Tensor<half, Shape<dyn, dyn>> want(o.rows, o.N);
+    eval(want.view(), relu(matmul(o.x.view(), transpose(o.w.view())) + one.view()), host);
+    Tensor<half, Shape<dyn, dyn>, device_space> y(o.rows, o.N);
+    sinter::cuda::Stream s;
+    eval(y.view(), relu(matmul(o.dx.view(), transpose(o.dw.view())) + done.view()), s, gemm);
+    s.synchronize();
+    const auto got = test::to_host(y);
+    test::compare_as<half>(got.data(), want.data(), got.size(), "relu(x W^T + broadcast bias)");
+}
+
+TEST_CASE("in place: x = x W^T + b + x, and an output that is an operand") {
+    SINTER_REQUIRE_GPU();
+    blas::Gemm gemm;
+    const index_t rows = 40, H = 64;
+    Tensor<float, Shape<dyn, dyn>> x(rows, H), w(H, H), want(rows, H);
+    Tensor<float, Shape<dyn>> b(H);
+    test::fill_uniform(x.view());
+    test::fill_uniform(w.view(), -0.1f, 0.1f);
+    test::fill_uniform(b.view());
+    auto dx = test::to_device(x);
+    const auto dw = test::to_device(w);
+    const auto db = test::to_device(b);
+    sinter::cuda::Stream s;
+    eval(want.view(), matmul(x.view(), transpose(w.view())) + b.view() + x.view(), host);
+    eval(dx.view(), matmul(dx.view(), transpose(dw.view())) + db.view() + dx.view(), s, gemm);
+    s.synchronize();
+    auto got = test::to_host(dx);
+    test::compare_as<float>(got.data(), want.data(), got.size(), "x = x W^T + b + x");
+}
+
+TEST_CASE("blas::Gemm refuses a residual after an activation") {
+    SINTER_REQUIRE_GPU();
+    blas::Gemm gemm;
+    Tensor<float, Shape<dyn>, device_space> y(16);
+    const expr::GemmCall<float> call{y.data(), y.data(), y.data(), true, nullptr, y.data(), 4, 4, 4, Activation::relu};
+    CHECK_THROWS_WITH_AS(gemm.run(call, nullptr), doctest::Contains("relu"), value_error);
 }

@@ -1,15 +1,18 @@
 #pragma once
-// Linear layers through cuBLASLt (tier 3): y (T, N) = epilogue(x (T, K) W (N, K)^T + b) [+ r].
-// In cuBLASLt's column-major terms: D (N x T) = op(A) B with A = W (K x N, ld K, transposed),
-// B = x (K x T, ld K), C = D's layout (N x T, ld N); the bias broadcasts over D's columns.
-//   bias, bias_relu, bias_gelu_tanh: fused epilogues (BIAS, RELU_BIAS, GELU_BIAS; cuBLASLt's GELU
-//     is the tanh form);
-//   residual: beta = 1 with C = r, fused in the same call;
-//   bias_gelu (exact erf) and bias_tanh: BIAS epilogue, then one element-wise kernel.
+// The device's GEMM engine (tier 3): one expr::GemmCall, y (rows, N) = act(a (rows, K) op(b) + bias)
+// [+ residual], as one cuBLASLt call. In cuBLASLt's column-major terms D (N x rows) = op(A) B with
+// A = b (K x N, ld K, transposed, for an (N, K) nn.Linear weight; N x K, ld N, for a (K, N) b),
+// B = a (K x rows, ld K), C = D's layout (N x rows, ld N); the bias broadcasts over D's columns.
+//   bias, relu, gelu_tanh: fused epilogues (BIAS, RELU[_BIAS], GELU[_BIAS]; cuBLASLt's GELU is
+//     the tanh form);
+//   residual: beta = 1 with C = residual (which may be D: in place), in the same call;
+//   gelu (exact erf) and tanh: the GEMM, then one element-wise kernel over y.
 // f32 accumulation (CUBLAS_COMPUTE_32F) for every dtype. The algorithm is chosen by cuBLASLt's
-// heuristic once per (dtype, T, N, K, epilogue, residual) and cached; one workspace per Gemm.
+// heuristic once per (dtype, shape, epilogue, operand alignment) and cached; one workspace per
+// Gemm. expr::eval(out, expression, stream[, gemm]) is how layers use it.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <tuple>
 
@@ -19,7 +22,6 @@
 #include "../cuda/error.cuh"
 #include "../cuda/memory.cuh"
 #include "../expr/eval_cuda.cuh"
-#include "epilogue.hpp"
 
 namespace sinter::blas {
 
@@ -79,12 +81,24 @@ struct Owned {  // a cuBLASLt descriptor, destroyed with its destroy function
     }
 };
 
-inline cublasLtEpilogue_t fused_epilogue(Epilogue e) {
-    switch (e) {
-        case Epilogue::bias_relu: return CUBLASLT_EPILOGUE_RELU_BIAS;
-        case Epilogue::bias_gelu_tanh: return CUBLASLT_EPILOGUE_GELU_BIAS;
-        default: return CUBLASLT_EPILOGUE_BIAS;  // bias; gelu and tanh finish in a second kernel
+// The cuBLASLt epilogue for (bias?, activation); gelu (erf) and tanh finish in a second kernel.
+inline cublasLtEpilogue_t fused_epilogue(bool bias, expr::Activation act) {
+    switch (act) {
+        case expr::Activation::relu: return bias ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_RELU;
+        case expr::Activation::gelu_tanh: return bias ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU;
+        default: return bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
     }
+}
+
+inline bool finishes_in_a_second_kernel(expr::Activation act) {
+    return act == expr::Activation::gelu || act == expr::Activation::tanh;
+}
+
+// The largest power of two (up to 256) that divides every non-null address.
+template <class... P>
+std::uint32_t common_alignment(const P*... pointers) {
+    const std::uintptr_t bits = (std::uintptr_t(256) | ... | reinterpret_cast<std::uintptr_t>(pointers));
+    return std::uint32_t(bits & (~bits + 1));  // the lowest set bit; a null pointer sets none
 }
 
 // One planned GEMM shape: descriptors and the chosen algorithm.
@@ -103,47 +117,47 @@ public:
     explicit Gemm(std::size_t workspace_bytes = std::size_t(32) << 20)
         : workspace_(index_t(workspace_bytes)) {}
 
-    // y (rows, N) = epilogue(x (rows, K) w (N, K)^T + b (N)) [+ residual (rows, N), may not alias y].
-    // Preconditions: contiguous row-major operands, 256-byte aligned (what cuBLASLt's heuristic
-    // assumes by default; cudaMalloc and Weights give it).
+    // Enqueues `call` on `stream` (see expr::GemmCall for what it computes and may alias).
     template <class T>
-    void linear(T* y, const T* x, const T* w, const T* b, index_t rows, index_t N, index_t K, Epilogue epilogue,
-                const T* residual, cudaStream_t stream) {
-        if (rows == 0) return;
+    void run(const expr::GemmCall<T>& call, cudaStream_t stream) {
+        if (call.rows == 0 || call.N == 0) return;
+        if (call.K == 0) throw value_error("blas::Gemm: an inner extent of 0");
         // cuBLASLt applies its epilogue to alpha A B + beta C: an activation would see the residual.
-        if (residual && epilogue != Epilogue::bias)
-            throw value_error("blas::Gemm::linear: a residual goes with the plain bias epilogue only");
-        for (const void* p : {static_cast<const void*>(y), static_cast<const void*>(x), static_cast<const void*>(w),
-                              static_cast<const void*>(b), static_cast<const void*>(residual)})
-            if (reinterpret_cast<std::uintptr_t>(p) % 256)
-                throw value_error("blas::Gemm::linear: operands must be 256-byte aligned");
-        cuda::ensure_usable("blas::Gemm::linear");
-        const detail::Plan& plan = plan_for<T>(rows, N, K, epilogue, residual != nullptr);
-        const float alpha = 1.f, beta = residual ? 1.f : 0.f;
+        if (call.residual && call.activation != expr::Activation::none)
+            throw value_error(std::string("blas::Gemm: a residual goes with no activation, not ") +
+                              expr::name(call.activation));
+        cuda::ensure_usable("blas::Gemm");
+        const std::uint32_t alignment = detail::common_alignment(call.y, call.a, call.b, call.bias, call.residual);
+        const Key key{int(cuda_type<T>()), call.rows, call.N, call.K, call.b_transposed, call.bias != nullptr,
+                      int(call.activation), call.residual != nullptr, alignment};
+        const detail::Plan& plan = plan_for<T>(key);
+        const float alpha = 1.f, beta = call.residual ? 1.f : 0.f;
         // The bias pointer is an attribute of the descriptor: set per call (cheap, host-side).
-        SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc.d, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &b, sizeof b));
-        SINTER_CUBLAS_CHECK(cublasLtMatmul(handle_.get(), plan.desc.d, &alpha, w, plan.a.d, x, plan.b.d, &beta,
-                                           residual ? residual : y, plan.c.d, y, plan.c.d, &plan.algo,
-                                           workspace_.data(), std::size_t(workspace_.bytes()), stream));
-        if (epilogue == Epilogue::bias_gelu || epilogue == Epilogue::bias_tanh) {  // not in cuBLASLt
-            TensorView<T, Shape<dyn>, device_space> v(y, rows * N);
-            if (epilogue == Epilogue::bias_gelu) expr::eval(v, expr::gelu(v), stream);
-            else expr::eval(v, expr::tanh(v), stream);
+        if (call.bias)
+            SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc.d, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+                                                               &call.bias, sizeof call.bias));
+        SINTER_CUBLAS_CHECK(cublasLtMatmul(handle_.get(), plan.desc.d, &alpha, call.b, plan.a.d, call.a, plan.b.d,
+                                           &beta, call.residual ? call.residual : call.y, plan.c.d, call.y, plan.c.d,
+                                           &plan.algo, workspace_.data(), std::size_t(workspace_.bytes()), stream));
+        if (detail::finishes_in_a_second_kernel(call.activation)) {
+            TensorView<T, Shape<dyn>, device_space> y(call.y, call.rows * call.N);
+            if (call.activation == expr::Activation::gelu) expr::eval(y, expr::gelu(y), stream);
+            else expr::eval(y, expr::tanh(y), stream);
         }
     }
 
     Handle& handle() { return handle_; }
 
 private:
-    using Key = std::tuple<int, index_t, index_t, index_t, int, bool>;
+    // (dtype, rows, N, K, b transposed, bias, activation, residual, alignment)
+    using Key = std::tuple<int, index_t, index_t, index_t, bool, bool, int, bool, std::uint32_t>;
 
     template <class T>
-    const detail::Plan& plan_for(index_t rows, index_t N, index_t K, Epilogue epilogue, bool residual) {
-        const Key key{int(cuda_type<T>()), rows, N, K, int(epilogue), residual};
+    const detail::Plan& plan_for(const Key& key) {
         if (auto it = plans_.find(key); it != plans_.end()) return it->second;
         detail::Plan& p = plans_[key];
         try {
-            build_plan<T>(p, rows, N, K, epilogue);
+            build_plan<T>(p, key);
         } catch (...) {
             plans_.erase(key);
             throw;
@@ -152,16 +166,21 @@ private:
     }
 
     template <class T>
-    void build_plan(detail::Plan& p, index_t rows, index_t N, index_t K, Epilogue epilogue) {
+    void build_plan(detail::Plan& p, const Key& key) {
+        const auto [type_id, rows, N, K, b_transposed, bias, activation, residual, alignment] = key;
         const cudaDataType_t type = cuda_type<T>();
         SINTER_CUBLAS_CHECK(cublasLtMatmulDescCreate(&p.desc.d, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-        const cublasOperation_t transa = CUBLAS_OP_T, transb = CUBLAS_OP_N;
+        const cublasOperation_t transa = b_transposed ? CUBLAS_OP_T : CUBLAS_OP_N, transb = CUBLAS_OP_N;
         SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc.d, CUBLASLT_MATMUL_DESC_TRANSA, &transa, sizeof transa));
         SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc.d, CUBLASLT_MATMUL_DESC_TRANSB, &transb, sizeof transb));
-        const cublasLtEpilogue_t ep = detail::fused_epilogue(epilogue);
+        const cublasLtEpilogue_t ep = detail::fused_epilogue(bias, expr::Activation(activation));
         SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc.d, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep));
-        SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc.d, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &type, sizeof type));
-        SINTER_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p.a.d, type, std::uint64_t(K), std::uint64_t(N), K));
+        if (bias)
+            SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc.d, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &type, sizeof type));
+        if (b_transposed)
+            SINTER_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p.a.d, type, std::uint64_t(K), std::uint64_t(N), K));
+        else
+            SINTER_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p.a.d, type, std::uint64_t(N), std::uint64_t(K), N));
         SINTER_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p.b.d, type, std::uint64_t(K), std::uint64_t(rows), K));
         SINTER_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p.c.d, type, std::uint64_t(N), std::uint64_t(rows), N));
 
@@ -170,15 +189,22 @@ private:
         SINTER_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref.d));
         const std::size_t ws = std::size_t(workspace_.bytes());
         SINTER_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.d, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
+        // The heuristic assumes 256-byte aligned operands unless told otherwise.
+        for (const auto attribute : {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+                                     CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES})
+            SINTER_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.d, attribute, &alignment, sizeof alignment));
         cublasLtMatmulHeuristicResult_t result{};
         int found = 0;
         SINTER_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(handle_.get(), p.desc.d, p.a.d, p.b.d, p.c.d, p.c.d,
                                                            pref.d, 1, &result, &found));
         if (found == 0)
-            throw cuda_error("cuBLASLt has no algorithm for (T, N, K) = (" + std::to_string(rows) + ", " +
-                                 std::to_string(N) + ", " + std::to_string(K) + ")",
+            throw cuda_error("cuBLASLt has no algorithm for (rows, N, K) = (" + std::to_string(rows) + ", " +
+                                 std::to_string(N) + ", " + std::to_string(K) + "), " +
+                                 expr::name(expr::Activation(activation)) + ", " + std::to_string(alignment) +
+                                 "-byte aligned operands",
                              int(CUBLAS_STATUS_NOT_SUPPORTED), false);
         p.algo = result.algo;
+        (void)type_id;
     }
 
     Handle handle_;
@@ -187,3 +213,27 @@ private:
 };
 
 }  // namespace sinter::blas
+
+namespace sinter::blas {
+
+// This thread's engine for `stream` on the current device (created on first use, 32 MiB of
+// workspace each): what expr::eval(out, x, stream) runs contractions on. Work on one stream is
+// ordered, so its engine's workspace is never used twice at once.
+inline Gemm& thread_gemm(cudaStream_t stream) {
+    thread_local std::map<std::pair<int, cudaStream_t>, std::unique_ptr<Gemm>> engines;
+    int device = 0;
+    SINTER_CUDA_CHECK(cudaGetDevice(&device));
+    std::unique_ptr<Gemm>& g = engines[{device, stream}];
+    if (!g) g = std::make_unique<Gemm>();
+    return *g;
+}
+
+}  // namespace sinter::blas
+
+namespace sinter::expr {
+template <class T>
+struct default_gemm_engine<T, void> {
+    static constexpr bool available = true;
+    static blas::Gemm& get(cudaStream_t stream) { return blas::thread_gemm(stream); }
+};
+}  // namespace sinter::expr

@@ -16,7 +16,7 @@ struct gather_table_must_have_rank_2 {};
 struct gather_indices_must_have_rank_1 {};
 struct view_extent_count_must_match_dynamic_extents {};
 struct static_extent_must_match_given_extent {};
-struct contractions_are_evaluated_by_cublaslt_not_by_the_elementwise_kernel {};
+struct contractions_on_the_gpu_need_sinter_blas_gemm_cuh {};
 struct operands_must_live_in_the_evaluation_space {};
 
 template <class Rule, class A, class B, bool Holds>

@@ -6,8 +6,11 @@
 //   tier 2 (row reductions): one warp per row (rows up to 128 vectors) or one block of 256 threads
 //     per row; CUB reductions in f32; then the element-wise part. Memory-bound: a row is read
 //     from DRAM once, its further passes hit L1.
-// Contractions are not evaluated here: blas/ turns them into cuBLASLt calls with fused epilogues.
+//   tier 3 (contractions): lowered first (contraction.hpp): each linear form is one call on a
+//     GEMM engine (blas::Gemm: cuBLASLt with the epilogue fused), scratch from the stream-ordered
+//     allocator, then at most one kernel for the rest.
 #include <algorithm>
+#include <vector>
 
 #include <cub/block/block_reduce.cuh>
 #include <cub/warp/warp_reduce.cuh>
@@ -15,6 +18,7 @@
 #include "../cuda/device.cuh"
 #include "../cuda/error.cuh"
 #include "eval_common.hpp"
+#include "contraction.hpp"
 #include "eval_host.hpp"
 
 namespace sinter::expr {
@@ -147,27 +151,95 @@ void launch(T* out, const S& shape, const E& e, cudaStream_t stream) {
 
 }  // namespace detail
 
-// Evaluates `x` into `out` on `stream`, as one kernel. Asynchronous; errors in the launch
+template <class T, class S, Operand X, class Engine>
+void eval(const TensorView<T, S, device_space>& out, const X& x, cudaStream_t stream, Engine& gemm);
+
+namespace detail {
+
+// What lowering a contraction needs on the device: scratch from the stream-ordered allocator
+// (graph-capturable; freed in stream order once everything that reads it is enqueued), the engine.
+template <class T, class Engine>
+struct DeviceContext {
+    using value_type = T;
+    using space = device_space;
+
+    cudaStream_t stream;
+    Engine& engine;
+    std::vector<void*> blocks_;
+
+    DeviceContext(cudaStream_t s, Engine& g) : stream(s), engine(g) {}
+    DeviceContext(const DeviceContext&) = delete;
+    DeviceContext& operator=(const DeviceContext&) = delete;
+    ~DeviceContext() {
+        if (!cuda::context_poisoned())
+            for (void* p : blocks_) (void)cudaFreeAsync(p, stream);
+    }
+    T* scratch(index_t n) {
+        blocks_.reserve(blocks_.size() + 1);
+        void* p = nullptr;
+        SINTER_CUDA_CHECK(cudaMallocAsync(&p, std::size_t(n) * sizeof(T), stream));
+        blocks_.push_back(p);
+        return static_cast<T*>(p);
+    }
+    void gemm(const GemmCall<T>& call) { engine.run(call, stream); }
+    void copy(T* dst, const T* src, index_t n) {
+        SINTER_CUDA_CHECK(cudaMemcpyAsync(dst, src, std::size_t(n) * sizeof(T), cudaMemcpyDeviceToDevice, stream));
+    }
+    template <class V, class X>
+    void eval(const V& out, const X& x) {
+        expr::eval(out, x, stream, engine);
+    }
+};
+
+}  // namespace detail
+
+// The GEMM engine eval(out, x, stream) uses for contractions when none is given. blas/gemm.cuh
+// provides it (a cuBLASLt engine per thread, device and stream); without that header a contraction
+// on the device does not compile.
+template <class T, class = void>
+struct default_gemm_engine {
+    static constexpr bool available = false;
+};
+
+// Evaluates `x` into `out` on `stream`: one kernel, after the GEMMs of any contraction, which run
+// on `gemm` (anything with run(GemmCall<T>, cudaStream_t)). Asynchronous; errors in the launch
 // configuration throw here, faults during the kernel at the next synchronising call.
-template <class T, class S, Operand X>
-void eval(const TensorView<T, S, device_space>& out, const X& x, cudaStream_t stream) {
+template <class T, class S, Operand X, class Engine>
+void eval(const TensorView<T, S, device_space>& out, const X& x, cudaStream_t stream, Engine& gemm) {
     const auto e = as_expr(x);
     using E = std::remove_const_t<decltype(e)>;
     detail::check_eval<TensorView<T, S, device_space>, E, device_space>(out, e);
-    static_assert(diag::check<diag::contractions_are_evaluated_by_cublaslt_not_by_the_elementwise_kernel,
-                              S, typename E::shape_type, !E::has_contraction>::value);
     if (out.size() == 0) return;  // a zero-size grid is an error
     cuda::ensure_usable("eval");
-    constexpr int N = detail::vector_width<T, E>;
-    if (detail::view_vectorizable<N>(out) && out.shape().cols() % N == 0 && e.template vectorizable<N>())
-        detail::launch<N>(out.data(), out.shape(), e, stream);
-    else
-        detail::launch<1>(out.data(), out.shape(), e, stream);
+    if constexpr (E::has_contraction) {
+        detail::DeviceContext<T, Engine> ctx(stream, gemm);
+        eval_contraction(ctx, out, e);
+    } else {
+        constexpr int N = detail::vector_width<T, E>;
+        if (detail::view_vectorizable<N>(out) && out.shape().cols() % N == 0 && e.template vectorizable<N>())
+            detail::launch<N>(out.data(), out.shape(), e, stream);
+        else
+            detail::launch<1>(out.data(), out.shape(), e, stream);
+    }
 }
 
 template <class T, class S, Operand X>
-void eval(const Tensor<T, S, device_space>& out, const X& x, cudaStream_t stream) {
-    eval(out.view(), x, stream);
+void eval(const TensorView<T, S, device_space>& out, const X& x, cudaStream_t stream) {
+    using E = as_expr_t<X>;
+    if constexpr (E::has_contraction) {
+        static_assert(diag::check<diag::contractions_on_the_gpu_need_sinter_blas_gemm_cuh, S, typename E::shape_type,
+                                  default_gemm_engine<T>::available>::value);
+        if constexpr (default_gemm_engine<T>::available) eval(out, x, stream, default_gemm_engine<T>::get(stream));
+    } else {
+        struct no_gemm {};
+        no_gemm none;
+        eval(out, x, stream, none);
+    }
+}
+
+template <class T, class S, Operand X, class... Engine>
+void eval(const Tensor<T, S, device_space>& out, const X& x, cudaStream_t stream, Engine&... gemm) {
+    eval(out.view(), x, stream, gemm...);
 }
 
 }  // namespace sinter::expr

@@ -1,8 +1,7 @@
 #pragma once
 // Contractions (tier 3). matmul(a, b) of a (M, K) and a (K, N) operand; transpose(w) views a
-// (N, K) nn.Linear weight as (K, N). On the host, a contraction is evaluated element by element
-// (a dot product per output: the reference); on a GPU it is cuBLASLt's job (blas/), which fuses
-// the element-wise epilogue around it: the CUDA element-wise evaluator refuses it at compile time.
+// (N, K) nn.Linear weight as (K, N). A Matmul node only describes the product: eval hands it, with
+// the epilogue around it, to a GEMM engine (contraction.hpp), never to the element-wise loop.
 #include "node.hpp"
 
 namespace sinter::expr {
@@ -55,28 +54,6 @@ struct Matmul : OperandFacts<A, B> {
     shape_type shape_;
 
     SINTER_HD const shape_type& shape() const { return shape_; }
-    template <int N, int R>
-    SINTER_HD Vec<N> load(const Index<R>& i) const {
-        const index_t K = a_.shape().extent(1);
-        Index<2> ia{{shape_.extent(0) == 1 ? 0 : i[R - 2], 0}};
-        Index<2> ib{{0, i[R - 1]}};
-        Vec<N> acc = splat<N>(0.f);
-        for (index_t k = 0; k < K; ++k) {
-            ia[1] = k;
-            ib[0] = k;
-            const float x = a_.template load<1>(ia)[0];
-            const Vec<N> w = b_.template load<N>(ib);
-SINTER_UNROLL
-            for (int l = 0; l < N; ++l) acc[l] += x * w[l];
-        }
-        return acc;
-    }
-    template <class G, int R>
-    SINTER_HD void prepare(G&, const Index<R>&) {}
-    template <int N>
-    bool vectorizable() const {
-        return a_.template vectorizable<N>() && b_.template vectorizable<N>();
-    }
 };
 
 template <NodeOperand X, NodeOperand Y>
@@ -94,6 +71,8 @@ auto matmul(const X& x, const Y& y) {
         throw shape_error("matmul: inner extents differ: " + a.shape().str() + " x " +
                           b.shape().str() + " (" + std::to_string(a.shape().extent(1)) + " vs " +
                           std::to_string(b.shape().extent(0)) + ")");
+    if (a.shape().extent(1) == 0)
+        throw shape_error("matmul: the inner extent of " + a.shape().str() + " x " + b.shape().str() + " is 0");
     using M = Matmul<decltype(a), decltype(b)>;
     typename M::shape_type shape(std::array<index_t, 2>{a.shape().extent(0), b.shape().extent(1)});
     return M{{}, a, b, shape};

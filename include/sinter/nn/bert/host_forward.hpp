@@ -1,25 +1,24 @@
 #pragma once
-// The encoder's forward on the host: the same layers as the GPU path (sinter expressions for the
-// embedding and the LayerNorms, host twins of the cuBLASLt GEMMs and of the fused attention), in
-// the model's dtype T with f32 math. Slow and correct: usable without a GPU, and the tests' twin.
+// The encoder's forward on the host: the same expressions as the GPU path (the embedding, the
+// linear layers with their epilogues, the LayerNorms; only attention is a hand-written host twin
+// of the fused kernel), in the model's dtype T with f32 math. Slow and correct: usable without a
+// GPU, and the tests' twin.
 #include <cmath>
 #include <vector>
 
 #include "../../expr.hpp"
 #include "../attention_host.hpp"
-#include "../linear_host.hpp"
 #include "packing.hpp"
 #include "weights.hpp"
 
 namespace sinter::bert {
 
-constexpr nn::Epilogue epilogue_of(Activation a) {
-    switch (a) {
-        case Activation::gelu: return nn::Epilogue::bias_gelu;
-        case Activation::gelu_tanh: return nn::Epilogue::bias_gelu_tanh;
-        case Activation::relu: return nn::Epilogue::bias_relu;
-    }
-    return nn::Epilogue::bias_gelu;
+// The feed-forward activation of a config, applied to an expression.
+template <Activation A, class X>
+auto activation(const X& x) {
+    if constexpr (A == Activation::gelu) return expr::gelu(x);
+    else if constexpr (A == Activation::gelu_tanh) return expr::gelu_tanh(x);
+    else return expr::relu(x);
 }
 
 // n stored values as f32 (the host outputs).
@@ -78,15 +77,12 @@ Outputs forward(const Weights<C, T, host_space>& w, const Inputs& in) {
                        w.embedding_norm.gamma, w.embedding_norm.beta, C.layer_norm_eps),
          host);
     for (const auto& l : w.layers) {
-        nn::linear(qkv.view(), TensorView<const T, typename M::Hidden>(x), l.qkv_weight, l.qkv_bias, nn::Epilogue::bias);
+        eval(qkv, matmul(x, transpose(l.qkv_weight)) + l.qkv_bias, host);
         nn::attention(ctx.data(), qkv.data(), p.offsets.data(), in.batch, M::NH, M::HD);
-        nn::linear(tmp.view(), TensorView<const T, typename M::Hidden>(ctx), l.attention_output_weight,
-                   l.attention_output_bias, nn::Epilogue::bias, x.data());
+        eval(tmp, matmul(ctx, transpose(l.attention_output_weight)) + l.attention_output_bias + x, host);
         eval(x, layer_norm(tmp, l.attention_norm.gamma, l.attention_norm.beta, C.layer_norm_eps), host);
-        nn::linear(inner.view(), TensorView<const T, typename M::Hidden>(x), l.intermediate_weight,
-                   l.intermediate_bias, epilogue_of(C.activation));
-        nn::linear(tmp.view(), TensorView<const T, typename M::Inner>(inner), l.output_weight, l.output_bias,
-                   nn::Epilogue::bias, x.data());
+        eval(inner, activation<C.activation>(matmul(x, transpose(l.intermediate_weight)) + l.intermediate_bias), host);
+        eval(tmp, matmul(inner, transpose(l.output_weight)) + l.output_bias + x, host);
         eval(x, layer_norm(tmp, l.output_norm.gamma, l.output_norm.beta, C.layer_norm_eps), host);
     }
     finish_outputs(out, p, x.data(), H);
@@ -98,13 +94,11 @@ Outputs forward(const Weights<C, T, host_space>& w, const Inputs& in) {
             const index_t t = p.offsets[std::size_t(b)];
             first(b, h) = t < p.offsets[std::size_t(b + 1)] ? x(t, h) : from_float<T>(0.f);
         }
-    nn::linear(pooled.view(), TensorView<const T, Shape<dyn, H>>(first), w.pooler_weight, w.pooler_bias,
-               nn::Epilogue::bias_tanh);
+    eval(pooled, tanh(matmul(first, transpose(w.pooler_weight)) + w.pooler_bias), host);
     out.pooled = widen(pooled.data(), pooled.size());
     if (out.labels > 0) {
         Tensor<T, Shape<dyn, dyn>> logits(in.batch, out.labels);
-        nn::linear(logits.view(), TensorView<const T, Shape<dyn, H>>(pooled), w.classifier_weight,
-                   w.classifier_bias, nn::Epilogue::bias);
+        eval(logits, matmul(pooled, transpose(w.classifier_weight)) + w.classifier_bias, host);
         out.logits = widen(logits.data(), logits.size());
     }
     return out;

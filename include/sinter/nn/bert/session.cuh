@@ -8,7 +8,8 @@
 // One forward: the padding is removed on the host (pack), then embedding (one fused expression),
 // per layer QKV GEMM (bias epilogue) -> fused attention -> output GEMM (bias + residual through
 // beta = 1) -> LayerNorm -> intermediate GEMM (bias + activation) -> output GEMM (bias + residual)
-// -> LayerNorm; pooler and classifier on the first tokens; outputs copied back once.
+// -> LayerNorm; pooler and classifier on the first tokens; outputs copied back once. Each GEMM is
+// an expression (tier 3: eval issues the cuBLASLt call with its epilogue) on the session's engine.
 #include <map>
 #include <set>
 #include <tuple>
@@ -189,29 +190,30 @@ private:
                                            expr::gather(w.token_type_embeddings, types_v),
                                        w.embedding_norm.gamma, w.embedding_norm.beta, C.layer_norm_eps),
                    s);
-        const blas::Epilogue activation =
-            C.activation == Activation::gelu && options_.tanh_gelu_epilogue ? blas::Epilogue::bias_gelu_tanh
-                                                                            : epilogue_of(C.activation);
+        const auto tokens = [n](auto& t) { return t.view().rows(0, n); };
+        const auto qkv = tokens(qkv_);
+        const auto ctx = tokens(ctx_);
+        const auto inner = tokens(inner_);
         for (const auto& l : w.layers) {
-            gemm_.linear(qkv_.data(), x.data(), l.qkv_weight.data(), l.qkv_bias.data(), n, 3 * H, H,
-                         blas::Epilogue::bias, (const T*)nullptr, s);
-            kernels::attention(ctx_.data(), qkv_.data(), offsets(), B, S, int(M::NH), int(M::HD), s);
-            gemm_.linear(tmp.data(), ctx_.data(), l.attention_output_weight.data(), l.attention_output_bias.data(), n, H,
-                         H, blas::Epilogue::bias, x.data(), s);
-            expr::eval(x, expr::layer_norm(tmp, l.attention_norm.gamma, l.attention_norm.beta, C.layer_norm_eps), s);
-            gemm_.linear(inner_.data(), x.data(), l.intermediate_weight.data(), l.intermediate_bias.data(), n, I, H,
-                         activation, (const T*)nullptr, s);
-            gemm_.linear(tmp.data(), inner_.data(), l.output_weight.data(), l.output_bias.data(), n, H, I,
-                         blas::Epilogue::bias, x.data(), s);
-            expr::eval(x, expr::layer_norm(tmp, l.output_norm.gamma, l.output_norm.beta, C.layer_norm_eps), s);
+            using namespace expr;
+            eval(qkv, matmul(x, transpose(l.qkv_weight)) + l.qkv_bias, s, gemm_);
+            kernels::attention(ctx.data(), qkv.data(), offsets(), B, S, int(M::NH), int(M::HD), s);
+            eval(tmp, matmul(ctx, transpose(l.attention_output_weight)) + l.attention_output_bias + x, s, gemm_);
+            eval(x, layer_norm(tmp, l.attention_norm.gamma, l.attention_norm.beta, C.layer_norm_eps), s);
+            const auto up = matmul(x, transpose(l.intermediate_weight)) + l.intermediate_bias;
+            if (C.activation == Activation::gelu && options_.tanh_gelu_epilogue)
+                eval(inner, gelu_tanh(up), s, gemm_);  // cuBLASLt's fused GELU epilogue
+            else
+                eval(inner, activation<C.activation>(up), s, gemm_);
+            eval(tmp, matmul(inner, transpose(l.output_weight)) + l.output_bias + x, s, gemm_);
+            eval(x, layer_norm(tmp, l.output_norm.gamma, l.output_norm.beta, C.layer_norm_eps), s);
         }
-        auto first = first_.view().rows(0, B);
+        auto first = first_.view().rows(0, B), pooled = pooled_.view().rows(0, B);
         expr::eval(first, expr::gather(TensorView<const T, Shape<dyn, H>, device_space>(x_.data(), n + 1), first_v), s);
-        gemm_.linear(pooled_.data(), first.data(), w.pooler_weight.data(), w.pooler_bias.data(), B, H, H,
-                     blas::Epilogue::bias_tanh, (const T*)nullptr, s);
+        expr::eval(pooled, expr::tanh(expr::matmul(first, expr::transpose(w.pooler_weight)) + w.pooler_bias), s, gemm_);
         if (const index_t L = w.num_labels(); L > 0)
-            gemm_.linear(logits_.data(), pooled_.data(), w.classifier_weight.data(), w.classifier_bias.data(), B, L, H,
-                         blas::Epilogue::bias, (const T*)nullptr, s);
+            expr::eval(TensorView<T, Shape<dyn, dyn>, device_space>(logits_.data(), B, L),
+                       expr::matmul(pooled, expr::transpose(w.classifier_weight)) + w.classifier_bias, s, gemm_);
     }
 
     void capture(const std::tuple<index_t, index_t, index_t>& key, index_t B, index_t S, index_t n) {

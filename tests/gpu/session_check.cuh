@@ -1,0 +1,41 @@
+#pragma once
+// One golden check of bert::Session<tiny, T>: Hugging Face's outputs and the host path of the same
+// dtype, eagerly and then from the captured graph. Shared by test_gpu_bert*.cu (split by dtype to
+// keep each file's compile time under a minute).
+#include <filesystem>
+
+#include "../support/gpu.cuh"
+#include "../support/golden.hpp"
+#include "sinter/nn/bert/session.cuh"
+
+namespace sinter::test {
+
+template <class T>
+void check_session(const std::string& model, double tolerance) {
+    const test::Golden golden_data(model);
+    const io::SafetensorsFile& g = golden_data.file;
+    const index_t B = golden_data.B;
+    const auto& mask = golden_data.mask;
+    const bert::Inputs in = golden_data.inputs();
+
+    const auto enc = bert::Encoder<bert::tiny, T>::load(golden(model));
+    bert::Session<bert::tiny, T> session(enc, {.max_tokens = 512, .max_batch = 16});
+    const auto host = bert::Encoder<bert::tiny, T, host_space>::load(golden(model)).forward(in);
+    for (int replay = 0; replay < 3; ++replay) {  // eager, then captured graph replays
+        const bert::Outputs out = session.forward(in);
+        const std::string what = model + " " + std::string(name(dtype_of<T>)) + " run " + std::to_string(replay);
+        const auto hf = g.read<float>("last_hidden_state");
+        std::vector<float> hf_masked(hf.size(), 0.f);
+        for (std::size_t i = 0; i < hf.size(); ++i) hf_masked[i] = mask[i / std::size_t(bert::tiny.hidden)] ? hf[i] : 0.f;
+        test::compare(out.last_hidden_state.data(), hf_masked.data(), index_t(hf.size()), tolerance, tolerance, what + " vs HF");
+        test::compare(out.sentence_embedding.data(), g.read<float>("sentence_embedding").data(), B * bert::tiny.hidden,
+                      tolerance, tolerance, what + " embeddings vs HF");
+        test::compare(out.pooled.data(), host.pooled.data(), index_t(host.pooled.size()), tolerance, tolerance,
+                      what + " pooled vs host");
+        if (g.find("logits"))
+            test::compare(out.logits.data(), g.read<float>("logits").data(), index_t(out.logits.size()), tolerance,
+                          tolerance, what + " logits vs HF");
+    }
+}
+
+}  // namespace sinter::test

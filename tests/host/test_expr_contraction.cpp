@@ -1,0 +1,281 @@
+// Tier 3 on the host: eval lowers contractions to GEMM calls. Against naive double loops, for
+// every linear form and the expressions around them; a recording engine checks what reaches the
+// GEMM (the epilogue fused or not, operands read in place or through scratch): the same lowering
+// the CUDA evaluator hands to cuBLASLt.
+#include <cmath>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "sinter/sinter.hpp"
+#include "../support/check.hpp"
+
+using namespace sinter;
+using expr::Activation;
+using test::compare_as;
+using test::fill_uniform;
+
+namespace {
+
+// HostGemm that keeps a copy of every call it runs.
+struct RecordingGemm {
+    std::vector<int> activations;
+    std::vector<bool> bias, residual, transposed;
+    std::vector<const void*> y, a, b;
+    template <class T>
+    void run(const expr::GemmCall<T>& c) {
+        activations.push_back(int(c.activation));
+        bias.push_back(c.bias != nullptr);
+        residual.push_back(c.residual != nullptr);
+        transposed.push_back(c.b_transposed);
+        y.push_back(c.y);
+        a.push_back(c.a);
+        b.push_back(c.b);
+        expr::HostGemm{}.run(c);
+    }
+    std::size_t calls() const { return y.size(); }
+};
+
+double act_ref(Activation a, double v) {
+    switch (a) {
+        case Activation::none: return v;
+        case Activation::gelu: return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+        case Activation::gelu_tanh: return 0.5 * v * (1 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+        case Activation::relu: return v > 0 ? v : 0;
+        case Activation::tanh: return std::tanh(v);
+    }
+    return v;
+}
+
+// want (rows, N) = act(x W^T + bias) + residual, in double from the stored values.
+template <class X, class W>
+std::vector<float> linear_ref(const X& x, const W& w, const float* bias, Activation act, const float* residual) {
+    const index_t rows = x.extent(0), K = x.extent(1), N = w.extent(0);
+    std::vector<float> want(std::size_t(rows * N));
+    for (index_t t = 0; t < rows; ++t)
+        for (index_t n = 0; n < N; ++n) {
+            double v = bias ? bias[n] : 0.0;
+            for (index_t k = 0; k < K; ++k) v += double(to_float(x(t, k))) * to_float(w(n, k));
+            v = act_ref(act, v);
+            if (residual) v += residual[t * N + n];
+            want[std::size_t(t * N + n)] = float(v);
+        }
+    return want;
+}
+
+template <class V>
+std::vector<float> widened(const V& v) {
+    std::vector<float> f(std::size_t(v.size()));
+    for (index_t i = 0; i < v.size(); ++i) f[std::size_t(i)] = to_float(v.data()[i]);
+    return f;
+}
+
+template <class T>
+struct Problem {
+    static constexpr index_t K = 40, N = 24;
+    index_t rows;
+    Tensor<T, Shape<dyn, K>> x;
+    Tensor<T, Shape<N, K>> w{Shape<N, K>{}};
+    Tensor<T, Shape<N>> b{Shape<N>{}};
+    Tensor<T, Shape<dyn, N>> r, out;
+    explicit Problem(index_t rows_) : rows(rows_), x(rows_), r(rows_), out(rows_) {
+        fill_uniform(x.view());
+        fill_uniform(w.view(), -0.2f, 0.2f);
+        fill_uniform(b.view());
+        fill_uniform(r.view());
+        fill_uniform(out.view(), 999.f, 1000.f);  // stale values must not leak into the result
+    }
+    std::vector<float> want(bool bias, Activation act, bool residual) const {
+        const auto bf = widened(b), rf = widened(r);
+        return linear_ref(x, w, bias ? bf.data() : nullptr, act, residual ? rf.data() : nullptr);
+    }
+};
+
+template <class T>
+void check_one_call(const RecordingGemm& g, const Problem<T>& p, bool bias, Activation act, bool residual) {
+    REQUIRE(g.calls() == 1);
+    CHECK(g.bias[0] == bias);
+    CHECK(g.residual[0] == residual);
+    CHECK(g.activations[0] == int(act));
+    CHECK(g.transposed[0]);
+    CHECK(g.y[0] == p.out.data());  // straight into the output
+    CHECK(g.a[0] == p.x.data());    // operands read in place
+    CHECK(g.b[0] == p.w.data());
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("each linear form is one GEMM call with its epilogue fused", T, float, half, bf16) {
+    Problem<T> p(37);
+    const auto W = transpose(p.w.view());
+    auto run = [&](const char* what, const auto& e, bool bias, Activation act, bool residual) {
+        RecordingGemm g;
+        eval(p.out, e, host, g);
+        check_one_call(g, p, bias, act, residual);
+        const auto want = p.want(bias, act, residual);
+        compare_as<T>(p.out.data(), want.data(), p.out.size(), what);
+    };
+    run("x W^T", matmul(p.x, W), false, Activation::none, false);
+    run("x W^T + b", matmul(p.x, W) + p.b, true, Activation::none, false);
+    run("gelu(x W^T + b)", gelu(matmul(p.x, W) + p.b), true, Activation::gelu, false);
+    run("gelu_tanh(x W^T + b)", gelu_tanh(matmul(p.x, W) + p.b), true, Activation::gelu_tanh, false);
+    run("relu(x W^T + b)", relu(matmul(p.x, W) + p.b), true, Activation::relu, false);
+    run("tanh(x W^T + b)", sinter::tanh(matmul(p.x, W) + p.b), true, Activation::tanh, false);
+    run("relu(x W^T)", relu(matmul(p.x, W)), false, Activation::relu, false);
+    run("x W^T + b + r", matmul(p.x, W) + p.b + p.r, true, Activation::none, true);
+    run("x W^T + r", matmul(p.x, W) + p.r, false, Activation::none, true);
+}
+
+TEST_CASE("a (K, N) right operand is read in place, not transposed") {
+    const index_t rows = 9, K = 16, N = 12;
+    Tensor<float, Shape<dyn, dyn>> x(rows, K), v(K, N), out(rows, N), w(N, K);
+    fill_uniform(x.view());
+    fill_uniform(v.view());
+    for (index_t k = 0; k < K; ++k)
+        for (index_t n = 0; n < N; ++n) w(n, k) = v(k, n);
+    RecordingGemm g;
+    eval(out, matmul(x, v), host, g);
+    REQUIRE(g.calls() == 1);
+    CHECK_FALSE(g.transposed[0]);
+    CHECK(g.b[0] == v.data());
+    const auto want = linear_ref(x, w, nullptr, Activation::none, nullptr);
+    compare_as<float>(out.data(), want.data(), out.size(), "x V");
+}
+
+TEST_CASE("an epilogue the GEMM cannot take runs after the plain GEMM") {
+    Problem<half> p(21);
+    const auto W = transpose(p.w.view());
+    SUBCASE("a bias that broadcasts") {
+        Tensor<half, Shape<dyn>> one(1);
+        one(0) = from_float<half>(0.75f);
+        RecordingGemm g;
+        eval(p.out, gelu(matmul(p.x, W) + one), host, g);
+        REQUIRE(g.calls() == 1);
+        CHECK_FALSE(g.bias[0]);
+        CHECK(g.activations[0] == int(Activation::none));
+        std::vector<float> b(std::size_t(p.N), 0.75f);
+        const auto want = linear_ref(p.x, p.w, b.data(), Activation::gelu, nullptr);
+        compare_as<half>(p.out.data(), want.data(), p.out.size(), "gelu(x W^T + broadcast scalar)");
+    }
+    SUBCASE("a bias of another dtype") {
+        Tensor<float, Shape<Problem<half>::N>> bf{Shape<Problem<half>::N>{}};
+        fill_uniform(bf.view());
+        RecordingGemm g;
+        eval(p.out, matmul(p.x, W) + bf + p.r, host, g);
+        REQUIRE(g.calls() == 1);
+        CHECK_FALSE(g.bias[0]);
+        CHECK_FALSE(g.residual[0]);
+        const auto rf = widened(p.r);
+        const auto want = linear_ref(p.x, p.w, bf.data(), Activation::none, rf.data());
+        compare_as<half>(p.out.data(), want.data(), p.out.size(), "x W^T + f32 bias + r");
+    }
+    SUBCASE("an activation before a residual") {
+        RecordingGemm g;
+        eval(p.out, gelu(matmul(p.x, W) + p.b) + p.r, host, g);
+        REQUIRE(g.calls() == 1);
+        CHECK(g.activations[0] == int(Activation::gelu));
+        CHECK_FALSE(g.residual[0]);
+        CHECK(g.y[0] != p.out.data());  // into scratch, then the addition
+        std::vector<float> want = p.want(true, Activation::gelu, false);
+        const auto rf = widened(p.r);
+        for (std::size_t i = 0; i < want.size(); ++i) want[i] = to_float(from_float<half>(want[i])) + rf[i];
+        compare_as<half>(p.out.data(), want.data(), p.out.size(), "gelu(x W^T + b) + r");
+    }
+}
+
+TEST_CASE("the output may be the residual or an operand of the product") {
+    SUBCASE("in place: r = x W^T + b + r") {
+        Problem<float> p(13);
+        const auto before = widened(p.r);
+        RecordingGemm g;
+        eval(p.r, matmul(p.x, transpose(p.w.view())) + p.b + p.r, host, g);
+        REQUIRE(g.calls() == 1);
+        CHECK(g.residual[0]);
+        CHECK(g.y[0] == p.r.data());
+        const auto bf = widened(p.b);
+        const auto want = linear_ref(p.x, p.w, bf.data(), Activation::none, before.data());
+        compare_as<float>(p.r.data(), want.data(), p.r.size(), "r = x W^T + b + r");
+    }
+    SUBCASE("x = x W^T + b, W square") {
+        const index_t rows = 11, H = 32;
+        Tensor<float, Shape<dyn, H>> x(rows), x0(rows);
+        Tensor<float, Shape<H, H>> w{Shape<H, H>{}};
+        Tensor<float, Shape<H>> b{Shape<H>{}};
+        fill_uniform(x.view());
+        fill_uniform(w.view(), -0.2f, 0.2f);
+        fill_uniform(b.view());
+        std::copy(x.data(), x.data() + x.size(), x0.data());
+        RecordingGemm g;
+        eval(x, relu(matmul(x, transpose(w.view())) + b), host, g);
+        REQUIRE(g.calls() == 1);
+        CHECK(g.y[0] != x.data());  // the GEMM cannot write what it reads
+        const auto want = linear_ref(x0, w, b.data(), Activation::relu, nullptr);
+        compare_as<float>(x.data(), want.data(), x.size(), "x = relu(x W^T + b)");
+    }
+}
+
+TEST_CASE("contractions inside larger expressions: one GEMM each, then one pass") {
+    Problem<float> p(19);
+    const auto W = transpose(p.w.view());
+    SUBCASE("layer_norm(x W^T + b + r): the residual fused, LayerNorm after") {
+        Tensor<float, Shape<Problem<float>::N>> gamma{Shape<Problem<float>::N>{}}, beta{Shape<Problem<float>::N>{}};
+        fill_uniform(gamma.view());
+        fill_uniform(beta.view());
+        RecordingGemm g;
+        eval(p.out, layer_norm(matmul(p.x, W) + p.b + p.r, gamma, beta, 1e-12f), host, g);
+        REQUIRE(g.calls() == 1);
+        CHECK(g.bias[0]);
+        CHECK(g.residual[0]);
+        std::vector<float> want = p.want(true, Activation::none, true);
+        const index_t N = p.N;
+        for (index_t t = 0; t < p.rows; ++t) {
+            float* row = want.data() + t * N;
+            double mean = 0, var = 0;
+            for (index_t n = 0; n < N; ++n) mean += row[n];
+            mean /= double(N);
+            for (index_t n = 0; n < N; ++n) var += (row[n] - mean) * (row[n] - mean);
+            var /= double(N);
+            for (index_t n = 0; n < N; ++n)
+                row[n] = float((row[n] - mean) / std::sqrt(var + 1e-12) * gamma(n) + beta(n));
+        }
+        compare_as<float>(p.out.data(), want.data(), p.out.size(), "layer_norm(x W^T + b + r)");
+    }
+    SUBCASE("relu(x W^T + b) * 2 - 1") {
+        RecordingGemm g;
+        eval(p.out, relu(matmul(p.x, W) + p.b) * 2.f - 1.f, host, g);
+        REQUIRE(g.calls() == 1);
+        CHECK(g.activations[0] == int(Activation::relu));
+        auto want = p.want(true, Activation::relu, false);
+        for (auto& v : want) v = v * 2 - 1;
+        compare_as<float>(p.out.data(), want.data(), p.out.size(), "relu(x W^T + b) * 2 - 1");
+    }
+    SUBCASE("a product of a product, and an expression as the left operand") {
+        Tensor<float, Shape<Problem<float>::K, Problem<float>::N>> w3{Shape<Problem<float>::K, Problem<float>::N>{}};
+        fill_uniform(w3.view(), -0.2f, 0.2f);
+        Tensor<float, Shape<dyn, Problem<float>::K>> out(p.rows);
+        RecordingGemm g;
+        // (x * 0.5) W^T, then that times W3^T: (rows, N) (N, K)
+        eval(out, matmul(matmul(p.x * 0.5f, W), transpose(w3.view())), host, g);
+        REQUIRE(g.calls() == 2);
+        CHECK(g.a[0] != p.x.data());  // x * 0.5 evaluated into scratch first
+        std::vector<float> inner = p.want(false, Activation::none, false);
+        for (auto& v : inner) v *= 0.5f;
+        const TensorView<float, Shape<dyn, Problem<float>::N>> iv(inner.data(), p.rows);
+        const auto want = linear_ref(iv, w3, nullptr, Activation::none, nullptr);
+        compare_as<float>(out.data(), want.data(), out.size(), "((x / 2) W^T) W3^T");
+    }
+}
+
+TEST_CASE("contraction errors") {
+    Tensor<float, Shape<dyn, dyn>> x(3, 0), w(4, 0), out(3, 4);
+    CHECK_THROWS_WITH_AS((void)matmul(x, transpose(w)), doctest::Contains("inner extent"), shape_error);
+    Tensor<float, Shape<dyn, dyn>> a(3, 5), b(4, 5), y(3, 4);
+    fill_uniform(a.view());
+    fill_uniform(b.view());
+    const expr::GemmCall<float> call{y.data(), a.data(), b.data(), true, nullptr, y.data(), 3, 4, 5, Activation::relu};
+    CHECK_THROWS_WITH_AS(expr::HostGemm{}.run(call), doctest::Contains("relu"), value_error);
+    Tensor<float, Shape<dyn, dyn>> zero_rows(0, 5), none(0, 4);
+    RecordingGemm g;
+    eval(none, matmul(zero_rows, transpose(b)), host, g);
+    CHECK(g.calls() == 0);  // nothing to compute, nothing launched
+}
