@@ -279,3 +279,45 @@ TEST_CASE("contraction errors") {
     eval(none, matmul(zero_rows, transpose(b)), host, g);
     CHECK(g.calls() == 0);  // nothing to compute, nothing launched
 }
+
+TEST_CASE("a product smaller than its expression (the epilogue broadcasts it)") {
+    const index_t R = 6, K = 16, N = 10;
+    Tensor<float, Shape<dyn, dyn>> x1(1, K), w(N, K), r(R, N), out(R, N);
+    fill_uniform(x1.view());
+    fill_uniform(w.view(), -0.2f, 0.2f);
+    fill_uniform(r.view());
+    RecordingGemm g;
+    eval(out, matmul(x1, transpose(w)) + r, host, g);  // (1, N) + (R, N)
+    REQUIRE(g.calls() == 1);
+    CHECK(g.y[0] != out.data());
+    const auto row = linear_ref(x1, w, nullptr, Activation::none, nullptr);
+    std::vector<float> want(std::size_t(R * N));
+    for (index_t i = 0; i < R; ++i)
+        for (index_t n = 0; n < N; ++n) want[std::size_t(i * N + n)] = row[std::size_t(n)] + r(i, n);
+    compare_as<float>(out.data(), want.data(), out.size(), "x1 W^T + r, broadcast over rows");
+}
+
+TEST_CASE("an epilogue operand that overlaps the output other than exactly") {
+    // buffer rows 0..R: the residual is rows [0, R), the output rows [1, R + 1): shifted by one.
+    const index_t R = 8, K = 24, N = 16;
+    Tensor<half, Shape<dyn, dyn>> x(R, K), w(N, K), buffer(R + 1, N);
+    Tensor<half, Shape<dyn>> b(N);
+    Tensor<float, Shape<dyn>> bf(N);
+    fill_uniform(x.view());
+    fill_uniform(w.view(), -0.2f, 0.2f);
+    fill_uniform(b.view());
+    fill_uniform(bf.view());
+    for (const bool fused : {true, false}) {
+        fill_uniform(buffer.view());
+        const auto residual = buffer.view().rows(0, R), y = buffer.view().rows(1, R);
+        const auto rf = widened(residual);
+        RecordingGemm g;
+        if (fused) eval(y, matmul(x, transpose(w)) + b + residual, host, g);
+        else eval(y, matmul(x, transpose(w)) + bf + residual, host, g);  // an f32 bias: not fused
+        REQUIRE(g.calls() == 1);
+        CHECK(g.residual[0] == fused);
+        const auto bias = fused ? widened(b) : std::vector<float>(bf.data(), bf.data() + N);
+        const auto want = linear_ref(x, w, bias.data(), Activation::none, rf.data());
+        compare_as<half>(y.data(), want.data(), y.size(), fused ? "shifted residual, fused" : "shifted residual, epilogue pass");
+    }
+}

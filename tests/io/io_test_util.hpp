@@ -94,8 +94,10 @@ inline void write_safetensors(const std::filesystem::path& p, const std::vector<
     for (const RawTensor& t : tensors) {
         if (header.size() > 1) header += ",";
         header += "\"" + t.name + "\":{\"dtype\":\"" + t.dtype + "\",\"shape\":[";
-        for (std::size_t i = 0; i < t.shape.size(); ++i)
-            header += (i ? "," : "") + std::to_string(t.shape[i]);
+        for (std::size_t i = 0; i < t.shape.size(); ++i) {
+            if (i) header += ',';
+            header += std::to_string(t.shape[i]);  // (appended alone: g++ 12's -Wrestrict misfires on "," + string)
+        }
         header += "],\"data_offsets\":[" + std::to_string(data.size()) + "," +
                   std::to_string(data.size() + t.bytes.size()) + "]}";
         data += t.bytes;

@@ -1,6 +1,7 @@
 // sinter::io::BertCheckpoint: name mapping (prefix, gamma/beta), ignored tensors, the
 // classification head, and a missing, wrongly shaped, wrongly typed or ambiguous tensor named in
-// the error. Broken checkpoints are the golden bert_tiny rewritten into a temp folder.
+// the error; a checkpoint without a pooler. Broken checkpoints are the golden bert_tiny rewritten
+// into a temp folder.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include "io_test_util.hpp"
 #include "sinter/io/bert_checkpoint.hpp"
+#include "sinter/nn/bert/encoder.hpp"
 
 using namespace sinter;
 using test::RawTensor;
@@ -232,4 +234,34 @@ TEST_CASE("checkpoint: config.json is checked against the compile-time config fi
     TempDir dir;
     std::filesystem::copy_file(golden("bert_tiny") / "model.safetensors", dir / "model.safetensors");
     CHECK_THROWS_WITH_AS(io::load_bert_weights(dir.path()), doctest::Contains("config.json"), io_error);
+}
+
+TEST_CASE("checkpoint: no pooler (add_pooling_layer=False) loads; pooled output empty, the rest unchanged") {
+    TempDir dir;
+    write_tiny(dir, [](std::vector<RawTensor>& ts) {
+        std::erase_if(ts, [](const RawTensor& t) { return t.name.starts_with("pooler."); });
+    });
+    const io::BertCheckpoint ckpt(dir.path());
+    CHECK_FALSE(ckpt.has_pooler());
+    CHECK(ckpt.sources().size() == 37);
+    const std::vector<std::int32_t> ids = {2, 17, 99, 3, 2, 40, 3, 0}, mask = {1, 1, 1, 1, 1, 1, 1, 0};
+    const auto without = ref::bert_forward(ckpt.load_weights(), 2, 4, ids, mask);
+    const auto with = ref::bert_forward(io::load_bert_weights(golden("bert_tiny")), 2, 4, ids, mask);
+    CHECK(without.pooled.empty());
+    CHECK(without.last_hidden_state == with.last_hidden_state);
+    const bert::Inputs in{2, 4, ids, mask, {}};
+    const auto out = bert::Encoder<bert::tiny, float, host_space>::load(dir.path()).forward(in);
+    CHECK(out.pooled.empty());
+    const auto full = bert::Encoder<bert::tiny, float, host_space>::load(golden("bert_tiny")).forward(in);
+    CHECK(out.last_hidden_state == full.last_hidden_state);
+    CHECK(out.sentence_embedding == full.sentence_embedding);
+
+    // A sequence classifier reads the pooled output: without a pooler it is refused by name.
+    TempDir cls;
+    write_tiny(cls, [](std::vector<RawTensor>& ts) {
+        std::erase_if(ts, [](const RawTensor& t) { return t.name.starts_with("pooler."); });
+        ts.push_back({"classifier.weight", "F32", {2, 64}, std::string(2 * 64 * 4, '\0')});
+        ts.push_back({"classifier.bias", "F32", {2}, std::string(2 * 4, '\0')});
+    });
+    CHECK(error_of<format_error>(cls.path()).find("needs the pooler") != std::string::npos);
 }

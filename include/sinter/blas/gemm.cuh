@@ -216,17 +216,40 @@ private:
 
 namespace sinter::blas {
 
-// This thread's engine for `stream` on the current device (created on first use, 32 MiB of
-// workspace each): what expr::eval(out, x, stream) runs contractions on. Work on one stream is
-// ordered, so its engine's workspace is never used twice at once.
-inline Gemm& thread_gemm(cudaStream_t stream) {
+namespace detail {
+inline std::map<std::pair<int, cudaStream_t>, std::unique_ptr<Gemm>>& thread_gemms() {
     thread_local std::map<std::pair<int, cudaStream_t>, std::unique_ptr<Gemm>> engines;
+    return engines;
+}
+}  // namespace detail
+
+// This thread's engine for `stream` on the current device: what expr::eval(out, x, stream) runs
+// contractions on when it is given no blas::Gemm. Created on first use (a cuBLASLt handle and
+// 32 MiB of workspace), kept until the thread exits or release_thread_gemms(). Work on one stream
+// is ordered, so its engine's workspace is never used twice at once. The first use for a stream
+// allocates, so it cannot happen inside a stream capture (run eagerly once first, or pass your
+// own blas::Gemm, as bert::Session does). Release the engines of a stream before destroying it
+// if another stream may reuse its handle while its work is still pending.
+inline Gemm& thread_gemm(cudaStream_t stream) {
     int device = 0;
     SINTER_CUDA_CHECK(cudaGetDevice(&device));
-    std::unique_ptr<Gemm>& g = engines[{device, stream}];
-    if (!g) g = std::make_unique<Gemm>();
+    std::unique_ptr<Gemm>& g = detail::thread_gemms()[{device, stream}];
+    if (!g) {
+        cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+        SINTER_CUDA_CHECK(cudaStreamIsCapturing(stream, &capturing));
+        if (capturing != cudaStreamCaptureStatusNone) {
+            detail::thread_gemms().erase({device, stream});
+            throw value_error("sinter::eval: the first contraction on a stream creates its GEMM engine, which "
+                              "allocates, so it cannot run inside a stream capture: evaluate once before "
+                              "capturing, or pass a blas::Gemm to eval");
+        }
+        g = std::make_unique<Gemm>();
+    }
     return *g;
 }
+
+// Frees this thread's default engines (all devices and streams): their workspaces and handles.
+inline void release_thread_gemms() { detail::thread_gemms().clear(); }
 
 }  // namespace sinter::blas
 

@@ -1,8 +1,9 @@
 #pragma once
 // Tier 3: how eval() evaluates an expression that holds a contraction. A matmul is never computed
-// element by element: before evaluating, eval lowers the expression. A *linear form*
+// element by element: before evaluating, eval lowers the expression. A *linear form* is
 //
-//     [act]( matmul(a, b) [+ bias] ) [+ residual]     act: gelu, gelu_tanh, relu or tanh
+//     matmul(a, b) [+ bias] [+ residual]   or   act(matmul(a, b) [+ bias])
+//                                               act: gelu, gelu_tanh, relu or tanh
 //
 // (bias a tensor of N, residual a (rows, N) tensor, b an (K, N) tensor or transpose(W) of an
 // nn.Linear weight W (N, K)) becomes one GemmCall on the evaluator's GEMM engine, the epilogue
@@ -17,7 +18,6 @@
 // The evaluator supplies a context: value_type, space, scratch(n) (memory that outlives the
 // evaluation), gemm(GemmCall), copy(dst, src, n) and eval(view, expression).
 #include <cstdint>
-#include <functional>
 
 #include "gather.hpp"
 #include "matmul.hpp"
@@ -143,11 +143,21 @@ constexpr bool always_fused() {
     }
 }
 
-template <class T>
-bool overlap(const T* p, index_t pn, const T* q, index_t qn) {
-    if (!p || !q || pn == 0 || qn == 0) return false;
-    const std::less<const T*> before;  // a total order, even across allocations
-    return before(p, q + qn) && before(q, p + pn);
+// Whether n elements at p and m elements at q share a byte (any element types).
+template <class T, class U>
+bool overlap(const T* p, index_t n, const U* q, index_t m) {
+    if (!p || !q || n <= 0 || m <= 0) return false;
+    const auto a = reinterpret_cast<std::uintptr_t>(p), b = reinterpret_cast<std::uintptr_t>(q);
+    return a < b + std::uintptr_t(m) * sizeof(U) && b < a + std::uintptr_t(n) * sizeof(T);
+}
+
+// Whether an epilogue operand (a bias or residual tensor) shares memory with y (`size` elements),
+// other than by being y itself element for element (which an element-wise pass may read in place).
+template <class T, class L>
+bool overlaps_inexactly(const T* y, index_t size, const L& leaf) {
+    const bool exact = static_cast<const void*>(leaf.data_) == static_cast<const void*>(y) &&
+                       sizeof(*leaf.data_) == sizeof(T) && leaf.shape().size() == size;
+    return !exact && overlap(y, size, leaf.data_, leaf.shape().size());
 }
 
 // x as a contiguous array of T: read in place when it is a tensor of T, else evaluated into scratch.
@@ -168,7 +178,7 @@ const typename Ctx::value_type* gemm_operand(Ctx& ctx, const X& x) {
 template <class X>
 inline constexpr bool is_linear_form = detail::linear_form<X>::value;
 
-// Evaluates the linear form e into y (rows, N, contiguous); y may overlap any operand.
+// Evaluates the linear form e into y (e's shape, contiguous); y may overlap any operand.
 template <class Ctx, class E>
     requires is_linear_form<E>
 void eval_linear(Ctx& ctx, typename Ctx::value_type* y, const E& e) {
@@ -203,12 +213,12 @@ void eval_linear(Ctx& ctx, typename Ctx::value_type* y, const E& e) {
             fused = false;
         }
     }
-    const index_t size = rows * N;
+    const index_t size = rows * N, y_size = e.shape().size();  // y_size > size: e broadcasts the product
+    fused = fused && y_size == size;
     // What the GEMM reads while it writes: y must not overlap it (an exact in-place residual aside).
-    const bool y_overlaps_input = detail::overlap<T>(y, size, call.a, rows * K) ||
-                                  detail::overlap<T>(y, size, call.b, N * K) ||
-                                  detail::overlap<T>(y, size, call.bias, N);
-    if (fused && !y_overlaps_input && (call.residual == y || !detail::overlap<T>(y, size, call.residual, size))) {
+    const bool y_overlaps_input = detail::overlap(y, y_size, call.a, rows * K) ||
+                                  detail::overlap(y, y_size, call.b, N * K) || detail::overlap(y, y_size, call.bias, N);
+    if (fused && !y_overlaps_input && (call.residual == y || !detail::overlap(y, size, call.residual, size))) {
         ctx.gemm(call);
         return;
     }
@@ -219,14 +229,28 @@ void eval_linear(Ctx& ctx, typename Ctx::value_type* y, const E& e) {
         return;
     }
     if constexpr (!detail::always_fused<E, T>()) {  // (else no kernel for this is compiled)
-        // The plain GEMM into y (or scratch, where y is read), then the epilogue element-wise.
-        if (y_overlaps_input || detail::overlap<T>(y, size, call.residual, size)) call.y = ctx.scratch(size);
+        // The plain GEMM, then the epilogue element-wise. The GEMM's result goes to scratch when
+        // y is smaller than e, is read by the GEMM, or holds an epilogue operand; the epilogue's
+        // result goes to scratch (then y) when an operand overlaps y other than exactly.
+        bool epilogue_reads_y = false, y_holds_operand = false;
+        if constexpr (Form::bias) {
+            const auto& bias = detail::bias_of(e);
+            y_holds_operand = detail::overlap(y, y_size, bias.data_, bias.shape().size());
+            epilogue_reads_y = detail::overlaps_inexactly(y, y_size, bias);
+        }
+        if constexpr (Form::residual) {
+            y_holds_operand = y_holds_operand || detail::overlap(y, y_size, e.b_.data_, e.b_.shape().size());
+            epilogue_reads_y = epilogue_reads_y || detail::overlaps_inexactly(y, y_size, e.b_);
+        }
+        if (y_size != size || y_overlaps_input || y_holds_operand) call.y = ctx.scratch(size);
         call.bias = call.residual = nullptr;
         call.activation = Activation::none;
         ctx.gemm(call);
         using Core = Leaf<T, typename std::remove_cvref_t<decltype(mm)>::shape_type, Space>;
-        ctx.eval(TensorView<T, typename E::shape_type, Space>(y, e.shape()),
-                 detail::with_core(e, Core{{}, call.y, mm.shape()}));
+        const auto epilogue = detail::with_core(e, Core{{}, call.y, mm.shape()});
+        T* out = epilogue_reads_y ? ctx.scratch(y_size) : y;
+        ctx.eval(TensorView<T, typename E::shape_type, Space>(out, e.shape()), epilogue);
+        if (out != y) ctx.copy(y, out, y_size);
     }
 }
 

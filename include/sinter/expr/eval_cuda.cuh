@@ -171,8 +171,9 @@ struct DeviceContext {
     DeviceContext(const DeviceContext&) = delete;
     DeviceContext& operator=(const DeviceContext&) = delete;
     ~DeviceContext() {
-        if (!cuda::context_poisoned())
-            for (void* p : blocks_) (void)cudaFreeAsync(p, stream);
+        if (cuda::context_poisoned()) return;
+        for (void* p : blocks_)
+            if (cudaFreeAsync(p, stream) != cudaSuccess) (void)cudaGetLastError();  // not blamed on a later call
     }
     T* scratch(index_t n) {
         blocks_.reserve(blocks_.size() + 1);

@@ -62,8 +62,16 @@ public:
             by_canonical.count("classifier.weight") || by_canonical.count("classifier.bias");
         const bool classify =
             head == BertHead::sequence_classification || (head == BertHead::automatic && has_classifier);
-        skeleton_ =
-            ref::bert_weights_skeleton(hf_.to_config(), classify ? static_cast<int>(hf_.num_labels) : 0);
+        // A BertModel saved without its pooling layer (add_pooling_layer=False: masked-LM and
+        // token-classification exports) still gives hidden states and embeddings; a sequence
+        // classifier reads the pooled output, so it needs the pooler.
+        const bool has_pooler = by_canonical.count("pooler.dense.weight") || by_canonical.count("pooler.dense.bias");
+        if (classify && !has_pooler)
+            throw format_error("sinter: " + dir.string() +
+                               ": a sequence-classification head needs the pooler, and the checkpoint has no "
+                               "tensor 'pooler.dense.weight' (nor 'bert.pooler.dense.weight')");
+        skeleton_ = ref::bert_weights_skeleton(hf_.to_config(), classify ? static_cast<int>(hf_.num_labels) : 0,
+                                               has_pooler);
         ref::for_each_tensor(skeleton_, [&](const std::string& name, const std::vector<index_t>& shape,
                                             auto&) {
             const auto it = by_canonical.find(name);
@@ -92,6 +100,7 @@ public:
     const HfBertConfig& hf_config() const { return hf_; }
     const bert::Config& config() const { return skeleton_.config; }
     int num_labels() const { return skeleton_.num_labels; }          // 0: no classifier loaded
+    bool has_pooler() const { return skeleton_.has_pooler; }
     const std::vector<Source>& sources() const { return sources_; }  // for_each_tensor's order
 
     const Source& at(std::string_view canonical) const {

@@ -47,16 +47,18 @@ struct BertWeights {
     std::vector<float> token_type_embeddings;  // (type_vocab, H)
     LayerNorm embedding_norm;
     std::vector<BertLayer> layers;
-    Linear pooler;      // (H, H)
+    bool has_pooler = true;  // exports without a pooling layer (masked-LM, token heads) lack it
+    Linear pooler;           // (H, H), when has_pooler
     Linear classifier;  // (num_labels, H), when num_labels > 0
 };
 
 // Weights with every tensor empty and `layers` sized: what `for_each_tensor` needs to list names
 // and shapes without allocating.
-inline BertWeights bert_weights_skeleton(const bert::Config& config, int num_labels = 0) {
+inline BertWeights bert_weights_skeleton(const bert::Config& config, int num_labels = 0, bool pooler = true) {
     BertWeights w;
     w.config = config;
     w.num_labels = num_labels;
+    w.has_pooler = pooler;
     w.layers.resize(static_cast<std::size_t>(config.layers));
     return w;
 }
@@ -93,7 +95,7 @@ void for_each_tensor(W& w, F&& f) {
         linear(p + "output.dense", layer.output, H, I);
         norm(p + "output.LayerNorm", layer.output_norm);
     }
-    linear("pooler.dense", w.pooler, H, H);
+    if (w.has_pooler) linear("pooler.dense", w.pooler, H, H);
     if (w.num_labels > 0) linear("classifier", w.classifier, w.num_labels, H);
 }
 
@@ -172,7 +174,7 @@ inline void attention(std::span<float> ctx, std::span<const float> q, std::span<
 struct BertOutputs {
     index_t batch = 0, seq = 0;
     std::vector<float> last_hidden_state;   // (B, S, H)
-    std::vector<float> pooled;              // (B, H): tanh(dense(h[:, 0]))
+    std::vector<float> pooled;              // (B, H): tanh(dense(h[:, 0])); empty without a pooler
     std::vector<float> logits;              // (B, num_labels); empty without a classifier
     std::vector<float> sentence_embedding;  // (B, H): mean over the mask, L2-normalised
 };
@@ -259,6 +261,7 @@ inline BertOutputs bert_forward(const BertWeights& w, index_t B, index_t S,
     std::vector<float> first(static_cast<std::size_t>(B * H));  // (B, H): h[:, 0]
     for (index_t b = 0; b < B; ++b)
         for (index_t i = 0; i < H; ++i) first[b * H + i] = x[b * S * H + i];
+    if (!w.has_pooler) return out;  // (and so no classifier: the loader requires the pooler for one)
     out.pooled.resize(first.size());
     linear(out.pooled, first, w.pooler, B, H, H);
     for (float& e : out.pooled) e = std::tanh(e);

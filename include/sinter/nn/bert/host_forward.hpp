@@ -88,6 +88,7 @@ Outputs forward(const Weights<C, T, host_space>& w, const Inputs& in) {
     finish_outputs(out, p, x.data(), H);
 
     // Pooler and classifier on the first token of each sequence (zeros for an empty one).
+    if (!w.has_pooler()) return out;  // no pooled output, and so no classifier (the loader's rule)
     Tensor<T, Shape<dyn, H>> first(in.batch), pooled(in.batch);
     for (index_t b = 0; b < in.batch; ++b)
         for (index_t h = 0; h < H; ++h) {

@@ -111,15 +111,16 @@ public:
             if (p.tokens > 0)
                 SINTER_CUDA_CHECK(cudaMemcpyAsync(x_host_.data(), x_.data(), std::size_t(p.tokens * H) * sizeof(T),
                                                   cudaMemcpyDeviceToHost, s));
-            SINTER_CUDA_CHECK(cudaMemcpyAsync(pooled_host_.data(), pooled_.data(), std::size_t(B * H) * sizeof(T),
-                                              cudaMemcpyDeviceToHost, s));
+            if (weights_->has_pooler())
+                SINTER_CUDA_CHECK(cudaMemcpyAsync(pooled_host_.data(), pooled_.data(), std::size_t(B * H) * sizeof(T),
+                                                  cudaMemcpyDeviceToHost, s));
             if (L > 0)
                 SINTER_CUDA_CHECK(cudaMemcpyAsync(logits_host_.data(), logits_.data(), std::size_t(B * L) * sizeof(T),
                                                   cudaMemcpyDeviceToHost, s));
             stream_.synchronize();
         }
         finish_outputs(out, p, x_host_.data(), H);
-        out.pooled = widen(pooled_host_.data(), B * H);
+        if (weights_->has_pooler()) out.pooled = widen(pooled_host_.data(), B * H);
         out.logits = widen(logits_host_.data(), B * L);
         return out;
     }
@@ -208,6 +209,7 @@ private:
             eval(tmp, matmul(inner, transpose(l.output_weight)) + l.output_bias + x, s, gemm_);
             eval(x, layer_norm(tmp, l.output_norm.gamma, l.output_norm.beta, C.layer_norm_eps), s);
         }
+        if (!w.has_pooler()) return;  // no pooled output, so no classifier (the loader's rule)
         auto first = first_.view().rows(0, B), pooled = pooled_.view().rows(0, B);
         expr::eval(first, expr::gather(TensorView<const T, Shape<dyn, H>, device_space>(x_.data(), n + 1), first_v), s);
         expr::eval(pooled, expr::tanh(expr::matmul(first, expr::transpose(w.pooler_weight)) + w.pooler_bias), s, gemm_);

@@ -47,13 +47,14 @@ struct Weights {
     View<M::TV, H> token_type_embeddings;
     LayerNormWeights embedding_norm;
     std::vector<Layer> layers;
-    View<H, H> pooler_weight;
+    View<H, H> pooler_weight;  // null views when the checkpoint has no pooler
     View<H> pooler_bias;
     TensorView<const T, Shape<dyn, H>, Space> classifier_weight;  // (num_labels, H)
     TensorView<const T, Shape<dyn>, Space> classifier_bias;
     std::vector<std::string> labels;  // id2label; empty without a classifier
 
     int num_labels() const { return int(labels.size()); }
+    bool has_pooler() const { return pooler_weight.data() != nullptr; }
 };
 
 namespace detail {
@@ -77,9 +78,9 @@ struct TensorSpec {
 };
 
 // The tensors of a model with `labels` classifier outputs, in ref::for_each_tensor's order.
-inline std::vector<TensorSpec> tensor_specs(const Config& c, int labels) {
+inline std::vector<TensorSpec> tensor_specs(const Config& c, int labels, bool pooler = true) {
     std::vector<TensorSpec> specs;
-    auto skeleton = ref::bert_weights_skeleton(c, labels);
+    auto skeleton = ref::bert_weights_skeleton(c, labels, pooler);
     ref::for_each_tensor(skeleton, [&](const std::string& name, const std::vector<index_t>& shape, auto&) {
         specs.push_back({name, shape});
     });
@@ -154,8 +155,10 @@ void assemble(Weights<C, T, Space>& w, Tensor<T, Shape<dyn>>&& staging, const st
         layer.output_norm = norm(p + "output.LayerNorm");
         w.layers.push_back(layer);
     }
-    w.pooler_weight = {at("pooler.dense.weight"), {}};
-    w.pooler_bias = {at("pooler.dense.bias"), {}};
+    if (offset_of.count("pooler.dense.weight")) {
+        w.pooler_weight = {at("pooler.dense.weight"), {}};
+        w.pooler_bias = {at("pooler.dense.bias"), {}};
+    }
     w.labels = labels;
     if (const index_t n = index_t(labels.size()); n > 0) {
         w.classifier_weight = {at("classifier.weight"), Shape<dyn, H>::from_dynamic({n})};
@@ -176,7 +179,7 @@ std::shared_ptr<const Weights<C, T, Space>> load_weights(const std::filesystem::
     const io::BertCheckpoint ckpt(dir, head);
     index_t total = 0;
     const auto placements =
-        detail::place_tensors(detail::tensor_specs(C, ckpt.num_labels()), sizeof(T), total);
+        detail::place_tensors(detail::tensor_specs(C, ckpt.num_labels(), ckpt.has_pooler()), sizeof(T), total);
     Tensor<T, Shape<dyn>> staging(total);
     for (const auto& p : placements)
         ckpt.read_into<T>(p.name, std::span<T>(staging.data() + p.offset, std::size_t(p.count)));
