@@ -19,7 +19,7 @@ const bert::Encoder<bert::base_uncased, T>& encoder() {
     return enc;
 }
 
-template <class T>
+template <class T, int Autotune = 0>
 void bert_base(benchmark::State& state) {
     if (!bench::require_gpu(state)) return;
     const index_t B = state.range(0), S = state.range(1);
@@ -36,7 +36,7 @@ void bert_base(benchmark::State& state) {
             for (index_t s = len; s < S; ++s) mask[std::size_t(b * S + s)] = 0;
         }
     }
-    bert::Session<bert::base_uncased, T> session(encoder<T>(), {.max_tokens = B * S, .max_batch = B});
+    bert::Session<bert::base_uncased, T> session(encoder<T>(), {.max_tokens = B * S, .max_batch = B, .gemm_autotune = Autotune});
     const bert::Inputs in{B, S, ids, mask, {}};
     for (int i = 0; i < 3; ++i) session.launch(in);  // eager, capture, replay
     SINTER_CUDA_CHECK(cudaStreamSynchronize(session.stream()));
@@ -69,5 +69,7 @@ void shapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK_TEMPLATE(bert_base, half)->Apply(shapes);
 BENCHMARK_TEMPLATE(bert_base, bf16)->Apply(shapes);
+// GEMM algorithms timed (the fastest of 8 candidates per shape) instead of the heuristic's first.
+BENCHMARK_TEMPLATE(bert_base, half, 8)->Args({1, 128, 0})->Args({32, 128, 0})->UseManualTime()->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -138,7 +138,7 @@ void softmax_rows(benchmark::State& state) {
 //   down_residual: h W2^T + b2 + x, h (T, 3072), W2 (768, 3072): the residual through beta = 1
 enum class Linear { up_gelu, up_gelu_tanh, down_residual };
 
-void linear(benchmark::State& state, Linear which) {
+void linear(benchmark::State& state, Linear which, int autotune) {
     if (!bench::require_gpu(state)) return;
     constexpr index_t I = 4 * H;
     const index_t T = state.range(0);
@@ -155,14 +155,15 @@ void linear(benchmark::State& state, Linear which) {
     for (int i = 0; i < bench::rotation_count(std::size_t(bytes)); ++i)
         sets.push_back({random_device<half>(M::from_dynamic({T, K})), random_device<half>(M::from_dynamic({T, N})),
                         Tensor<half, M, device_space>(M::from_dynamic({T, N}))});
-    auto layer = [which](auto x, auto w, auto b, auto r, auto out, auto on) {
-        if (which == Linear::up_gelu) eval(out, gelu(matmul(x, transpose(w)) + b), on);
-        else if (which == Linear::up_gelu_tanh) eval(out, gelu_tanh(matmul(x, transpose(w)) + b), on);
-        else eval(out, matmul(x, transpose(w)) + b + r, on);
+    auto layer = [which](auto x, auto w, auto b, auto r, auto out, auto on, auto&... gemm) {
+        if (which == Linear::up_gelu) eval(out, gelu(matmul(x, transpose(w)) + b), on, gemm...);
+        else if (which == Linear::up_gelu_tanh) eval(out, gelu_tanh(matmul(x, transpose(w)) + b), on, gemm...);
+        else eval(out, matmul(x, transpose(w)) + b + r, on, gemm...);
     };
+    blas::Gemm gemm(std::size_t(32) << 20, autotune);
     auto run = [&](int i, cudaStream_t s) {
         auto& set = sets[std::size_t(i)];
-        layer(set.x.view(), w.view(), b.view(), set.r.view(), set.out.view(), s);
+        layer(set.x.view(), w.view(), b.view(), set.r.view(), set.out.view(), s, gemm);
     };
     run(0, nullptr);
     SINTER_CUDA_CHECK(cudaDeviceSynchronize());
@@ -183,9 +184,13 @@ void linear(benchmark::State& state, Linear which) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(linear, up_gelu, Linear::up_gelu)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(linear, up_gelu_tanh, Linear::up_gelu_tanh)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(linear, down_residual, Linear::down_residual)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
+// cuBLASLt's heuristic choice, then the fastest of its first 8 candidates: how far the heuristic is
+// from the best algorithm for the shape (ANCHORS: GEMMs at >= 90% of it).
+BENCHMARK_CAPTURE(linear, up_gelu, Linear::up_gelu, 0)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(linear, up_gelu_tanh, Linear::up_gelu_tanh, 0)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(linear, down_residual, Linear::down_residual, 0)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(linear, up_gelu_tanh/autotuned, Linear::up_gelu_tanh, 8)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(linear, down_residual/autotuned, Linear::down_residual, 8)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(bias_gelu_residual, fused, true)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(bias_gelu_residual, three_kernels, false)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(layer_norm_rows)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);

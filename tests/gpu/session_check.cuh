@@ -11,7 +11,8 @@
 namespace sinter::test {
 
 template <class T>
-void check_session(const std::string& model, double tolerance) {
+void check_session(const std::string& model, double tolerance,
+                   const bert::SessionOptions& options = {.max_tokens = 512, .max_batch = 16}) {
     const test::Golden golden_data(model);
     const io::SafetensorsFile& g = golden_data.file;
     const index_t B = golden_data.B;
@@ -19,7 +20,7 @@ void check_session(const std::string& model, double tolerance) {
     const bert::Inputs in = golden_data.inputs();
 
     const auto enc = bert::Encoder<bert::tiny, T>::load(golden(model));
-    bert::Session<bert::tiny, T> session(enc, {.max_tokens = 512, .max_batch = 16});
+    bert::Session<bert::tiny, T> session(enc, options);
     const auto host = bert::Encoder<bert::tiny, T, host_space>::load(golden(model)).forward(in);
     for (int replay = 0; replay < 3; ++replay) {  // eager, then captured graph replays
         const bert::Outputs out = session.forward(in);

@@ -72,6 +72,9 @@ TEST_CASE_TEMPLATE("every linear form through cuBLASLt matches the host", T, flo
     blas::Gemm gemm;
     check_forms(Operands<T>(77, 384, 128), gemm);
     check_forms(Operands<T>(5, 3, 64), gemm);  // a classifier: N = 3, odd sizes
+    blas::Gemm tuned(std::size_t(32) << 20, 8);  // the fastest of 8 candidates, timed on first use
+    check_forms(Operands<T>(77, 384, 128), tuned);
+    check_forms(Operands<T>(77, 384, 128), tuned);  // the tuned plans, reused
     Operands<T> qkv(33, 2304, 768);      // BERT-base QKV, on the default engine
     check(qkv, "QKV", [](auto x, auto w, auto b, auto) { return matmul(x, transpose(w)) + b; }, false);
     Operands<T> out(128, 768, 768);  // output projection + residual + LayerNorm

@@ -7,9 +7,14 @@
 //     the tanh form);
 //   residual: beta = 1 with C = residual (which may be D: in place), in the same call;
 //   gelu (exact erf) and tanh: the GEMM, then one element-wise kernel over y.
-// f32 accumulation (CUBLAS_COMPUTE_32F) for every dtype. The algorithm is chosen by cuBLASLt's
-// heuristic once per (dtype, shape, epilogue, operand alignment) and cached; one workspace per
-// Gemm. expr::eval(out, expression, stream[, gemm]) is how layers use it.
+// f32 accumulation (CUBLAS_COMPUTE_32F) for every dtype. The algorithm is chosen once per (dtype,
+// shape, epilogue, operand alignment) and cached: cuBLASLt's heuristic's first choice, or, with
+// autotuning, the fastest of its first few candidates timed on the first call of that shape made
+// outside a stream capture. One workspace per Gemm. expr::eval(out, expression, stream[, gemm])
+// is how layers use it.
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -21,6 +26,7 @@
 #include "../core/dtype.hpp"
 #include "../cuda/error.cuh"
 #include "../cuda/memory.cuh"
+#include "../cuda/stream.cuh"
 #include "../expr/eval_cuda.cuh"
 
 namespace sinter::blas {
@@ -101,8 +107,14 @@ std::uint32_t common_alignment(const P*... pointers) {
     return std::uint32_t(bits & (~bits + 1));  // the lowest set bit; a null pointer sets none
 }
 
-// One planned GEMM shape: descriptors and the chosen algorithm.
+// Most candidates an autotuning Gemm times per shape.
+inline constexpr int max_candidates = 16;
+
+// One planned GEMM shape: descriptors and the chosen algorithm (and, until timed, the candidates;
+// arrays, not vectors: nvcc 13's front end fails on std::vector of these C structs).
 struct Plan {
+    std::array<cublasLtMatmulAlgo_t, max_candidates> candidates{};
+    int candidate_count = 0;
     Owned<cublasStatus_t (*)(cublasLtMatmulDesc_t), cublasLtMatmulDesc_t> desc{cublasLtMatmulDescDestroy};
     Owned<cublasStatus_t (*)(cublasLtMatrixLayout_t), cublasLtMatrixLayout_t> a{cublasLtMatrixLayoutDestroy},
         b{cublasLtMatrixLayoutDestroy}, c{cublasLtMatrixLayoutDestroy};
@@ -114,8 +126,9 @@ struct Plan {
 // GEMMs with fused epilogues on one workspace; not thread-safe (one per session).
 class Gemm {
 public:
-    explicit Gemm(std::size_t workspace_bytes = std::size_t(32) << 20)
-        : workspace_(index_t(workspace_bytes)) {}
+    // autotune: how many of the heuristic's candidates to time per shape (0 or 1: take its first).
+    explicit Gemm(std::size_t workspace_bytes = std::size_t(32) << 20, int autotune = 0)
+        : workspace_(index_t(workspace_bytes)), autotune_(autotune) {}
 
     // Enqueues `call` on `stream` (see expr::GemmCall for what it computes and may alias).
     template <class T>
@@ -130,12 +143,13 @@ public:
         const std::uint32_t alignment = detail::common_alignment(call.y, call.a, call.b, call.bias, call.residual);
         const Key key{int(cuda_type<T>()), call.rows, call.N, call.K, call.b_transposed, call.bias != nullptr,
                       int(call.activation), call.residual != nullptr, alignment};
-        const detail::Plan& plan = plan_for<T>(key);
+        detail::Plan& plan = plan_for<T>(key);
         const float alpha = 1.f, beta = call.residual ? 1.f : 0.f;
         // The bias pointer is an attribute of the descriptor: set per call (cheap, host-side).
         if (call.bias)
             SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc.d, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
                                                                &call.bias, sizeof call.bias));
+        if (plan.candidate_count > 0 && !capturing(stream)) time_candidates(plan, call, alpha, beta, stream);
         SINTER_CUBLAS_CHECK(cublasLtMatmul(handle_.get(), plan.desc.d, &alpha, call.b, plan.a.d, call.a, plan.b.d,
                                            &beta, call.residual ? call.residual : call.y, plan.c.d, call.y, plan.c.d,
                                            &plan.algo, workspace_.data(), std::size_t(workspace_.bytes()), stream));
@@ -149,11 +163,50 @@ public:
     Handle& handle() { return handle_; }
 
 private:
+    static bool capturing(cudaStream_t stream) {
+        cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+        if (cudaStreamIsCapturing(stream, &status) != cudaSuccess) {
+            (void)cudaGetLastError();
+            return true;  // unknown: do not risk work that would break a capture
+        }
+        return status != cudaStreamCaptureStatusNone;
+    }
+
+    // Times each candidate algorithm on this call's operands (three runs after a warm-up, into a
+    // scratch output so that y and an in-place residual are untouched) and keeps the fastest.
+    template <class T>
+    void time_candidates(detail::Plan& p, const expr::GemmCall<T>& call, float alpha, float beta,
+                         cudaStream_t stream) {
+        Tensor<T, Shape<dyn>, device_space> d(call.rows * call.N);
+        const void* c = call.residual ? static_cast<const void*>(call.residual) : static_cast<const void*>(d.data());
+        cuda::Event start, stop;
+        float best = INFINITY;
+        for (int i = 0; i < p.candidate_count; ++i) {
+            const cublasLtMatmulAlgo_t& algo = p.candidates[std::size_t(i)];
+            const auto launch = [&] {
+                return cublasLtMatmul(handle_.get(), p.desc.d, &alpha, call.b, p.a.d, call.a, p.b.d, &beta, c, p.c.d,
+                                      d.data(), p.c.d, &algo, workspace_.data(), std::size_t(workspace_.bytes()), stream);
+            };
+            if (launch() != CUBLAS_STATUS_SUCCESS) continue;  // one that refuses these operands is skipped
+            bool ok = true;
+            start.record(stream);
+            for (int r = 0; r < 3 && ok; ++r) ok = launch() == CUBLAS_STATUS_SUCCESS;
+            stop.record(stream);
+            stop.synchronize();
+            const float ms = cuda::Event::elapsed_ms(start, stop);
+            if (ok && ms < best) {
+                best = ms;
+                p.algo = algo;
+            }
+        }
+        p.candidate_count = 0;  // timed once
+    }
+
     // (dtype, rows, N, K, b transposed, bias, activation, residual, alignment)
     using Key = std::tuple<int, index_t, index_t, index_t, bool, bool, int, bool, std::uint32_t>;
 
     template <class T>
-    const detail::Plan& plan_for(const Key& key) {
+    detail::Plan& plan_for(const Key& key) {
         if (auto it = plans_.find(key); it != plans_.end()) return it->second;
         detail::Plan& p = plans_[key];
         try {
@@ -193,22 +246,26 @@ private:
         for (const auto attribute : {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
                                      CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES})
             SINTER_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.d, attribute, &alignment, sizeof alignment));
-        cublasLtMatmulHeuristicResult_t result{};
+        std::array<cublasLtMatmulHeuristicResult_t, detail::max_candidates> results{};
+        const int wanted = std::clamp(autotune_, 1, detail::max_candidates);
         int found = 0;
         SINTER_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(handle_.get(), p.desc.d, p.a.d, p.b.d, p.c.d, p.c.d,
-                                                           pref.d, 1, &result, &found));
+                                                           pref.d, wanted, results.data(), &found));
         if (found == 0)
             throw cuda_error("cuBLASLt has no algorithm for (rows, N, K) = (" + std::to_string(rows) + ", " +
                                  std::to_string(N) + ", " + std::to_string(K) + "), " +
                                  expr::name(expr::Activation(activation)) + ", " + std::to_string(alignment) +
                                  "-byte aligned operands",
                              int(CUBLAS_STATUS_NOT_SUPPORTED), false);
-        p.algo = result.algo;
+        p.algo = results[0].algo;
+        if (found > 1)
+            for (int i = 0; i < found; ++i) p.candidates[std::size_t(p.candidate_count++)] = results[std::size_t(i)].algo;
         (void)type_id;
     }
 
     Handle handle_;
     Tensor<std::uint8_t, Shape<dyn>, device_space> workspace_;
+    int autotune_;
     std::map<Key, detail::Plan> plans_;
 };
 
