@@ -14,13 +14,21 @@ card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
 [ -n "$cap" ] || { echo "gpu_check: no GPU visible (nvidia-smi)"; exit 1; }
 echo "gpu_check: $card (sm_$cap), $(date -u +%F)" | tee "$OUT/card.txt"
 
+# The real model travels as an f16 copy (tools/make_f16_checkpoint.py; carry it): the GPU model test
+# reads it. Without it that test fails, saying so.
+if [ -f models/all-MiniLM-L6-v2-f16/model.safetensors ]; then
+    export SINTER_MINILM_DIR=$PWD/models/all-MiniLM-L6-v2-f16
+else
+    echo "gpu_check: models/all-MiniLM-L6-v2-f16 missing (tools/make_f16_checkpoint.py; carry it): the GPU model test will fail"
+fi
+
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S . -B build-gpu "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$cap" \
     > "$OUT/configure.log" 2>&1 || { tail -30 "$OUT/configure.log"; exit 1; }
 # Only what runs here: the GPU tests, then the device benchmarks (host tests run in CI). The tests
 # come first so that a machine without Google Benchmark still checks correctness.
-targets=$(for f in tests/gpu/*.cu; do basename "$f" .cu; done)
+targets=$(for f in tests/gpu/test_*.cu tests/models/*.cu; do basename "$f" .cu; done)
 echo "gpu_check: building $(echo $targets | wc -w) GPU tests ($(date -u +%T))"
 cmake --build build-gpu -j"$(nproc)" --target $targets > "$OUT/build.log" 2>&1 ||
     { grep -m20 -A5 error "$OUT/build.log"; exit 1; }

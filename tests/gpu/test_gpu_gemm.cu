@@ -3,7 +3,7 @@
 // loops in tests/host/test_expr_contraction.cpp): every fused epilogue, with and without a bias
 // and a residual, a (K, N) right operand, the fallbacks, a contraction inside a LayerNorm, the
 // per-thread default engine, autotuned algorithms, BERT's shapes and awkward ones. f32 here;
-// f16 and bf16 in test_gpu_gemm_16bit.cu.
+// f16 and bf16 in test_gpu_gemm_f16.cu and test_gpu_gemm_bf16.cu.
 #include "gemm_check.cuh"
 
 using namespace sinter;
