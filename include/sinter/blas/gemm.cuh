@@ -136,9 +136,7 @@ public:
         if (call.rows == 0 || call.N == 0) return;
         if (call.K == 0) throw value_error("blas::Gemm: an inner extent of 0");
         // cuBLASLt applies its epilogue to alpha A B + beta C: an activation would see the residual.
-        if (call.residual && call.activation != expr::Activation::none)
-            throw value_error(std::string("blas::Gemm: a residual goes with no activation, not ") +
-                              expr::name(call.activation));
+        expr::check_gemm_call(call, "blas::Gemm");
         cuda::ensure_usable("blas::Gemm");
         const std::uint32_t alignment = detail::common_alignment(call.y, call.a, call.b, call.bias, call.residual);
         const Key key{int(cuda_type<T>()), call.rows, call.N, call.K, call.b_transposed, call.bias != nullptr,

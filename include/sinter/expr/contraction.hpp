@@ -18,6 +18,7 @@
 // The evaluator supplies a context: value_type, space, scratch(n) (memory that outlives the
 // evaluation), gemm(GemmCall), copy(dst, src, n) and eval(view, expression).
 #include <cstdint>
+#include <string>
 
 #include "gather.hpp"
 #include "matmul.hpp"
@@ -47,6 +48,13 @@ struct GemmCall {
     index_t rows, N, K;
     Activation activation;
 };
+
+// The precondition every engine checks before it runs `call` (`engine` names it in the error).
+template <class T>
+void check_gemm_call(const GemmCall<T>& call, const char* engine) {
+    if (call.residual && call.activation != Activation::none)
+        throw value_error(std::string(engine) + ": a residual goes with no activation, not " + name(call.activation));
+}
 
 namespace detail {
 

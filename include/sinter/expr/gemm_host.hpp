@@ -2,7 +2,6 @@
 // The host's GEMM engine: one GemmCall as plain loops, f32 accumulation (eight partial sums per
 // dot product, so the compiler vectorises it), the epilogue applied per element. The host twin
 // of cuBLASLt with its fused epilogues (blas/gemm.cuh).
-#include <string>
 #include <vector>
 
 #include "contraction.hpp"
@@ -24,9 +23,7 @@ struct HostGemm {
     template <class T>
     void run(const GemmCall<T>& c) const {
         const index_t rows = c.rows, N = c.N, K = c.K;
-        if (c.residual && c.activation != Activation::none)
-            throw value_error(std::string("expr::HostGemm: a residual goes with no activation, not ") +
-                              name(c.activation));
+        check_gemm_call(c, "expr::HostGemm");
         // W as (N, K) f32 rows, whichever way b is stored.
         std::vector<float> w(static_cast<std::size_t>(N * K)), x(static_cast<std::size_t>(K));
         for (index_t n = 0; n < N; ++n)
