@@ -12,6 +12,7 @@
 
 #include "io_test_util.hpp"
 #include "sinter/io/bert_checkpoint.hpp"
+#include "sinter/ref/bert.hpp"
 #include "sinter/nn/bert/encoder.hpp"
 
 using namespace sinter;

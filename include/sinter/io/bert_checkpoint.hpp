@@ -22,7 +22,7 @@
 #include "sinter/io/hf_config.hpp"
 #include "sinter/io/safetensors.hpp"
 #include "sinter/nn/bert/config.hpp"
-#include "sinter/ref/bert.hpp"
+#include "sinter/ref/bert_weights.hpp"
 
 namespace sinter::io {
 

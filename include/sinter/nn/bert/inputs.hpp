@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "../../core/config.hpp"
 #include "../../core/error.hpp"
 #include "config.hpp"
 
