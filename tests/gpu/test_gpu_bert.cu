@@ -1,6 +1,9 @@
 // The encoder on the GPU (bert::Session<tiny, float>) against Hugging Face's outputs (the golden
-// checkpoints); CUDA graphs replayed; bad inputs refused before any launch with
-// the context still usable. The 16-bit dtypes: test_gpu_bert_f16.cu, test_gpu_bert_bf16.cu.
+// checkpoints); CUDA graphs replayed, shared by batches of similar size and evicted when too many;
+// bad inputs refused before any launch with the context still usable. The 16-bit dtypes:
+// test_gpu_bert_f16.cu, test_gpu_bert_bf16.cu.
+#include <map>
+
 #include "session_check.cuh"
 
 using namespace sinter;
@@ -35,4 +38,47 @@ TEST_CASE("bad inputs are refused before any launch; the context stays usable") 
     const auto ok = session.forward({2, 2, ids, {}, {}});
     CHECK(ok.last_hidden_state.size() == 4 * 64);
     CHECK_FALSE(sinter::cuda::context_poisoned());
+}
+
+TEST_CASE("batches of similar size share a graph and match exact shapes run eagerly") {
+    SINTER_REQUIRE_GPU();
+    const auto enc = bert::Encoder<bert::tiny, float>::load(golden("bert_tiny"));
+    const index_t B = 4, S = 32, H = bert::tiny.hidden;
+    bert::Session<bert::tiny, float> exact(enc, {.max_tokens = 512, .max_batch = 16, .cuda_graphs = false,
+                                                 .round_shapes = false});
+    for (const std::size_t max_graphs : {std::size_t(64), std::size_t(2)}) {
+        bert::Session<bert::tiny, float> rounded(enc, {.max_tokens = 512, .max_batch = 16, .max_graphs = max_graphs});
+        std::map<bert::LaunchShape, int> seen;
+        for (int i = 0; i < 16; ++i) {
+            // 4 sequences of 24 to 32 tokens: 96 to 128 tokens, a few launch shapes seen repeatedly,
+            // each replayed with token counts other than the one it was captured with.
+            auto& g = test::rng();
+            std::vector<std::int32_t> ids(B * S), mask(B * S), types(B * S);
+            for (index_t b = 0; b < B; ++b) {
+                const index_t len = 24 + index_t(g() % 9);
+                for (index_t s = 0; s < S; ++s) {
+                    ids[b * S + s] = std::int32_t(g() % bert::tiny.vocab);
+                    types[b * S + s] = std::int32_t(g() % 2);
+                    mask[b * S + s] = s < len;
+                }
+            }
+            const bert::Inputs in{B, S, ids, mask, types};
+            ++seen[bert::launch_shape(bert::pack(in), B, true, 512, 16)];
+            const bert::Outputs got = rounded.forward(in), want = exact.forward(in);
+            const std::string what = "batch " + std::to_string(i) + ", max_graphs " + std::to_string(max_graphs);
+            test::compare(got.last_hidden_state.data(), want.last_hidden_state.data(), B * S * H, 1e-5, 1e-5,
+                          what + " hidden");
+            test::compare(got.pooled.data(), want.pooled.data(), B * H, 1e-5, 1e-5, what + " pooled");
+            test::compare(got.sentence_embedding.data(), want.sentence_embedding.data(), B * H, 1e-5, 1e-5,
+                          what + " embeddings");
+        }
+        std::size_t repeated = 0;
+        for (const auto& [shape, count] : seen) repeated += count >= 2;
+        MESSAGE(seen.size() << " launch shapes in 16 batches; " << rounded.graphs() << " graphs held");
+        CHECK(seen.size() < 8);
+        if (max_graphs == 64) CHECK(rounded.graphs() == repeated);  // captured on a shape's second forward
+        else CHECK(rounded.graphs() <= 2);
+    }
+    const auto no_graphs = [&] { bert::Session<bert::tiny, float> session(enc, {.max_graphs = 0}); };
+    CHECK_THROWS_WITH_AS(no_graphs(), doctest::Contains("max_graphs"), value_error);
 }

@@ -1,21 +1,25 @@
 #pragma once
 // A session runs an Encoder on the GPU: its own stream, cuBLASLt handle and workspace, activation
-// buffers sized for a maximum token count, pinned staging for inputs and outputs, and a CUDA graph
-// per (B, S, tokens) shape: the first forward of a shape runs eagerly (it also chooses the GEMM
-// algorithms), later ones replay the captured graph. Sessions share the encoder's weights, so
-// several can run on several streams. Not thread-safe: one session per thread.
+// buffers sized for a maximum token count, pinned staging for inputs and outputs, and CUDA graphs.
+// Sessions share the encoder's weights, so several can run on several streams. Not thread-safe:
+// one session per thread.
 //
 // One forward: the padding is removed on the host (pack), then embedding (one fused expression),
 // per layer QKV GEMM (bias epilogue) -> fused attention -> output GEMM (bias + residual through
 // beta = 1) -> LayerNorm -> intermediate GEMM (bias + activation) -> output GEMM (bias + residual)
 // -> LayerNorm; pooler and classifier on the first tokens; outputs copied back once. Each GEMM is
 // an expression (tier 3: eval issues the cuBLASLt call with its epilogue) on the session's engine.
-#include <map>
+//
+// Graphs: a forward runs at a launch shape (packing.hpp), its batch, longest sequence and token
+// count rounded up so that batches of similar size share one graph and one set of GEMM plans. The
+// first forward of a shape runs eagerly (and chooses the GEMM algorithms), the second captures the
+// graph and launches it, later ones replay it. At most max_graphs shapes are remembered; the least
+// recently used is dropped, so a server that sees ever new shapes holds bounded memory.
 #include <optional>
-#include <set>
-#include <tuple>
+#include <span>
 
 #include "../../blas/gemm.cuh"
+#include "../../core/lru_cache.hpp"
 #include "../../cuda/memory.cuh"
 #include "../../cuda/stream.cuh"
 #include "../../expr/eval_cuda.cuh"
@@ -35,8 +39,13 @@ struct SessionOptions {
     // sessions, off (exact) for f32.
     std::optional<bool> tanh_gelu_epilogue;
     std::size_t workspace_bytes = std::size_t(32) << 20;
+    // Launch shapes rounded up (at most 1/16 more tokens, 3% on average; batch to a multiple of 8,
+    // the longest sequence to 64) so that graphs and GEMM plans are reused across batches of
+    // similar size. false: every distinct (batch, longest sequence, tokens) is its own shape.
+    bool round_shapes = true;
+    std::size_t max_graphs = 64;  // launch shapes remembered (graph or not), least recently used dropped
     // GEMM algorithms: 0 takes cuBLASLt's heuristic's first choice; n > 1 times its first n
-    // candidates on the first eager forward of each token count and keeps the fastest.
+    // candidates on the first (eager) forward of each launch shape and keeps the fastest.
     int gemm_autotune = 0;
 };
 
@@ -68,17 +77,28 @@ public:
     Graph() = default;
     Graph(const Graph&) = delete;
     Graph& operator=(const Graph&) = delete;
-    ~Graph() {
+    ~Graph() { reset(); }
+    // Destroys what was made; an in-flight launch still completes (CUDA frees it afterwards).
+    void reset() {
         if (context_ok()) {
             if (exec_) (void)cudaGraphExecDestroy(exec_);
             if (graph_) (void)cudaGraphDestroy(graph_);
         }
+        exec_ = nullptr;
+        graph_ = nullptr;
     }
     cudaGraph_t graph_ = nullptr;
     cudaGraphExec_t exec_ = nullptr;
 
 private:
     static bool context_ok() { return !cuda::context_poisoned(); }
+};
+
+// What a session remembers of one launch shape.
+struct ShapeRecord {
+    bool ran_eagerly = false;  // the GEMMs are planned: the next forward may capture
+    bool eager_only = false;  // its capture failed (without poisoning the context): stays eager
+    Graph graph;
 };
 
 }  // namespace detail
@@ -90,14 +110,16 @@ class Session {
 
 public:
     Session(const Encoder<C, T, device_space>& encoder, SessionOptions options = {})
-        : weights_(encoder.shared_weights()), options_(options), gemm_(options.workspace_bytes, options.gemm_autotune),
-          x_(options.max_tokens + 1), tmp_(options.max_tokens), ctx_(options.max_tokens),
-          qkv_(options.max_tokens), inner_(options.max_tokens), ints_(4 * options.max_tokens + 2 * options.max_batch + 1),
-          first_(options.max_batch), pooled_(options.max_batch),
-          logits_(options.max_batch * std::max(weights_->num_labels(), 1)),
-          ints_host_(ints_.size()), x_host_(x_.size()), pooled_host_(pooled_.size()), logits_host_(logits_.size()) {
-        if (options.max_tokens <= 0 || options.max_batch <= 0)
-            throw value_error("bert::Session: max_tokens and max_batch must be positive");
+        : weights_(encoder.shared_weights()), options_(checked(options)),
+          gemm_(options.workspace_bytes, options.gemm_autotune), x_(options.max_tokens + 1), tmp_(options.max_tokens),
+          ctx_(options.max_tokens), qkv_(options.max_tokens), inner_(options.max_tokens),
+          ints_(3 * options.max_tokens + 2 * options.max_batch + 1), first_(options.max_batch),
+          pooled_(options.max_batch), logits_(options.max_batch * std::max(weights_->num_labels(), 1)),
+          ints_host_(ints_.size()), x_host_(x_.size()), pooled_host_(pooled_.size()), logits_host_(logits_.size()),
+          shapes_(options.max_graphs) {
+        // Attention writes the context of real tokens only: the rows of a launch shape's extra
+        // tokens keep what they hold, which must be finite (they pass through the GEMMs).
+        SINTER_CUDA_CHECK(cudaMemsetAsync(ctx_.data(), 0, ctx_.bytes(), stream_));
     }
 
     cudaStream_t stream() const { return stream_; }
@@ -144,53 +166,60 @@ public:
                               " / max_batch " + std::to_string(options_.max_batch));
         if (in.batch == 0) return p;  // nothing to launch (a zero-size grid is an error)
         // With no token at all, every sequence pools the zero row, as on the host.
+        const LaunchShape shape =
+            launch_shape(p, in.batch, options_.round_shapes, options_.max_tokens, options_.max_batch);
         stream_.synchronize();  // the pinned staging may still be read by the previous launch
-        stage_inputs(p, in.batch);
-        const auto key = std::make_tuple(in.batch, in.length, p.tokens);
-        if (auto it = graphs_.find(key); options_.cuda_graphs && it != graphs_.end()) {
-            SINTER_CUDA_CHECK(cudaGraphLaunch(it->second.exec_, stream_));
+        stage_inputs(p, shape, std::span(ints_host_.data(), std::size_t(ints_host_.size())));
+        if (!options_.cuda_graphs) {
+            run(shape);
             return p;
         }
-        run(in.batch, in.length, p.tokens);  // eager: also plans the GEMMs for this shape
-        if (options_.cuda_graphs && !eager_only_.count(key)) {
+        detail::ShapeRecord& record = shapes_[shape];
+        if (!record.graph.exec_ && !record.eager_only && record.ran_eagerly) {
             try {
-                capture(key, in.batch, in.length, p.tokens);
+                capture(record.graph, shape);
             } catch (const cuda_error& e) {
                 if (e.sticky()) throw;
-                eager_only_.insert(key);  // the eager results stand; this shape stays eager
+                record.eager_only = true;  // this shape stays eager
             }
+        }
+        if (record.graph.exec_) {
+            SINTER_CUDA_CHECK(cudaGraphLaunch(record.graph.exec_, stream_));
+        } else {
+            run(shape);  // eager: also plans the GEMMs for this shape
+            record.ran_eagerly = true;
         }
         return p;
     }
 
-private:
-    // ints_: ids (T) | types (T) | positions (T) | spare (T) | offsets (B + 1) | first rows (B)
-    std::int32_t* ids() const { return ints_.data(); }
-    std::int32_t* types() const { return ints_.data() + options_.max_tokens; }
-    std::int32_t* positions() const { return ints_.data() + 2 * options_.max_tokens; }
-    std::int32_t* offsets() const { return ints_.data() + 4 * options_.max_tokens; }
-    std::int32_t* first_rows() const { return offsets() + options_.max_batch + 1; }
-
-    void stage_inputs(const Packed& p, index_t B) {
-        std::int32_t* h = ints_host_.data();
-        const index_t n = p.tokens, mt = options_.max_tokens;
-        std::copy(p.ids.begin(), p.ids.end(), h);
-        std::copy(p.types.begin(), p.types.end(), h + mt);
-        std::copy(p.positions.begin(), p.positions.end(), h + 2 * mt);
-        std::copy(p.offsets.begin(), p.offsets.end(), h + 4 * mt);
-        for (index_t b = 0; b < B; ++b) {  // an empty sequence pools the zero row T
-            const std::int32_t first = p.offsets[std::size_t(b)];
-            h[4 * mt + options_.max_batch + 1 + b] = first < p.offsets[std::size_t(b + 1)] ? first : std::int32_t(n);
-        }
+    // Captured graphs held now (at most options().max_graphs).
+    std::size_t graphs() const {
+        std::size_t n = 0;
+        for (const auto& entry : shapes_) n += entry.second.graph.exec_ != nullptr;
+        return n;
     }
 
-    // Everything the GPU does for one forward, enqueued on stream_ (captured into graphs too).
-    void run(index_t B, index_t S, index_t n) {
+private:
+    static const SessionOptions& checked(const SessionOptions& o) {
+        if (o.max_tokens <= 0 || o.max_batch <= 0 || o.max_graphs == 0)
+            throw value_error("bert::Session: max_tokens (" + std::to_string(o.max_tokens) + "), max_batch (" +
+                              std::to_string(o.max_batch) + ") and max_graphs (" + std::to_string(o.max_graphs) +
+                              ") must be positive");
+        return o;
+    }
+
+    // Everything the GPU does for one forward at `shape`, enqueued on stream_ (captured too).
+    void run(const LaunchShape& shape) {
         const cudaStream_t s = stream_;
         const auto& w = *weights_;
-        SINTER_CUDA_CHECK(cudaMemcpyAsync(ints_.data(), ints_host_.data(), ints_.bytes(), cudaMemcpyHostToDevice, s));
+        const index_t B = shape.batch, S = shape.length, n = shape.tokens;
+        std::int32_t* ints = ints_.data();
+        SINTER_CUDA_CHECK(cudaMemcpyAsync(ints, ints_host_.data(), std::size_t(shape.input_count()) * sizeof(std::int32_t),
+                                          cudaMemcpyHostToDevice, s));
         using Ids = TensorView<const std::int32_t, Shape<dyn>, device_space>;
-        const Ids ids_v(ids(), n), types_v(types(), n), positions_v(positions(), n), first_v(first_rows(), B);
+        const Ids ids_v(ints + shape.ids_at(), n), types_v(ints + shape.types_at(), n),
+            positions_v(ints + shape.positions_at(), n), first_v(ints + shape.first_rows_at(), B);
+        const std::int32_t* offsets = ints + shape.offsets_at();
         auto x = x_.view().rows(0, n);
         auto tmp = tmp_.view().rows(0, n);
         SINTER_CUDA_CHECK(cudaMemsetAsync(x_.data() + n * H, 0, std::size_t(H) * sizeof(T), s));  // the zero row
@@ -205,7 +234,7 @@ private:
         for (const auto& l : w.layers) {
             using namespace expr;
             eval(qkv, matmul(x, transpose(l.qkv_weight)) + l.qkv_bias, s, gemm_);
-            kernels::attention(ctx.data(), qkv.data(), offsets(), B, S, int(M::NH), int(M::HD), s);
+            kernels::attention(ctx.data(), qkv.data(), offsets, B, S, int(M::NH), int(M::HD), s);
             eval(tmp, matmul(ctx, transpose(l.attention_output_weight)) + l.attention_output_bias + x, s, gemm_);
             eval(x, layer_norm(tmp, l.attention_norm.gamma, l.attention_norm.beta, C.layer_norm_eps), s);
             const auto up = matmul(x, transpose(l.intermediate_weight)) + l.intermediate_bias;
@@ -225,12 +254,11 @@ private:
                        expr::matmul(pooled, expr::transpose(w.classifier_weight)) + w.classifier_bias, s, gemm_);
     }
 
-    void capture(const std::tuple<index_t, index_t, index_t>& key, index_t B, index_t S, index_t n) {
-        detail::Graph& g = graphs_[key];
+    void capture(detail::Graph& g, const LaunchShape& shape) {
         try {
             SINTER_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
             try {
-                run(B, S, n);
+                run(shape);
             } catch (...) {
                 cudaGraph_t broken = nullptr;
                 (void)cudaStreamEndCapture(stream_, &broken);
@@ -240,7 +268,7 @@ private:
             SINTER_CUDA_CHECK(cudaStreamEndCapture(stream_, &g.graph_));
             SINTER_CUDA_CHECK(cudaGraphInstantiate(&g.exec_, g.graph_, 0));
         } catch (...) {
-            graphs_.erase(key);
+            g.reset();
             throw;
         }
     }
@@ -257,8 +285,7 @@ private:
     Tensor<T, Shape<dyn>, device_space> logits_;                 // (B * labels)
     detail::Pinned<std::int32_t> ints_host_;
     detail::Pinned<T> x_host_, pooled_host_, logits_host_;
-    std::map<std::tuple<index_t, index_t, index_t>, detail::Graph> graphs_;
-    std::set<std::tuple<index_t, index_t, index_t>> eager_only_;  // shapes whose capture failed
+    LruCache<LaunchShape, detail::ShapeRecord> shapes_;
 };
 
 }  // namespace sinter::bert
