@@ -1,7 +1,8 @@
 // Element-wise and row-reduction kernels against the copy bandwidth: bias + GELU + residual fused
 // in one kernel vs three separate kernels, layer_norm over (T, 768), softmax over (B*NH*S, S).
-// Contractions (tier 3) in FLOP/s: BERT-base's feed-forward GEMMs through eval. Each case is
-// validated against the host evaluator before it is timed.
+// Contractions (tier 3) in FLOP/s: BERT-base's feed-forward GEMMs through eval; fused attention
+// (flash and wmma kernels) at BERT-base's heads. Each case is validated against the host
+// evaluator (or the attention's host twin) before it is timed.
 #include <vector>
 
 #include "harness.cuh"
@@ -182,6 +183,39 @@ void linear(benchmark::State& state, Linear which, int autotune) {
         benchmark::Counter(2.0 * double(T) * double(N) * double(K), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// Fused attention over BERT-base's heads (12 x 64) from the packed (B*S, 3H) projection, full
+// sequences, in FLOP/s (Q K^T and P V: 4 B S^2 H). ANCHORS: >= 50% of the dense f16 tensor-core
+// rate at S = 512. The flash kernel beside the WMMA one it replaces.
+void attention(benchmark::State& state, kernels::AttentionKernel kernel) {
+    if (!bench::require_gpu(state)) return;
+    const index_t B = state.range(0), S = state.range(1), heads = 12, HD = 64, Hd = heads * HD, tokens = B * S;
+    using M = Shape<dyn, dyn>;
+    const double bytes = double(tokens * 4 * Hd) * sizeof(half);
+    std::vector<Tensor<half, M, device_space>> qkv;
+    for (int i = 0; i < bench::rotation_count(std::size_t(bytes)); ++i)
+        qkv.push_back(random_device<half>(M::from_dynamic({tokens, 3 * Hd})));
+    Tensor<half, M, device_space> ctx(M::from_dynamic({tokens, Hd}));
+    Tensor<std::int32_t, Shape<dyn>> offsets(B + 1);
+    for (index_t b = 0; b <= B; ++b) offsets.data()[b] = std::int32_t(b * S);
+    Tensor<std::int32_t, Shape<dyn>, device_space> doffsets(B + 1);
+    copy(doffsets.view(), offsets.view());
+    auto run = [&](int i, cudaStream_t s) {
+        kernels::attention(ctx.data(), qkv[std::size_t(i)].data(), doffsets.data(), B, S, int(heads), int(HD), s, kernel);
+    };
+    run(0, nullptr);
+    SINTER_CUDA_CHECK(cudaDeviceSynchronize());
+    {  // the first sequence against the host twin
+        const auto q = host_copy(qkv[0]), got = host_copy(ctx);
+        Tensor<half, M> want(M::from_dynamic({S, Hd})), got_rows(M::from_dynamic({S, Hd}));
+        nn::attention(want.data(), q.data(), offsets.data(), 1, heads, HD);
+        std::copy(got.data(), got.data() + S * Hd, got_rows.data());
+        if (!close_host(got_rows, want)) return state.SkipWithError("result differs from the host twin");
+    }
+    bench::time_kernel(state, int(qkv.size()), bytes, run);
+    state.counters["flops_per_second"] =
+        benchmark::Counter(4.0 * double(B) * double(S) * double(S) * double(Hd), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 
 // cuBLASLt's heuristic choice, then the fastest of its first 8 candidates: how far the heuristic is
@@ -195,5 +229,8 @@ BENCHMARK_CAPTURE(bias_gelu_residual, fused, true)->Arg(128)->Arg(4096)->Arg(163
 BENCHMARK_CAPTURE(bias_gelu_residual, three_kernels, false)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(layer_norm_rows)->Arg(128)->Arg(4096)->Arg(16384)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(softmax_rows)->Arg(128)->Arg(512)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+BENCHMARK_CAPTURE(attention, flash, kernels::AttentionKernel::flash)->Args({1, 128})->Args({32, 128})->Args({32, 512})->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(attention, wmma, kernels::AttentionKernel::wmma)->Args({1, 128})->Args({32, 128})->Args({32, 512})->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

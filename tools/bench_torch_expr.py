@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch baseline for bench/bench_expr.cu: the same element-wise and row-reduction cases, fp16,
+"""PyTorch baseline for bench/bench_expr.cu: the same element-wise, row-reduction, linear and attention cases, fp16,
 timed with CUDA events (median of many runs, inputs rotated past the L2), written as JSON."""
 import argparse
 import json
@@ -55,6 +55,20 @@ def main():
         n = rotation(2 * rows * S * 2)
         sets = [(torch.randn(rows, S, device=dev, dtype=dt),) for _ in range(n)]
         results[f"softmax_rows/{S}"] = time_case(lambda x: torch.softmax(x, dim=-1), sets)
+    # Attention over BERT-base's heads (12 x 64) from the packed (B*S, 3H) projection, as bench_expr's
+    # attention cases: SDPA (FlashAttention on this layout) and the context back to (B*S, H).
+    for B, S in ((1, 128), (32, 128), (32, 512)):
+        n = rotation(B * S * 4 * H * 2)
+        sets = [(torch.randn(B * S, 3 * H, device=dev, dtype=dt),) for _ in range(n)]
+
+        def sdpa(qkv, B=B, S=S):
+            q, k, v = qkv.view(B, S, 3, 12, 64).permute(2, 0, 3, 1, 4)
+            return F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B * S, H)
+
+        try:
+            results[f"attention/flash/{B}/{S}"] = time_case(sdpa, sets)
+        except Exception as e:  # noqa: BLE001 - keep the other baselines
+            print(f"attention/flash/{B}/{S}: SDPA failed: {e}", flush=True)
     out = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "median_us": results}
     json.dump(out, open(args.out, "w"), indent=1)
     print(json.dumps(out, indent=1))

@@ -1,5 +1,7 @@
-// The fused attention kernel against its host twin (nn::attention): packed variable-length
-// sequences (lengths 1, 15, 64, 65, 130 and an empty one), head sizes 32, 64, 128, all dtypes.
+// The fused attention kernels (flash, wmma, simt; and what automatic picks) against their host twin
+// (nn::attention): packed variable-length sequences (lengths 1, 15, 64, 65, 130, 200 and an empty
+// one: one to four key tiles, partial ones), head sizes 32, 64, 128, all dtypes; BERT-base's heads
+// at 128 and 512 tokens.
 #include <numeric>
 
 #include "../support/gpu.cuh"
@@ -11,7 +13,8 @@ using namespace sinter;
 namespace {
 
 template <class T>
-void check_attention(int heads, int head_size, const std::vector<std::int32_t>& lengths) {
+void check_attention(int heads, int head_size, const std::vector<std::int32_t>& lengths,
+                     kernels::AttentionKernel kernel) {
     std::vector<std::int32_t> offsets(1, 0);
     for (auto l : lengths) offsets.push_back(offsets.back() + l);
     const index_t tokens = offsets.back(), H = index_t(heads) * head_size, B = index_t(lengths.size());
@@ -25,22 +28,35 @@ void check_attention(int heads, int head_size, const std::vector<std::int32_t>& 
     const auto doff = test::to_device(off);
     Tensor<T, Shape<dyn, dyn>, device_space> ctx(tokens, H);
     test::poison(ctx.view());
-    kernels::attention(ctx.data(), dqkv.data(), doff.data(), B, max_len, heads, head_size, nullptr);
+    kernels::attention(ctx.data(), dqkv.data(), doff.data(), B, max_len, heads, head_size, nullptr, kernel);
     SINTER_CUDA_CHECK(cudaDeviceSynchronize());
     const auto got = test::to_host(ctx);
     // Scores in f32 from 16-bit Q and K; probabilities rounded to T before P V (as FlashAttention):
     // one rounding of T more than the host twin, whose output is itself rounded to T.
     const double rel = std::is_same_v<T, float> ? 1e-5 : std::is_same_v<T, half> ? 4e-3 : 3e-2;
     test::compare(got.data(), want.data(), got.size(), rel, rel,
-                  "attention HD " + std::to_string(head_size) + " " + std::string(name(dtype_of<T>)));
+                  std::string(kernels::name(kernel)) + " attention, " + std::to_string(heads) + " heads of " +
+                      std::to_string(head_size) + ", " + std::string(name(dtype_of<T>)));
 }
 
 }  // namespace
 
 TEST_CASE_TEMPLATE("fused attention matches the host twin", T, float, half, bf16) {
     SINTER_REQUIRE_GPU();
-    const std::vector<std::int32_t> lengths = {1, 15, 64, 0, 65, 130};
-    for (int hd : {32, 64, 128}) check_attention<T>(4, hd, lengths);
-    check_attention<T>(12, 64, {128, 128});  // BERT-base heads, full sequences
+    using K = kernels::AttentionKernel;
+    std::vector<K> kernels_to_check = {K::automatic, K::simt};
+    if constexpr (!std::is_same_v<T, float>) {
+        REQUIRE(sinter::cuda::device_info().sm_major >= 8);  // flash needs sm_80; the GPU machines are sm_90
+        kernels_to_check = {K::automatic, K::flash, K::wmma, K::simt};
+    }
+    const std::vector<std::int32_t> lengths = {1, 15, 64, 0, 65, 130, 200};
+    for (const K kernel : kernels_to_check) {
+        for (int hd : {32, 64, 128}) check_attention<T>(4, hd, lengths, kernel);
+        check_attention<T>(12, 64, {128, 128}, kernel);  // BERT-base heads, full sequences
+    }
+    check_attention<T>(12, 64, {512, 300}, K::automatic);  // and at the longest BERT sequence
     CHECK_THROWS_AS(kernels::attention<T>(nullptr, nullptr, nullptr, 1, 1, 1, 48, nullptr), value_error);
+    if constexpr (std::is_same_v<T, float>)
+        CHECK_THROWS_WITH_AS(kernels::attention<float>(nullptr, nullptr, nullptr, 1, 1, 1, 64, nullptr, K::flash),
+                             doctest::Contains("f16 and bf16"), value_error);
 }

@@ -1,5 +1,6 @@
 #pragma once
-// Fused multi-head attention over packed variable-length sequences, the one hand-written kernel.
+// Fused multi-head attention over packed variable-length sequences, the one hand-written kernel
+// (three variants).
 //
 // Layout: qkv (T, 3H) holds Q | K | V of every token, sequences laid end to end (no padding):
 // sequence b is rows offsets[b] .. offsets[b+1]-1 and head h owns columns h*HD .. h*HD+HD-1 of each
@@ -7,15 +8,32 @@
 // predicate. softmax(Q K^T / sqrt(HD)) V is computed flash-attention style, one tile of keys at a
 // time with running f32 row maxima and sums, so the score matrix never reaches device memory.
 //
-// f16/bf16: tensor-core MMAs (WMMA 16x16x16, f32 accumulators), one block of 4 warps per 64 queries
-// of one (sequence, head); math-bound at long sequences. f32: a warp per query (SIMT), correct
-// rather than fast. Host twin: nn/attention_host.hpp.
+// Kernels (AttentionKernel):
+//   flash  f16/bf16 on sm_80+: mma.sync with scores, probabilities and output in registers, K and V
+//          double-buffered by cp.async (flash_attention.cuh). The default there.
+//   wmma   f16/bf16: WMMA 16x16x16 with the scores and the output accumulator in shared memory;
+//          simpler, slower; the default for f16 before sm_80.
+//   simt   any dtype: a warp per query, no tensor cores; the f32 path, correct rather than fast.
+// Host twin: nn/attention_host.hpp.
 #include <mma.h>
 
 #include "../core/dtype.hpp"
 #include "../cuda/error.cuh"
+#include "flash_attention.cuh"
 
 namespace sinter::kernels {
+
+enum class AttentionKernel : unsigned char { automatic, flash, wmma, simt };
+
+constexpr const char* name(AttentionKernel k) {
+    switch (k) {
+        case AttentionKernel::automatic: return "automatic";
+        case AttentionKernel::flash: return "flash";
+        case AttentionKernel::wmma: return "wmma";
+        case AttentionKernel::simt: return "simt";
+    }
+    return "?";
+}
 
 namespace detail {
 
@@ -188,45 +206,78 @@ attention_simt_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std:
 
 template <class T, int HD>
 void launch_attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t batch, index_t max_len, int heads,
-                      cudaStream_t stream) {
+                      AttentionKernel kernel, cudaStream_t stream) {
     const float scale = 1.f / sqrtf(float(HD));
-    if constexpr (std::is_same_v<T, float>) {
+    if (kernel == AttentionKernel::simt) {
         const dim3 grid(unsigned((max_len + 3) / 4), unsigned(heads), unsigned(batch));
         attention_simt_kernel<T, HD><<<grid, 128, 0, stream>>>(ctx, qkv, offsets, heads, scale);
         SINTER_CHECK_LAUNCH("sinter::kernels::attention_simt_kernel");
-    } else {
-        using Tiles = AttentionTiles<T, HD>;
-        // Over 48 KiB of shared memory needs an opt-in, per device: cheap, host-side, capturable.
-        SINTER_CUDA_CHECK(cudaFuncSetAttribute(attention_mma_kernel<T, HD>,
-                                               cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tiles::bytes)));
-        const dim3 grid(unsigned((max_len + Tiles::BQ - 1) / Tiles::BQ), unsigned(heads), unsigned(batch));
-        attention_mma_kernel<T, HD><<<grid, Tiles::threads, Tiles::bytes, stream>>>(ctx, qkv, offsets, heads, scale);
-        SINTER_CHECK_LAUNCH("sinter::kernels::attention_mma_kernel");
+        return;
     }
+    if constexpr (!std::is_same_v<T, float>) {
+        // Over 48 KiB of shared memory needs an opt-in, per device: cheap, host-side, capturable.
+        if (kernel == AttentionKernel::flash) {
+            using Tiles = FlashTiles<T, HD>;
+            SINTER_CUDA_CHECK(cudaFuncSetAttribute(flash_attention_kernel<T, HD>,
+                                                   cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tiles::bytes)));
+            const dim3 grid(unsigned((max_len + Tiles::BQ - 1) / Tiles::BQ), unsigned(heads), unsigned(batch));
+            flash_attention_kernel<T, HD><<<grid, Tiles::threads, Tiles::bytes, stream>>>(
+                ctx, qkv, offsets, heads, scale * 1.4426950408889634f);  // log2(e): the kernel uses exp2
+            SINTER_CHECK_LAUNCH("sinter::kernels::flash_attention_kernel");
+        } else {
+            using Tiles = AttentionTiles<T, HD>;
+            SINTER_CUDA_CHECK(cudaFuncSetAttribute(attention_mma_kernel<T, HD>,
+                                                   cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tiles::bytes)));
+            const dim3 grid(unsigned((max_len + Tiles::BQ - 1) / Tiles::BQ), unsigned(heads), unsigned(batch));
+            attention_mma_kernel<T, HD><<<grid, Tiles::threads, Tiles::bytes, stream>>>(ctx, qkv, offsets, heads, scale);
+            SINTER_CHECK_LAUNCH("sinter::kernels::attention_mma_kernel");
+        }
+    }
+}
+
+// The kernel `automatic` stands for on the current device, and whether `kernel` can run there.
+template <class T>
+AttentionKernel resolve_attention_kernel(AttentionKernel kernel) {
+    int device = 0, major = 0;
+    SINTER_CUDA_CHECK(cudaGetDevice(&device));
+    SINTER_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+    if (kernel == AttentionKernel::automatic)
+        return std::is_same_v<T, float> ? AttentionKernel::simt
+               : major >= 8            ? AttentionKernel::flash
+               : std::is_same_v<T, half> ? AttentionKernel::wmma
+                                         : AttentionKernel::simt;  // bf16 has no tensor cores before sm_80
+    if (kernel != AttentionKernel::simt && std::is_same_v<T, float>)
+        throw value_error(std::string("kernels::attention: the ") + name(kernel) + " kernel is for f16 and bf16; f32 uses simt");
+    if ((kernel == AttentionKernel::flash || std::is_same_v<T, bf16>) && kernel != AttentionKernel::simt && major < 8)
+        throw value_error(std::string("kernels::attention: the ") + name(kernel) + " kernel needs sm_80 or later for " +
+                          std::string(sinter::name(dtype_of<T>)) + "; this device is sm_" + std::to_string(major) + "x");
+    return kernel;
 }
 
 }  // namespace detail
 
 // ctx (T, heads*head_size) = attention over qkv (T, 3*heads*head_size), sequences by `offsets`
-// (batch + 1 device int32 prefix sums; no sequence longer than max_len).
+// (batch + 1 device int32 prefix sums; no sequence longer than max_len). `kernel`: automatic picks
+// flash for f16/bf16 on sm_80+, wmma for f16 before, simt otherwise.
 // Preconditions: head_size 32, 64 or 128; qkv and ctx 16-byte aligned; offsets on the device.
 template <class T>
 void attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t batch, index_t max_len, int heads,
-               int head_size, cudaStream_t stream) {
+               int head_size, cudaStream_t stream, AttentionKernel kernel = AttentionKernel::automatic) {
     if (batch == 0 || max_len == 0) return;
     if (reinterpret_cast<std::uintptr_t>(qkv) % 16 || reinterpret_cast<std::uintptr_t>(ctx) % 16)
         throw value_error("kernels::attention: qkv and ctx must be 16-byte aligned");
     if (batch > 65535 || heads > 65535)
         throw value_error("kernels::attention: batch " + std::to_string(batch) + " or heads " +
                           std::to_string(heads) + " over the grid's 65535");
+    if (head_size != 32 && head_size != 64 && head_size != 128)
+        throw value_error("kernels::attention: head size " + std::to_string(head_size) +
+                          " is not supported (32, 64 or 128)");
     cuda::ensure_usable("kernels::attention");
+    const AttentionKernel k = detail::resolve_attention_kernel<T>(kernel);
     switch (head_size) {
-        case 32: return detail::launch_attention<T, 32>(ctx, qkv, offsets, batch, max_len, heads, stream);
-        case 64: return detail::launch_attention<T, 64>(ctx, qkv, offsets, batch, max_len, heads, stream);
-        case 128: return detail::launch_attention<T, 128>(ctx, qkv, offsets, batch, max_len, heads, stream);
-        default:
-            throw value_error("kernels::attention: head size " + std::to_string(head_size) +
-                              " is not supported (32, 64 or 128)");
+        case 32: return detail::launch_attention<T, 32>(ctx, qkv, offsets, batch, max_len, heads, k, stream);
+        case 64: return detail::launch_attention<T, 64>(ctx, qkv, offsets, batch, max_len, heads, k, stream);
+        default: return detail::launch_attention<T, 128>(ctx, qkv, offsets, batch, max_len, heads, k, stream);
     }
 }
 

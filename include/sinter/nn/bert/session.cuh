@@ -47,6 +47,8 @@ struct SessionOptions {
     // GEMM algorithms: 0 takes cuBLASLt's heuristic's first choice; n > 1 times its first n
     // candidates on the first (eager) forward of each launch shape and keeps the fastest.
     int gemm_autotune = 0;
+    // The attention kernel (kernels/attention.cuh): automatic is flash for f16/bf16 on sm_80+.
+    kernels::AttentionKernel attention = kernels::AttentionKernel::automatic;
 };
 
 namespace detail {
@@ -234,7 +236,7 @@ private:
         for (const auto& l : w.layers) {
             using namespace expr;
             eval(qkv, matmul(x, transpose(l.qkv_weight)) + l.qkv_bias, s, gemm_);
-            kernels::attention(ctx.data(), qkv.data(), offsets, B, S, int(M::NH), int(M::HD), s);
+            kernels::attention(ctx.data(), qkv.data(), offsets, B, S, int(M::NH), int(M::HD), s, options_.attention);
             eval(tmp, matmul(ctx, transpose(l.attention_output_weight)) + l.attention_output_bias + x, s, gemm_);
             eval(x, layer_norm(tmp, l.attention_norm.gamma, l.attention_norm.beta, C.layer_norm_eps), s);
             const auto up = matmul(x, transpose(l.intermediate_weight)) + l.intermediate_bias;
