@@ -88,3 +88,47 @@ TEST_CASE("a checkpoint that does not match the compile-time config is a config_
     using Wrong = bert::Encoder<bert::Config{2, 64, 2, 128, 512, 128, 2, 1e-12f, bert::Activation::gelu}, float, host_space>;
     CHECK_THROWS_WITH_AS(Wrong::load(golden("bert_tiny")), doctest::Contains("max_position_embeddings"), config_error);
 }
+
+TEST_CASE("the host attention twin matches softmax attention in double, on any number of threads") {
+    // Lengths 0 to 130 (an empty sequence included), a head size with a tail past the 8-wide dot
+    // product (20) and BERT's 64; enough work for the pairs to split across threads.
+    for (const index_t HD : {20, 64}) {
+        const index_t heads = 3, H = heads * HD;
+        const std::vector<std::int32_t> lengths = {17, 0, 1, 130, 64};
+        std::vector<std::int32_t> offsets = {0};
+        for (auto l : lengths) offsets.push_back(offsets.back() + l);
+        const index_t T = offsets.back(), B = index_t(lengths.size());
+        std::vector<float> qkv(std::size_t(T * 3 * H));
+        for (float& x : qkv) x = std::uniform_real_distribution<float>(-2, 2)(test::rng());
+        std::vector<float> want(std::size_t(T * H));
+        for (index_t b = 0; b < B; ++b)
+            for (index_t h = 0; h < heads; ++h)
+                for (index_t i = offsets[b]; i < offsets[b + 1]; ++i) {
+                    std::vector<double> p;
+                    double max = -INFINITY, sum = 0;
+                    for (index_t j = offsets[b]; j < offsets[b + 1]; ++j) {
+                        double dot = 0;
+                        for (index_t d = 0; d < HD; ++d)
+                            dot += double(qkv[std::size_t(i * 3 * H + h * HD + d)]) * qkv[std::size_t(j * 3 * H + H + h * HD + d)];
+                        p.push_back(dot / std::sqrt(double(HD)));
+                        max = std::max(max, p.back());
+                    }
+                    for (double& e : p) sum += (e = std::exp(e - max));
+                    for (index_t d = 0; d < HD; ++d) {
+                        double o = 0;
+                        for (index_t j = offsets[b]; j < offsets[b + 1]; ++j)
+                            o += p[std::size_t(j - offsets[b])] / sum * qkv[std::size_t(j * 3 * H + 2 * H + h * HD + d)];
+                        want[std::size_t(i * H + h * HD + d)] = float(o);
+                    }
+                }
+        std::vector<std::vector<float>> got;
+        for (const unsigned threads : {1u, 2u, 0u}) {
+            std::vector<float> ctx(std::size_t(T * H), f32_nan);
+            nn::attention(ctx.data(), qkv.data(), offsets.data(), B, heads, HD, threads);
+            got.push_back(std::move(ctx));
+        }
+        test::compare(got[0].data(), want.data(), T * H, 1e-5, 1e-5, "attention twin, head size " + std::to_string(HD));
+        CHECK(got[1] == got[0]);
+        CHECK(got[2] == got[0]);
+    }
+}

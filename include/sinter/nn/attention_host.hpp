@@ -1,11 +1,18 @@
 #pragma once
-// Attention on the host: the twin of the fused CUDA kernel (kernels/attention.cuh). Reads the
+// Attention on the host: the twin of the fused CUDA kernels (kernels/attention.cuh). Reads the
 // packed (T, 3H) QKV projection of variable-length sequences laid end to end (prefix offsets:
 // sequence b is rows offsets[b] .. offsets[b+1]-1) and writes the (T, H) context:
 //   ctx = softmax(Q K^T / sqrt(HD)) V per head, keys limited to the sequence, f32 statistics.
 // An empty sequence writes nothing; a sequence's rows see only its own keys (the mask as a
 // predicate).
+//
+// Each (sequence, head) converts its K and V to f32 once, then every query is a dot product per
+// key (eight partial sums, so the compiler vectorises it) and one pass over V; pairs are split over
+// threads when there is enough work. Results do not depend on the thread count.
+#include <algorithm>
 #include <cmath>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "../core/tensor.hpp"
@@ -14,36 +21,69 @@ namespace sinter::nn {
 
 template <class T>
 void attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t sequences, index_t heads,
-               index_t head_size) {
-    const index_t H = heads * head_size, ld = 3 * H;
-    const float scale = 1.f / std::sqrt(float(head_size));
-    std::vector<float> scores, acc(static_cast<std::size_t>(head_size));
-    for (index_t b = 0; b < sequences; ++b) {
+               index_t head_size, unsigned threads = 0) {
+    const index_t H = heads * head_size, ld = 3 * H, HD = head_size;
+    const float scale = 1.f / std::sqrt(float(HD));
+    // One (sequence, head): scores (n) = Q K^T row by row, softmax, P V.
+    const auto pair = [&](index_t b, index_t h, std::vector<float>& k, std::vector<float>& v, std::vector<float>& s,
+                          std::vector<float>& q, std::vector<float>& acc) {
         const index_t begin = offsets[b], n = offsets[b + 1] - begin;
-        scores.resize(std::size_t(n));
-        for (index_t h = 0; h < heads; ++h)
-            for (index_t i = 0; i < n; ++i) {
-                const T* q = qkv + (begin + i) * ld + h * head_size;
-                float max = -INFINITY;
-                for (index_t j = 0; j < n; ++j) {
-                    const T* k = qkv + (begin + j) * ld + H + h * head_size;
-                    float dot = 0;
-                    for (index_t d = 0; d < head_size; ++d) dot += to_float(q[d]) * to_float(k[d]);
-                    scores[std::size_t(j)] = dot * scale;
-                    max = std::max(max, scores[std::size_t(j)]);
-                }
-                float sum = 0;
-                for (auto& s : scores) sum += (s = std::exp(s - max));
-                std::fill(acc.begin(), acc.end(), 0.f);
-                for (index_t j = 0; j < n; ++j) {
-                    const T* v = qkv + (begin + j) * ld + 2 * H + h * head_size;
-                    const float p = scores[std::size_t(j)] / sum;
-                    for (index_t d = 0; d < head_size; ++d) acc[std::size_t(d)] += p * to_float(v[d]);
-                }
-                T* out = ctx + (begin + i) * H + h * head_size;
-                for (index_t d = 0; d < head_size; ++d) out[d] = from_float<T>(acc[std::size_t(d)]);
+        k.resize(std::size_t(n * HD));
+        v.resize(std::size_t(n * HD));
+        s.resize(std::size_t(n));
+        for (index_t j = 0; j < n; ++j)
+            for (index_t d = 0; d < HD; ++d) {
+                const T* row = qkv + (begin + j) * ld + h * HD + d;
+                k[std::size_t(j * HD + d)] = to_float(row[H]);
+                v[std::size_t(j * HD + d)] = to_float(row[2 * H]);
             }
+        for (index_t i = 0; i < n; ++i) {
+            for (index_t d = 0; d < HD; ++d) q[std::size_t(d)] = to_float(qkv[(begin + i) * ld + h * HD + d]);
+            float max = -INFINITY;
+            for (index_t j = 0; j < n; ++j) {
+                const float* kj = k.data() + j * HD;
+                float part[8] = {};
+                index_t d = 0;
+                for (; d + 8 <= HD; d += 8)
+                    for (int e = 0; e < 8; ++e) part[e] += q[std::size_t(d + e)] * kj[d + e];
+                for (; d < HD; ++d) part[0] += q[std::size_t(d)] * kj[d];
+                const float dot = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+                s[std::size_t(j)] = dot * scale;
+                max = std::max(max, s[std::size_t(j)]);
+            }
+            float sum = 0;
+            for (auto& e : s) sum += (e = std::exp(e - max));
+            std::fill(acc.begin(), acc.end(), 0.f);
+            for (index_t j = 0; j < n; ++j) {
+                const float p = s[std::size_t(j)] / sum;
+                const float* vj = v.data() + j * HD;
+                for (index_t d = 0; d < HD; ++d) acc[std::size_t(d)] += p * vj[d];
+            }
+            T* out = ctx + (begin + i) * H + h * HD;
+            for (index_t d = 0; d < HD; ++d) out[d] = from_float<T>(acc[std::size_t(d)]);
+        }
+    };
+    const index_t pairs = sequences * heads;
+    const auto run = [&](index_t first, index_t last) {
+        std::vector<float> k, v, s, q(static_cast<std::size_t>(HD)), acc(static_cast<std::size_t>(HD));
+        for (index_t p = first; p < last; ++p) pair(p / heads, p % heads, k, v, s, q, acc);
+    };
+    double work = 0;  // multiply-adds
+    for (index_t b = 0; b < sequences; ++b) work += 2.0 * double(offsets[b + 1] - offsets[b]) * double(offsets[b + 1] - offsets[b]) * double(H);
+    unsigned workers = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+    workers = unsigned(std::min<index_t>({index_t(workers), pairs, index_t(work / (1 << 21)) + 1}));
+    if (workers <= 1) return run(0, pairs);
+    std::vector<std::thread> pool;
+    for (unsigned w = 1; w < workers; ++w) {
+        const index_t first = pairs * w / workers, last = pairs * (w + 1) / workers;
+        try {
+            pool.emplace_back(run, first, last);
+        } catch (const std::system_error&) {  // no thread to be had: this one does the work
+            run(first, last);
+        }
     }
+    run(0, pairs / workers);
+    for (auto& th : pool) th.join();
 }
 
 }  // namespace sinter::nn
