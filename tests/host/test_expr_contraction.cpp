@@ -322,7 +322,7 @@ TEST_CASE("an epilogue operand that overlaps the output other than exactly") {
     }
 }
 
-TEST_CASE("HostGemm: any shape, both layouts of b, the same bits on any number of threads") {
+TEST_CASE("HostGemm: any shape, both layouts of b, both tiles, the same bits on any number of threads") {
     // Ragged shapes: rows not a multiple of the 3-row tile, N not a multiple of the tile's 12 or
     // 24 columns, K = 1; the largest is over the size at which the rows split across threads.
     const index_t shapes[][3] = {{1, 1, 1}, {2, 13, 1}, {7, 25, 9}, {130, 301, 77}, {64, 48, 33}};
@@ -340,21 +340,24 @@ TEST_CASE("HostGemm: any shape, both layouts of b, the same bits on any number o
                         v += double(a[std::size_t(t * K + k)]) * (transposed ? b[std::size_t(n * K + k)] : b[std::size_t(k * N + n)]);
                     want[std::size_t(t * N + n)] = float(v + residual[std::size_t(t * N + n)]);
                 }
-            std::vector<std::vector<float>> got;
-            for (const unsigned threads : {1u, 2u, 3u, 0u}) {
-                std::vector<float> y(std::size_t(rows * N), f32_nan);
-                expr::HostGemm{threads}.run(expr::GemmCall<float>{y.data(), a.data(), b.data(), transposed, bias.data(),
-                                                                  residual.data(), rows, N, K, Activation::none});
-                got.push_back(std::move(y));
+            for (const bool runtime_isa : {true, false}) {  // the AVX2 tile where the CPU has it, and the portable one
+                std::vector<std::vector<float>> got;
+                for (const unsigned threads : {1u, 2u, 3u, 0u}) {
+                    std::vector<float> y(std::size_t(rows * N), f32_nan);
+                    expr::HostGemm{threads, runtime_isa}.run(expr::GemmCall<float>{
+                        y.data(), a.data(), b.data(), transposed, bias.data(), residual.data(), rows, N, K, Activation::none});
+                    got.push_back(std::move(y));
+                }
+                std::string what = "(";  // appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "(" + ...
+                what += std::to_string(rows);
+                what += ", ";
+                what += std::to_string(N);
+                what += ", ";
+                what += std::to_string(K);
+                what += transposed ? ") b (N, K)" : ") b (K, N)";
+                what += runtime_isa ? ", runtime ISA" : ", portable tile";
+                test::compare(got[0].data(), want.data(), rows * N, 1e-5, 1e-5, what);
+                for (std::size_t i = 1; i < got.size(); ++i) CHECK_MESSAGE(got[i] == got[0], what << ": threads differ");
             }
-            std::string what = "(";  // appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "(" + ...
-            what += std::to_string(rows);
-            what += ", ";
-            what += std::to_string(N);
-            what += ", ";
-            what += std::to_string(K);
-            what += transposed ? ") b (N, K)" : ") b (K, N)";
-            test::compare(got[0].data(), want.data(), rows * N, 1e-5, 1e-5, what);
-            for (std::size_t i = 1; i < got.size(); ++i) CHECK_MESSAGE(got[i] == got[0], what << ": threads differ");
         }
 }

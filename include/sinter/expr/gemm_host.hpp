@@ -6,14 +6,15 @@
 // contiguous), each block of 3 rows of A to f32 k-major; each 3-row x 3-vector tile of outputs is
 // accumulated in registers over all of K (GCC/Clang vector extensions; a plain loop elsewhere), so
 // each loaded B vector feeds 3 rows (9 vector registers of accumulators: no spills in SSE's 16).
-// Large products split their rows over threads (HostGemm::threads). Results do not depend on the thread count.
+// On x86-64 CPUs with AVX2 and FMA the tile is 8-wide with fused multiply-adds, chosen at run time
+// even when the program is built for plain x86-64. Large products split their rows over threads
+// (HostGemm::threads). Results do not depend on the thread count.
 #include <algorithm>
 #include <cstring>
-#include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include "../core/parallel.hpp"
 #include "contraction.hpp"
 
 namespace sinter::expr {
@@ -74,41 +75,94 @@ SINTER_HOST_NOINLINE inline void host_gemm_tile(float* acc_out, const float* x, 
         }
 }
 
+// On x86-64 with GCC or Clang (not under nvcc), built without AVX2: a second tile for CPUs that
+// have AVX2 and FMA, chosen at run time, 8-wide fused multiply-adds over 24 columns.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__CUDACC__) && !defined(__AVX2__)
+#define SINTER_HOST_AVX2_DISPATCH 1
+__attribute__((target("avx2,fma"), noinline)) inline void host_gemm_tile_avx2(float* acc_out, const float* x,
+                                                                              const float* b, index_t K) {
+    constexpr int R = HostTile::rows, V = 3, W = 8;
+    typedef float vec8 __attribute__((vector_size(32)));
+    typedef float vec8_unaligned __attribute__((vector_size(32), aligned(4), may_alias));
+    vec8 acc[R][V] = {};
+    for (index_t k = 0; k < K; ++k, x += R, b += V * W) {
+        vec8 bv[V];
+        for (int j = 0; j < V; ++j) bv[j] = *reinterpret_cast<const vec8_unaligned*>(b + j * W);  // one vmovups
+        for (int i = 0; i < R; ++i) {
+            const vec8 xv = {x[i], x[i], x[i], x[i], x[i], x[i], x[i], x[i]};
+            for (int j = 0; j < V; ++j) acc[i][j] = __builtin_ia32_vfmaddps256(xv, bv[j], acc[i][j]);
+        }
+    }
+    for (int i = 0; i < R; ++i)
+        for (int j = 0; j < V; ++j) {
+            *reinterpret_cast<vec8_unaligned*>(acc_out + (i * V + j) * W) = acc[i][j];
+        }
+}
+#endif
+
+// The tile to use and its width in columns (the B panels' width).
+struct HostTileKernel {
+    index_t cols;
+    void (*tile)(float*, const float*, const float*, index_t);
+};
+
+inline HostTileKernel host_tile_kernel(bool runtime_isa) {
+#if defined(SINTER_HOST_AVX2_DISPATCH)
+    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (runtime_isa && avx2) return {24, host_gemm_tile_avx2};
+#endif
+    (void)runtime_isa;
+    return {HostTile::cols, host_gemm_tile};
+}
+
 }  // namespace detail
 
 struct HostGemm {
     // Threads for one call: 0 = std::thread::hardware_concurrency(); small products use one.
     unsigned threads = 0;
+    // Whether to use the CPU's AVX2 and FMA when the program was built without them (x86-64,
+    // GCC/Clang); false: only what the program was compiled for.
+    bool runtime_isa = true;
 
     template <class T>
     void run(const GemmCall<T>& c) const {
         using Tile = detail::HostTile;
         check_gemm_call(c, "expr::HostGemm");
+        const detail::HostTileKernel kernel = detail::host_tile_kernel(runtime_isa);
+        const index_t cols = kernel.cols;
         const index_t rows = c.rows, N = c.N, K = c.K;
         if (rows == 0 || N == 0) return;
-        // B as f32 panels of Tile::cols output columns (zero-padded past N), each K x cols,
-        // whichever way b is stored.
-        const index_t panels = (N + Tile::cols - 1) / Tile::cols;
-        std::vector<float> b(static_cast<std::size_t>(panels * K * Tile::cols), 0.f);
-        for (index_t n = 0; n < N; ++n)
-            for (index_t k = 0; k < K; ++k)
-                b[std::size_t(((n / Tile::cols) * K + k) * Tile::cols + n % Tile::cols)] =
-                    to_float(c.b_transposed ? c.b[n * K + k] : c.b[k * N + n]);
+        // B as f32 panels of `cols` output columns (zero-padded past N), each K x cols, whichever
+        // way b is stored; the panels are packed in parallel too.
+        const index_t panels = (N + cols - 1) / cols, blocks = (rows + Tile::rows - 1) / Tile::rows;
+        const unsigned workers = host_workers(threads, blocks, double(rows) * double(N) * double(K));
+        std::vector<float> b(static_cast<std::size_t>(panels * K * cols));
+        host_parallel_for(panels, workers, [&](index_t first, index_t last) {
+            for (index_t p = first; p < last; ++p) {
+                float* panel = b.data() + p * K * cols;
+                for (index_t j = 0; j < cols; ++j) {
+                    const index_t n = p * cols + j;
+                    for (index_t k = 0; k < K; ++k)
+                        panel[k * cols + j] =
+                            n < N ? to_float(c.b_transposed ? c.b[n * K + k] : c.b[k * N + n]) : 0.f;
+                }
+            }
+        });
 
         const auto row_blocks = [&](index_t first_block, index_t last_block) {
-            std::vector<float> x(static_cast<std::size_t>(K * Tile::rows)), acc(Tile::rows * Tile::cols);
+            std::vector<float> x(static_cast<std::size_t>(K * Tile::rows)), acc(std::size_t(Tile::rows * cols));
             for (index_t blk = first_block; blk < last_block; ++blk) {
                 const index_t t0 = blk * Tile::rows, nr = std::min<index_t>(Tile::rows, rows - t0);
                 for (index_t i = 0; i < Tile::rows; ++i)  // k-major; rows past the end are zeros
                     for (index_t k = 0; k < K; ++k)
                         x[std::size_t(k * Tile::rows + i)] = i < nr ? to_float(c.a[(t0 + i) * K + k]) : 0.f;
                 for (index_t p = 0; p < panels; ++p) {
-                    detail::host_gemm_tile(acc.data(), x.data(), b.data() + p * K * Tile::cols, K);
-                    const index_t n0 = p * Tile::cols, nc = std::min<index_t>(Tile::cols, N - n0);
+                    kernel.tile(acc.data(), x.data(), b.data() + p * K * cols, K);
+                    const index_t n0 = p * cols, nc = std::min<index_t>(cols, N - n0);
                     for (index_t i = 0; i < nr; ++i)
                         for (index_t j = 0; j < nc; ++j) {
                             const index_t t = t0 + i, n = n0 + j;
-                            float v = acc[std::size_t(i * Tile::cols + j)];
+                            float v = acc[std::size_t(i * cols + j)];
                             if (c.bias) v += to_float(c.bias[n]);
                             v = activate(c.activation, v);
                             if (c.residual) v += to_float(c.residual[t * N + n]);
@@ -117,22 +171,7 @@ struct HostGemm {
                 }
             }
         };
-        const index_t blocks = (rows + Tile::rows - 1) / Tile::rows;
-        const double macs = double(rows) * double(N) * double(K);
-        unsigned workers = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-        workers = unsigned(std::min<index_t>({index_t(workers), blocks, index_t(macs / (1 << 21)) + 1}));
-        if (workers <= 1) return row_blocks(0, blocks);
-        std::vector<std::thread> pool;
-        for (unsigned w = 1; w < workers; ++w) {
-            const index_t first = blocks * w / workers, last = blocks * (w + 1) / workers;
-            try {
-                pool.emplace_back(row_blocks, first, last);
-            } catch (const std::system_error&) {  // no thread to be had: this one does the work
-                row_blocks(first, last);
-            }
-        }
-        row_blocks(0, blocks / workers);
-        for (auto& th : pool) th.join();
+        host_parallel_for(blocks, workers, row_blocks);
     }
 };
 

@@ -11,10 +11,9 @@
 // threads when there is enough work. Results do not depend on the thread count.
 #include <algorithm>
 #include <cmath>
-#include <system_error>
-#include <thread>
 #include <vector>
 
+#include "../core/parallel.hpp"
 #include "../core/tensor.hpp"
 
 namespace sinter::nn {
@@ -69,21 +68,11 @@ void attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t sequen
         for (index_t p = first; p < last; ++p) pair(p / heads, p % heads, k, v, s, q, acc);
     };
     double work = 0;  // multiply-adds
-    for (index_t b = 0; b < sequences; ++b) work += 2.0 * double(offsets[b + 1] - offsets[b]) * double(offsets[b + 1] - offsets[b]) * double(H);
-    unsigned workers = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-    workers = unsigned(std::min<index_t>({index_t(workers), pairs, index_t(work / (1 << 21)) + 1}));
-    if (workers <= 1) return run(0, pairs);
-    std::vector<std::thread> pool;
-    for (unsigned w = 1; w < workers; ++w) {
-        const index_t first = pairs * w / workers, last = pairs * (w + 1) / workers;
-        try {
-            pool.emplace_back(run, first, last);
-        } catch (const std::system_error&) {  // no thread to be had: this one does the work
-            run(first, last);
-        }
+    for (index_t b = 0; b < sequences; ++b) {
+        const double n = double(offsets[b + 1] - offsets[b]);
+        work += 2.0 * n * n * double(H);
     }
-    run(0, pairs / workers);
-    for (auto& th : pool) th.join();
+    host_parallel_for(pairs, host_workers(threads, pairs, work), run);
 }
 
 }  // namespace sinter::nn
