@@ -149,13 +149,17 @@ struct HostGemm {
             }
         });
 
+        // Locals, not c's members: stores through y could otherwise be taken to change them.
+        T* const y = c.y;
+        const T *const a = c.a, *const bias = c.bias, *const residual = c.residual;
+        const Activation act = c.activation;
         const auto row_blocks = [&](index_t first_block, index_t last_block) {
             std::vector<float> x(static_cast<std::size_t>(K * Tile::rows)), acc(std::size_t(Tile::rows * cols));
             for (index_t blk = first_block; blk < last_block; ++blk) {
                 const index_t t0 = blk * Tile::rows, nr = std::min<index_t>(Tile::rows, rows - t0);
                 for (index_t i = 0; i < Tile::rows; ++i)  // k-major; rows past the end are zeros
                     for (index_t k = 0; k < K; ++k)
-                        x[std::size_t(k * Tile::rows + i)] = i < nr ? to_float(c.a[(t0 + i) * K + k]) : 0.f;
+                        x[std::size_t(k * Tile::rows + i)] = i < nr ? to_float(a[(t0 + i) * K + k]) : 0.f;
                 for (index_t p = 0; p < panels; ++p) {
                     kernel.tile(acc.data(), x.data(), b.data() + p * K * cols, K);
                     const index_t n0 = p * cols, nc = std::min<index_t>(cols, N - n0);
@@ -163,10 +167,10 @@ struct HostGemm {
                         for (index_t j = 0; j < nc; ++j) {
                             const index_t t = t0 + i, n = n0 + j;
                             float v = acc[std::size_t(i * cols + j)];
-                            if (c.bias) v += to_float(c.bias[n]);
-                            v = activate(c.activation, v);
-                            if (c.residual) v += to_float(c.residual[t * N + n]);
-                            c.y[t * N + n] = from_float<T>(v);
+                            if (bias) v += to_float(bias[n]);
+                            v = activate(act, v);
+                            if (residual) v += to_float(residual[t * N + n]);
+                            y[t * N + n] = from_float<T>(v);
                         }
                 }
             }
