@@ -4,6 +4,7 @@
 // test_gpu_bert_f16.cu, test_gpu_bert_bf16.cu.
 #include <map>
 
+#include "../support/random_batch.hpp"
 #include "session_check.cuh"
 
 using namespace sinter;
@@ -52,17 +53,8 @@ TEST_CASE("batches of similar size share a graph and match exact shapes run eage
         for (int i = 0; i < 16; ++i) {
             // 4 sequences of 24 to 32 tokens: 96 to 128 tokens, a few launch shapes seen repeatedly,
             // each replayed with token counts other than the one it was captured with.
-            auto& g = test::rng();
-            std::vector<std::int32_t> ids(B * S), mask(B * S), types(B * S);
-            for (index_t b = 0; b < B; ++b) {
-                const index_t len = 24 + index_t(g() % 9);
-                for (index_t s = 0; s < S; ++s) {
-                    ids[b * S + s] = std::int32_t(g() % bert::tiny.vocab);
-                    types[b * S + s] = std::int32_t(g() % 2);
-                    mask[b * S + s] = s < len;
-                }
-            }
-            const bert::Inputs in{B, S, ids, mask, types};
+            const test::RandomBatch batch(B, S, 24, bert::tiny.vocab);
+            const bert::Inputs in = batch.inputs();
             ++seen[bert::launch_shape(bert::pack(in), B, true, 512, 16)];
             const bert::Outputs got = rounded.forward(in), want = exact.forward(in);
             const std::string what = "batch " + std::to_string(i) + ", max_graphs " + std::to_string(max_graphs);

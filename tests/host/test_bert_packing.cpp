@@ -8,32 +8,12 @@
 #include "sinter/core/lru_cache.hpp"
 #include "sinter/nn/bert/packing.hpp"
 #include "../support/check.hpp"
+#include "../support/random_batch.hpp"
 
 using namespace sinter;
 using bert::LaunchShape;
 
-namespace {
-
-// B right-padded sequences of at most S tokens, lengths uniform in [min_len, S], random ids and types.
-struct RandomBatch {
-    index_t B, S;
-    std::vector<std::int32_t> ids, mask, types;
-    RandomBatch(index_t batch, index_t length, index_t min_len) : B(batch), S(length) {
-        auto& g = test::rng();
-        std::uniform_int_distribution<index_t> len(min_len, S);
-        for (index_t b = 0; b < B; ++b) {
-            const index_t n = len(g);
-            for (index_t s = 0; s < S; ++s) {
-                ids.push_back(std::int32_t(1 + g() % 1000));
-                types.push_back(std::int32_t(g() % 2));
-                mask.push_back(s < n);
-            }
-        }
-    }
-    bert::Inputs inputs() const { return {B, S, ids, mask, types}; }
-};
-
-}  // namespace
+using test::RandomBatch;
 
 TEST_CASE("round_up_geometric: at most 1/16 more, monotonic, idempotent, 16 sizes per octave") {
     CHECK(bert::round_up_geometric(0, 16) == 0);
@@ -64,7 +44,7 @@ TEST_CASE("launch_shape covers the packed batch, rounded within the session's li
     for (int trial = 0; trial < 200; ++trial) {
         auto& g = test::rng();
         const index_t B = 1 + index_t(g() % 40), S = 1 + index_t(g() % 512);
-        const RandomBatch batch(B, S, 0);  // empty sequences included
+        const RandomBatch batch(B, S, 0, 1000);  // empty sequences included
         const bert::Packed p = bert::pack(batch.inputs());
         index_t longest = 0, tokens = 0;
         for (index_t b = 0; b < B; ++b) {
@@ -95,7 +75,7 @@ TEST_CASE("batches of similar size share a few launch shapes") {
     std::set<LaunchShape> rounded, exact;
     double extra = 0, real = 0;
     for (int i = 0; i < 1000; ++i) {
-        const RandomBatch batch(32, 128, 16);
+        const RandomBatch batch(32, 128, 16, 1000);
         const bert::Packed p = bert::pack(batch.inputs());
         const LaunchShape r = bert::launch_shape(p, 32, true, 32 * 128, 256);
         rounded.insert(r);
@@ -114,7 +94,7 @@ TEST_CASE("stage_inputs lays out ids, types, positions, offsets and first rows a
     for (int trial = 0; trial < 100; ++trial) {
         auto& g = test::rng();
         const index_t B = 1 + index_t(g() % 20), S = 1 + index_t(g() % 100);
-        const RandomBatch batch(B, S, 0);
+        const RandomBatch batch(B, S, 0, 1000);
         const bert::Packed p = bert::pack(batch.inputs());
         const LaunchShape shape = bert::launch_shape(p, B, true, 1 << 20, 1 << 10);
         std::vector<std::int32_t> staged(std::size_t(shape.input_count()) + 3, -7);
@@ -147,7 +127,7 @@ TEST_CASE("stage_inputs lays out ids, types, positions, offsets and first rows a
         CHECK(at(shape.offsets_at() + shape.batch) == p.tokens);
         CHECK(at(shape.input_count()) == -7);  // nothing written past the shape's inputs
     }
-    const RandomBatch batch(4, 8, 1);
+    const RandomBatch batch(4, 8, 1, 1000);
     const bert::Packed p = bert::pack(batch.inputs());
     const LaunchShape shape = bert::launch_shape(p, 4, true, 1 << 20, 1 << 10);
     std::vector<std::int32_t> small(std::size_t(shape.input_count() - 1));

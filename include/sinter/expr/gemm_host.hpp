@@ -76,12 +76,14 @@ SINTER_HOST_NOINLINE inline void host_gemm_tile(float* acc_out, const float* x, 
 }
 
 // On x86-64 with GCC or Clang (not under nvcc), built without AVX2: a second tile for CPUs that
-// have AVX2 and FMA, chosen at run time, 8-wide fused multiply-adds over 24 columns.
+// have AVX2 and FMA, chosen at run time, 8-wide fused multiply-adds.
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__CUDACC__) && !defined(__AVX2__)
 #define SINTER_HOST_AVX2_DISPATCH 1
+inline constexpr int host_avx2_cols = HostTile::vectors * 8;  // the same tile, 8 lanes a vector
+
 __attribute__((target("avx2,fma"), noinline)) inline void host_gemm_tile_avx2(float* acc_out, const float* x,
                                                                               const float* b, index_t K) {
-    constexpr int R = HostTile::rows, V = 3, W = 8;
+    constexpr int R = HostTile::rows, V = HostTile::vectors, W = 8;
     typedef float vec8 __attribute__((vector_size(32)));
     typedef float vec8_unaligned __attribute__((vector_size(32), aligned(4), may_alias));
     vec8 acc[R][V] = {};
@@ -109,7 +111,7 @@ struct HostTileKernel {
 inline HostTileKernel host_tile_kernel(bool runtime_isa) {
 #if defined(SINTER_HOST_AVX2_DISPATCH)
     static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (runtime_isa && avx2) return {24, host_gemm_tile_avx2};
+    if (runtime_isa && avx2) return {host_avx2_cols, host_gemm_tile_avx2};
 #endif
     (void)runtime_isa;
     return {HostTile::cols, host_gemm_tile};

@@ -204,6 +204,19 @@ attention_simt_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std:
         ctx[(first + q) * H + index_t(h) * HD + lane + 32 * i] = from_float<T>(l > 0.f ? acc[i] / l : 0.f);
 }
 
+// One block of Tiles::threads per Tiles::BQ queries of a (sequence, head), Tiles::bytes of shared
+// memory: the launch of both tensor-core kernels. Over 48 KiB needs an opt-in, per device: cheap,
+// host-side, capturable.
+template <class Tiles, class T>
+void launch_tiled(void (*kernel)(T*, const T*, const std::int32_t*, int, float), const char* launch_name, T* ctx,
+                  const T* qkv, const std::int32_t* offsets, index_t batch, index_t max_len, int heads, float scale,
+                  cudaStream_t stream) {
+    SINTER_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tiles::bytes)));
+    const dim3 grid(unsigned((max_len + Tiles::BQ - 1) / Tiles::BQ), unsigned(heads), unsigned(batch));
+    kernel<<<grid, Tiles::threads, Tiles::bytes, stream>>>(ctx, qkv, offsets, heads, scale);
+    sinter::cuda::check(cudaGetLastError(), launch_name, __FILE__, __LINE__);
+}
+
 template <class T, int HD>
 void launch_attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t batch, index_t max_len, int heads,
                       AttentionKernel kernel, cudaStream_t stream) {
@@ -215,23 +228,13 @@ void launch_attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t
         return;
     }
     if constexpr (!std::is_same_v<T, float>) {
-        // Over 48 KiB of shared memory needs an opt-in, per device: cheap, host-side, capturable.
-        if (kernel == AttentionKernel::flash) {
-            using Tiles = FlashTiles<T, HD>;
-            SINTER_CUDA_CHECK(cudaFuncSetAttribute(flash_attention_kernel<T, HD>,
-                                                   cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tiles::bytes)));
-            const dim3 grid(unsigned((max_len + Tiles::BQ - 1) / Tiles::BQ), unsigned(heads), unsigned(batch));
-            flash_attention_kernel<T, HD><<<grid, Tiles::threads, Tiles::bytes, stream>>>(
-                ctx, qkv, offsets, heads, scale * 1.4426950408889634f);  // log2(e): the kernel uses exp2
-            SINTER_CHECK_LAUNCH("sinter::kernels::flash_attention_kernel");
-        } else {
-            using Tiles = AttentionTiles<T, HD>;
-            SINTER_CUDA_CHECK(cudaFuncSetAttribute(attention_mma_kernel<T, HD>,
-                                                   cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tiles::bytes)));
-            const dim3 grid(unsigned((max_len + Tiles::BQ - 1) / Tiles::BQ), unsigned(heads), unsigned(batch));
-            attention_mma_kernel<T, HD><<<grid, Tiles::threads, Tiles::bytes, stream>>>(ctx, qkv, offsets, heads, scale);
-            SINTER_CHECK_LAUNCH("sinter::kernels::attention_mma_kernel");
-        }
+        if (kernel == AttentionKernel::flash)  // log2(e) folded into the scale: the kernel uses exp2
+            launch_tiled<FlashTiles<T, HD>>(flash_attention_kernel<T, HD>, "launch of sinter::kernels::flash_attention_kernel",
+                                            ctx, qkv, offsets, batch, max_len, heads, scale * 1.4426950408889634f,
+                                            stream);
+        else
+            launch_tiled<AttentionTiles<T, HD>>(attention_mma_kernel<T, HD>, "launch of sinter::kernels::attention_mma_kernel",
+                                                ctx, qkv, offsets, batch, max_len, heads, scale, stream);
     }
 }
 
