@@ -41,7 +41,8 @@ else
 fi
 echo "gpu_check: running the GPU tests ($(date -u +%T))"
 
-ctest --test-dir build-gpu -L gpu --output-on-failure > "$OUT/ctest_gpu.log" 2>&1 || status=1
+# A hung kernel must not eat the machine's whole budget: each test, benchmark and baseline is bounded.
+ctest --test-dir build-gpu -L gpu --output-on-failure --timeout 120 > "$OUT/ctest_gpu.log" 2>&1 || status=1
 tail -15 "$OUT/ctest_gpu.log"
 if grep -q "SINTER_SKIP_NO_GPU\|\*\*\*Skipped" "$OUT/ctest_gpu.log"; then
     echo "gpu_check: a GPU test was skipped on a GPU machine"; status=1
@@ -49,12 +50,13 @@ fi
 
 echo "gpu_check: benchmarks ($(date -u +%T))"
 for name in $benchmarks; do
-    build-gpu/bench/$name --benchmark_out="$OUT/$name.json" --benchmark_out_format=json > "$OUT/$name.log" 2>&1 || status=1
+    timeout 240 build-gpu/bench/$name --benchmark_out="$OUT/$name.json" --benchmark_out_format=json \
+        > "$OUT/$name.log" 2>&1 || { echo "gpu_check: $name failed or timed out"; tail -5 "$OUT/$name.log"; status=1; }
 done
 echo "gpu_check: PyTorch baselines ($(date -u +%T))"
 if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
-    python3 tools/bench_torch_expr.py --out "$OUT/torch_expr.json" > "$OUT/torch_expr.log" 2>&1 || status=1
-    python3 tools/bench_torch_bert.py --out "$OUT/torch_bert.json" > "$OUT/torch_bert.log" 2>&1 || status=1
+    timeout 180 python3 tools/bench_torch_expr.py --out "$OUT/torch_expr.json" > "$OUT/torch_expr.log" 2>&1 || status=1
+    timeout 240 python3 tools/bench_torch_bert.py --out "$OUT/torch_bert.json" > "$OUT/torch_bert.log" 2>&1 || status=1
 else
     echo "gpu_check: PyTorch with CUDA not available: no baseline"
 fi

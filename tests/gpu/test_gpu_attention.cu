@@ -56,6 +56,11 @@ TEST_CASE_TEMPLATE("fused attention matches the host twin", T, float, half, bf16
     }
     check_attention<T>(12, 64, {512, 300}, K::automatic);  // and at the longest BERT sequence
     CHECK_THROWS_AS(kernels::attention<T>(nullptr, nullptr, nullptr, 1, 1, 1, 48, nullptr), value_error);
+    CHECK_NOTHROW(kernels::attention<T>(nullptr, nullptr, nullptr, 1, 1, 0, 64, nullptr));  // no head: no launch
+    CHECK_THROWS_AS(kernels::attention<T>(nullptr, nullptr, nullptr, -1, 1, 1, 64, nullptr), value_error);
+    // What automatic picks on this build (compiled for the device's sm_90) and device.
+    for (int hd : {32, 64, 128})
+        CHECK(kernels::attention_kernel_for<T>(hd) == (std::is_same_v<T, float> ? K::simt : K::flash));
     if constexpr (std::is_same_v<T, float>)
         CHECK_THROWS_WITH_AS(kernels::attention<float>(nullptr, nullptr, nullptr, 1, 1, 1, 64, nullptr, K::flash),
                              doctest::Contains("f16 and bf16"), value_error);

@@ -54,6 +54,21 @@ TEST_CASE_TEMPLATE("row_sum, row_max, row_mean, row_var against loops", T, float
     }
 }
 
+TEST_CASE("reductions over rows of no element: sum 0, max -inf, mean and variance NaN, nothing read") {
+    Tensor<float, Shape<dyn, dyn>> x(4, 0);
+    Tensor<float, Shape<dyn, 1>> sum(4), max(4), mean(4), var(4);
+    eval(sum, row_sum(x), host);
+    eval(max, row_max(x), host);
+    eval(mean, row_mean(x), host);
+    eval(var, row_var(x), host);
+    for (index_t r = 0; r < 4; ++r) {
+        CHECK(sum(r, 0) == 0.f);
+        CHECK(max(r, 0) == -INFINITY);
+        CHECK(std::isnan(mean(r, 0)));
+        CHECK(std::isnan(var(r, 0)));
+    }
+}
+
 TEST_CASE("a reduction broadcast back over its row: x - row_mean(x), x / row_sum(x)") {
     const index_t R = 5, C = 65;
     Tensor<float, Shape<dyn, dyn>> x(R, C), out(R, C), want(R, C);

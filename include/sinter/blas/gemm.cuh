@@ -4,9 +4,10 @@
 // A = b (K x N, ld K, transposed, for an (N, K) nn.Linear weight; N x K, ld N, for a (K, N) b),
 // B = a (K x rows, ld K), C = D's layout (N x rows, ld N); the bias broadcasts over D's columns.
 //   bias, relu, gelu_tanh: fused epilogues (BIAS, RELU[_BIAS], GELU[_BIAS]; cuBLASLt's GELU is
-//     the tanh form);
+//     the tanh form), except a bias under 16-byte alignment (detail::split_epilogue);
 //   residual: beta = 1 with C = residual (which may be D: in place), in the same call;
-//   gelu (exact erf) and tanh: the GEMM, then one element-wise kernel over y.
+//   gelu (exact erf) and tanh: the GEMM, then one element-wise kernel over y (with the bias when
+//     it could not be fused).
 // f32 accumulation (CUBLAS_COMPUTE_32F) for every dtype. The algorithm is chosen once per (dtype,
 // shape, epilogue, operand alignment) and cached: cuBLASLt's heuristic's first choice, or, with
 // autotuning, the fastest of its first few candidates timed on the first call of that shape made
@@ -96,8 +97,22 @@ inline cublasLtEpilogue_t fused_epilogue(bool bias, expr::Activation act) {
     }
 }
 
-inline bool finishes_in_a_second_kernel(expr::Activation act) {
-    return act == expr::Activation::gelu || act == expr::Activation::tanh;
+// What cuBLASLt's epilogue does for a call and what one element-wise kernel after it finishes.
+// gelu (erf) and tanh have no epilogue. cuBLASLt's alignment preferences do not cover the bias,
+// which it may read 16 bytes at a time (a misaligned-address fault, which is sticky): a bias less
+// aligned than that is added by the second kernel, and then the activation must follow it there.
+struct EpilogueSplit {
+    bool fused_bias;
+    expr::Activation fused_activation;
+    bool second_kernel, bias_in_second;
+};
+
+inline EpilogueSplit split_epilogue(const void* bias, expr::Activation act) {
+    const bool bias_fusable = bias == nullptr || reinterpret_cast<std::uintptr_t>(bias) % 16 == 0;
+    const bool act_fusable = act != expr::Activation::gelu && act != expr::Activation::tanh;
+    if (bias_fusable && act_fusable) return {bias != nullptr, act, false, false};
+    if (bias_fusable) return {bias != nullptr, expr::Activation::none, true, false};
+    return {false, expr::Activation::none, true, true};
 }
 
 // The largest power of two (up to 256) that divides every non-null address.
@@ -138,29 +153,37 @@ public:
         // cuBLASLt applies its epilogue to alpha A B + beta C: an activation would see the residual.
         expr::check_gemm_call(call, "blas::Gemm");
         cuda::ensure_usable("blas::Gemm");
-        const std::uint32_t alignment = detail::common_alignment(call.y, call.a, call.b, call.bias, call.residual);
-        const Key key{int(cuda_type<T>()), call.rows, call.N, call.K, call.b_transposed, call.bias != nullptr,
-                      int(call.activation), call.residual != nullptr, alignment};
+        const detail::EpilogueSplit split = detail::split_epilogue(call.bias, call.activation);
+        const std::uint32_t alignment = detail::common_alignment(call.y, call.a, call.b, call.residual);
+        const Key key{int(cuda_type<T>()), call.rows, call.N, call.K, call.b_transposed, split.fused_bias,
+                      int(split.fused_activation), call.residual != nullptr, alignment};
         detail::Plan& plan = plan_for<T>(key);
         const float alpha = 1.f, beta = call.residual ? 1.f : 0.f;
         // The bias pointer is an attribute of the descriptor: set per call (cheap, host-side).
-        if (call.bias)
+        if (split.fused_bias)
             SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc.d, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
                                                                &call.bias, sizeof call.bias));
         if (plan.candidate_count > 0 && !capturing(stream)) time_candidates(plan, call, alpha, beta, stream);
         SINTER_CUBLAS_CHECK(cublasLtMatmul(handle_.get(), plan.desc.d, &alpha, call.b, plan.a.d, call.a, plan.b.d,
                                            &beta, call.residual ? call.residual : call.y, plan.c.d, call.y, plan.c.d,
                                            &plan.algo, workspace_.data(), std::size_t(workspace_.bytes()), stream));
-        if (detail::finishes_in_a_second_kernel(call.activation)) {
-            TensorView<T, Shape<dyn>, device_space> y(call.y, call.rows * call.N);
-            if (call.activation == expr::Activation::gelu) expr::eval(y, expr::gelu(y), stream);
-            else expr::eval(y, expr::tanh(y), stream);
-        }
+        if (split.second_kernel) finish(call, split.bias_in_second, stream);
     }
 
     Handle& handle() { return handle_; }
 
 private:
+    // y = act(y [+ bias]): the part of the epilogue cuBLASLt did not do (detail::split_epilogue).
+    template <class T>
+    static void finish(const expr::GemmCall<T>& call, bool add_bias, cudaStream_t stream) {
+        const expr::op::activation act{call.activation};
+        TensorView<T, Shape<dyn, dyn>, device_space> y(call.y, call.rows, call.N);
+        if (add_bias)
+            expr::eval(y, expr::map(act, y + TensorView<const T, Shape<dyn>, device_space>(call.bias, call.N)), stream);
+        else
+            expr::eval(y, expr::map(act, y), stream);
+    }
+
     static bool capturing(cudaStream_t stream) {
         cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
         if (cudaStreamIsCapturing(stream, &status) != cudaSuccess) {
@@ -185,12 +208,22 @@ private:
                 return cublasLtMatmul(handle_.get(), p.desc.d, &alpha, call.b, p.a.d, call.a, p.b.d, &beta, c, p.c.d,
                                       d.data(), p.c.d, &algo, workspace_.data(), std::size_t(workspace_.bytes()), stream);
             };
-            if (launch() != CUBLAS_STATUS_SUCCESS) continue;  // one that refuses these operands is skipped
+            // One that refuses these operands is skipped; a launch error it left pending is cleared
+            // (reported if it is a sticky fault) so that no later check blames another kernel.
+            const auto clear_failure = [] {
+                if (const cudaError_t e = cudaGetLastError(); e != cudaSuccess && cuda::is_sticky(e))
+                    cuda::check(e, "blas::Gemm autotuning", __FILE__, __LINE__);
+            };
+            if (launch() != CUBLAS_STATUS_SUCCESS) {
+                clear_failure();
+                continue;
+            }
             bool ok = true;
             start.record(stream);
             for (int r = 0; r < 3 && ok; ++r) ok = launch() == CUBLAS_STATUS_SUCCESS;
             stop.record(stream);
             stop.synchronize();
+            if (!ok) clear_failure();
             const float ms = cuda::Event::elapsed_ms(start, stop);
             if (ok && ms < best) {
                 best = ms;
@@ -246,9 +279,14 @@ private:
             SINTER_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.d, attribute, &alignment, sizeof alignment));
         std::array<cublasLtMatmulHeuristicResult_t, detail::max_candidates> results{};
         const int wanted = std::clamp(autotune_, 1, detail::max_candidates);
-        int found = 0;
-        SINTER_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(handle_.get(), p.desc.d, p.a.d, p.b.d, p.c.d, p.c.d,
-                                                           pref.d, wanted, results.data(), &found));
+        int returned = 0;
+        const cublasStatus_t heuristic = cublasLtMatmulAlgoGetHeuristic(
+            handle_.get(), p.desc.d, p.a.d, p.b.d, p.c.d, p.c.d, pref.d, wanted, results.data(), &returned);
+        // NOT_SUPPORTED is how cuBLASLt usually says that nothing fits: the shape's error below.
+        if (heuristic != CUBLAS_STATUS_NOT_SUPPORTED) SINTER_CUBLAS_CHECK(heuristic);
+        int found = 0;  // the usable results, first ones first
+        for (int i = 0; i < returned; ++i)
+            if (results[std::size_t(i)].state == CUBLAS_STATUS_SUCCESS) results[std::size_t(found++)] = results[std::size_t(i)];
         if (found == 0)
             throw cuda_error("cuBLASLt has no algorithm for (rows, N, K) = (" + std::to_string(rows) + ", " +
                                  std::to_string(N) + ", " + std::to_string(K) + "), " +

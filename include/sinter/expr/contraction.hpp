@@ -33,6 +33,23 @@ inline const char* name(Activation a) {
     return names[int(a)];
 }
 
+namespace op {
+// An Activation chosen at run time: the one element-wise kernel with which a GEMM engine finishes
+// any epilogue it could not fuse.
+struct activation {
+    Activation a;
+    SINTER_HD float operator()(float x) const {
+        switch (a) {
+            case Activation::gelu: return gelu{}(x);
+            case Activation::gelu_tanh: return gelu_tanh{}(x);
+            case Activation::relu: return relu{}(x);
+            case Activation::tanh: return tanh{}(x);
+            default: return x;
+        }
+    }
+};
+}  // namespace op
+
 // y (rows, N) = act(a (rows, K) op(b) + bias) + residual, op(b) = b^T for an (N, K) b
 // (b_transposed) and b for a (K, N) one; row-major, contiguous. bias (N) and residual (rows, N)
 // may be null; a residual goes with Activation::none only (cuBLASLt would apply the activation

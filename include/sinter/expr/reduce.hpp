@@ -53,6 +53,7 @@ struct row_shape_impl<S, std::index_sequence<I...>> {
 // 768 values loses ~1e-2 to rounding, the shifted one keeps ~1e-6 (the "shifted data" algorithm).
 template <class G, class X, int R>
 SINTER_HD float row_mean_of(G& g, const X& x, Index<R> row) {
+    if (x.shape().cols() == 0) return f32_nan;  // the mean of nothing; and there is no first element
     row[R - 1] = 0;
     const float shift = x.template load<1>(row)[0];
     struct minus {

@@ -12,7 +12,9 @@
 //   flash  f16/bf16 on sm_80+: mma.sync with scores, probabilities and output in registers, K and V
 //          double-buffered by cp.async (flash_attention.cuh). The default there.
 //   wmma   f16/bf16: WMMA 16x16x16 with the scores and the output accumulator in shared memory;
-//          simpler, slower; the default for f16 before sm_80.
+//          simpler, slower; the default for f16 before sm_80 (bf16 needs sm_80).
+// "sm_80" means both the device and the code it runs: a binary compiled only for older
+// architectures falls back (automatic) or is refused (an explicit choice) rather than trapping.
 //   simt   any dtype: a warp per query, no tensor cores; the f32 path, correct rather than fast.
 // Host twin: nn/attention_host.hpp.
 #include <mma.h>
@@ -37,18 +39,28 @@ constexpr const char* name(AttentionKernel k) {
 
 namespace detail {
 
+// The wmma kernel's shared memory. The rows the softmax pass walks element by element (scores,
+// probabilities, output) are padded 16 bytes, so that the 16 rows a warp touches at once start
+// in different banks (unpadded, 256-byte rows put every lane in one bank); the padded strides
+// keep WMMA's rules: ldm a multiple of 16 bytes, every fragment pointer 32-byte aligned.
 template <class T, int HD>
 struct AttentionTiles {
-    static constexpr int BQ = 64, BK = 64, warps = 4, threads = 32 * warps;
+    // 32-key tiles from head size 64: 47.5 KiB at 32 and 64 (within the 64 KiB of an sm_75
+    // block), 79.5 KiB at 128.
+    static constexpr int BQ = 64, BK = HD >= 64 ? 32 : 64, warps = 4, threads = 32 * warps;
+    static constexpr int SLD = BK + 4, PLD = BK + 8, OLD = HD + 4;  // padded row strides, in elements
     static constexpr std::size_t round(std::size_t b) { return (b + 127) / 128 * 128; }
-    static constexpr std::size_t q = 0;                                      // (BQ, HD) T
-    static constexpr std::size_t k = q + round(BQ * HD * sizeof(T));        // (BK, HD) T
-    static constexpr std::size_t v = k + round(BK * HD * sizeof(T));        // (BK, HD) T
-    static constexpr std::size_t s = v + round(BK * HD * sizeof(T));        // (BQ, BK) f32 scores
-    static constexpr std::size_t p = s + round(BQ * BK * sizeof(float));    // (BQ, BK) T probabilities
-    static constexpr std::size_t o = p + round(BQ * BK * sizeof(T));        // (BQ, HD) f32 output
-    static constexpr std::size_t stats = o + round(BQ * HD * sizeof(float)); // (BQ) max, sum
+    static constexpr std::size_t q = 0;                                       // (BQ, HD) T
+    static constexpr std::size_t k = q + round(BQ * HD * sizeof(T));         // (BK, HD) T
+    static constexpr std::size_t v = k + round(BK * HD * sizeof(T));         // (BK, HD) T
+    static constexpr std::size_t s = v + round(BK * HD * sizeof(T));         // (BQ, SLD) f32 scores
+    static constexpr std::size_t p = s + round(BQ * SLD * sizeof(float));    // (BQ, PLD) T probabilities
+    static constexpr std::size_t o = p + round(BQ * PLD * sizeof(T));        // (BQ, OLD) f32 output
+    static constexpr std::size_t stats = o + round(BQ * OLD * sizeof(float)); // (BQ) max, sum
     static constexpr std::size_t bytes = stats + round(2 * BQ * sizeof(float));
+    static_assert(SLD % 4 == 0 && PLD % 8 == 0 && OLD % 4 == 0, "WMMA: ldm a multiple of 16 bytes");
+    static_assert(16 * SLD * 4 % 32 == 0 && 16 * PLD * sizeof(T) % 32 == 0 && 16 * OLD * 4 % 32 == 0,
+                  "WMMA: each warp's 16-row block 32-byte aligned");
 };
 
 // Copies rows [row0, row0 + rows) of one head's HD columns at column `col` of qkv into shared
@@ -65,13 +77,13 @@ __device__ __forceinline__ void load_tile(T* dst, const T* qkv, index_t ld, inde
     }
 }
 
+// One block's work in the wmma kernel below.
 template <class T, int HD>
-__global__ void __launch_bounds__(128)
-attention_mma_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std::int32_t* __restrict__ offsets,
-                     int heads, float scale) {
+__device__ __forceinline__ void attention_mma_block(T* __restrict__ ctx, const T* __restrict__ qkv,
+                                                    const std::int32_t* __restrict__ offsets, int heads, float scale) {
     using namespace nvcuda;
     using Tiles = AttentionTiles<T, HD>;
-    constexpr int BQ = Tiles::BQ, BK = Tiles::BK;
+    constexpr int BQ = Tiles::BQ, BK = Tiles::BK, SLD = Tiles::SLD, PLD = Tiles::PLD, OLD = Tiles::OLD;
     extern __shared__ __align__(128) unsigned char smem[];
     T* sq = reinterpret_cast<T*>(smem + Tiles::q);
     T* sk = reinterpret_cast<T*>(smem + Tiles::k);
@@ -90,7 +102,7 @@ attention_mma_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std::
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
 
     load_tile<T, HD, BQ>(sq, qkv, ld, first, q0, len, index_t(h) * HD);
-    for (int i = threadIdx.x; i < BQ * HD; i += blockDim.x) so[i] = 0.f;
+    for (int i = threadIdx.x; i < BQ * OLD; i += blockDim.x) so[i] = 0.f;
     for (int i = threadIdx.x; i < BQ; i += blockDim.x) {
         row_max[i] = -f32_inf;
         row_sum[i] = 0.f;
@@ -116,31 +128,31 @@ attention_mma_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std::
                 }
             }
             for (int j = 0; j < BK / 16; ++j)
-                wmma::store_matrix_sync(ss + warp * 16 * BK + j * 16, acc[j], BK, wmma::mem_row_major);
+                wmma::store_matrix_sync(ss + warp * 16 * SLD + j * 16, acc[j], SLD, wmma::mem_row_major);
         }
         __syncwarp();
 
-        // Online softmax: two lanes per row, each half of the tile's columns.
+        // Online softmax: two lanes per row, one the even columns, one the odd.
         {
-            const int r = warp * 16 + lane / 2, c0 = (lane % 2) * (BK / 2);
-            const float* srow = ss + r * BK;
+            const int r = warp * 16 + lane / 2, c0 = lane % 2;
+            const float* srow = ss + r * SLD;
             float tile_max = -f32_inf;
-            for (int c = c0; c < c0 + BK / 2; ++c)
+            for (int c = c0; c < BK; c += 2)
                 if (k0 + c < len) tile_max = fmaxf(tile_max, srow[c] * scale);
             tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
             const float old_max = row_max[r];
             const float new_max = fmaxf(old_max, tile_max);  // finite: key k0 is valid
             float sum = 0.f;
-            T* prow = sp + r * BK;
-            for (int c = c0; c < c0 + BK / 2; ++c) {
+            T* prow = sp + r * PLD;
+            for (int c = c0; c < BK; c += 2) {
                 const float e = k0 + c < len ? __expf(srow[c] * scale - new_max) : 0.f;
                 prow[c] = from_float<T>(e);
                 sum += e;
             }
             sum += __shfl_xor_sync(0xffffffffu, sum, 1);
             const float alpha = __expf(old_max - new_max);  // 0 on the first tile
-            float* orow = so + r * HD;
-            for (int d = (lane % 2) * (HD / 2); d < (lane % 2 + 1) * (HD / 2); ++d) orow[d] *= alpha;
+            float* orow = so + r * OLD;
+            for (int d = c0; d < HD; d += 2) orow[d] *= alpha;
             __syncwarp();
             if (lane % 2 == 0) {
                 row_max[r] = new_max;
@@ -152,15 +164,15 @@ attention_mma_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std::
         // O (16 x HD per warp) += P V.
         for (int j = 0; j < HD / 16; ++j) {
             wmma::fragment<wmma::accumulator, 16, 16, 16, float> o;
-            wmma::load_matrix_sync(o, so + warp * 16 * HD + j * 16, HD, wmma::mem_row_major);
+            wmma::load_matrix_sync(o, so + warp * 16 * OLD + j * 16, OLD, wmma::mem_row_major);
             for (int kk = 0; kk < BK; kk += 16) {
                 wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> pa;
                 wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::row_major> vb;
-                wmma::load_matrix_sync(pa, sp + warp * 16 * BK + kk, BK);
+                wmma::load_matrix_sync(pa, sp + warp * 16 * PLD + kk, PLD);
                 wmma::load_matrix_sync(vb, sv + kk * HD + j * 16, HD);
                 wmma::mma_sync(o, pa, vb, o);
             }
-            wmma::store_matrix_sync(so + warp * 16 * HD + j * 16, o, HD, wmma::mem_row_major);
+            wmma::store_matrix_sync(so + warp * 16 * OLD + j * 16, o, OLD, wmma::mem_row_major);
         }
     }
     __syncthreads();
@@ -168,8 +180,20 @@ attention_mma_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std::
         const int r = i / HD, d = i % HD;
         if (q0 + r >= len) continue;
         const float l = row_sum[r];
-        ctx[(first + q0 + r) * H + index_t(h) * HD + d] = from_float<T>(l > 0.f ? so[r * HD + d] / l : 0.f);
+        ctx[(first + q0 + r) * H + index_t(h) * HD + d] = from_float<T>(l > 0.f ? so[r * OLD + d] / l : 0.f);
     }
+}
+
+template <class T, int HD>
+__global__ void __launch_bounds__(128)
+attention_mma_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std::int32_t* __restrict__ offsets,
+                     int heads, float scale) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
+    if constexpr (std::is_same_v<T, bf16>)
+        __trap();  // bf16 WMMA needs sm_80: never launched from code compiled for less
+    else
+#endif
+        attention_mma_block<T, HD>(ctx, qkv, offsets, heads, scale);
 }
 
 // A warp per (query, head): the SIMT path for f32 (and a readable statement of the algorithm).
@@ -217,9 +241,68 @@ void launch_tiled(void (*kernel)(T*, const T*, const std::int32_t*, int, float),
     sinter::cuda::check(cudaGetLastError(), launch_name, __FILE__, __LINE__);
 }
 
+// The virtual architecture (10 * major + minor) of the code the current device runs for `kernel`:
+// its own where the binary holds code for it, less where the driver JIT-compiles older PTX (a
+// library built for "75;90" running on an sm_86 runs compute_75 code, without the sm_80 paths).
+template <class... Args>
+int compiled_arch(void (*kernel)(Args...)) {
+    cudaFuncAttributes attributes{};
+    SINTER_CUDA_CHECK(cudaFuncGetAttributes(&attributes, kernel));
+    return attributes.ptxVersion;
+}
+
+// The kernel `automatic` stands for, or whether `kernel` can run: the tensor-core kernels need
+// sm_80 (bf16 WMMA, mma.m16n8k16, cp.async) both on the device and in the code it runs.
+template <class T, int HD>
+AttentionKernel resolve_attention_kernel(AttentionKernel kernel) {
+    if constexpr (std::is_same_v<T, float>) {
+        if (kernel != AttentionKernel::automatic && kernel != AttentionKernel::simt)
+            throw value_error(std::string("kernels::attention: the ") + name(kernel) +
+                              " kernel is for f16 and bf16; f32 uses simt");
+        return AttentionKernel::simt;
+    } else {
+        int device = 0, major = 0, shared_optin = 0;
+        SINTER_CUDA_CHECK(cudaGetDevice(&device));
+        SINTER_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+        SINTER_CUDA_CHECK(cudaDeviceGetAttribute(&shared_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+        // Why `k` cannot run here, or "" when it can.
+        const auto obstacle = [&](AttentionKernel k) -> std::string {
+            const bool flash = k == AttentionKernel::flash;
+            const std::size_t bytes = flash ? FlashTiles<T, HD>::bytes : AttentionTiles<T, HD>::bytes;
+            const int arch = flash ? compiled_arch(flash_attention_kernel<T, HD>) : compiled_arch(attention_mma_kernel<T, HD>);
+            std::string why;
+            if ((flash || std::is_same_v<T, bf16>) && (major < 8 || arch < 80)) {
+                why = "needs sm_80 or later for " + std::string(sinter::name(dtype_of<T>)) + "; this device is sm_";
+                why += std::to_string(major);
+                why += "x";
+                if (major >= 8) {
+                    why += " but runs code compiled for compute_";
+                    why += std::to_string(arch);
+                    why += " (add 80 or later to CMAKE_CUDA_ARCHITECTURES)";
+                }
+            } else if (bytes > std::size_t(shared_optin)) {
+                why = "needs " + std::to_string(bytes) + " bytes of shared memory per block at head size ";
+                why += std::to_string(HD);
+                why += "; this device allows ";
+                why += std::to_string(shared_optin);
+            }
+            return why;
+        };
+        if (kernel == AttentionKernel::automatic)
+            return obstacle(AttentionKernel::flash).empty()  ? AttentionKernel::flash
+                   : obstacle(AttentionKernel::wmma).empty() ? AttentionKernel::wmma
+                                                             : AttentionKernel::simt;
+        if (kernel != AttentionKernel::simt)
+            if (const std::string why = obstacle(kernel); !why.empty())
+                throw value_error(std::string("kernels::attention: the ") + name(kernel) + " kernel " + why);
+        return kernel;
+    }
+}
+
 template <class T, int HD>
 void launch_attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t batch, index_t max_len, int heads,
-                      AttentionKernel kernel, cudaStream_t stream) {
+                      AttentionKernel requested, cudaStream_t stream) {
+    const AttentionKernel kernel = resolve_attention_kernel<T, HD>(requested);
     const float scale = 1.f / sqrtf(float(HD));
     if (kernel == AttentionKernel::simt) {
         const dim3 grid(unsigned((max_len + 3) / 4), unsigned(heads), unsigned(batch));
@@ -238,26 +321,21 @@ void launch_attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t
     }
 }
 
-// The kernel `automatic` stands for on the current device, and whether `kernel` can run there.
-template <class T>
-AttentionKernel resolve_attention_kernel(AttentionKernel kernel) {
-    int device = 0, major = 0;
-    SINTER_CUDA_CHECK(cudaGetDevice(&device));
-    SINTER_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
-    if (kernel == AttentionKernel::automatic)
-        return std::is_same_v<T, float> ? AttentionKernel::simt
-               : major >= 8            ? AttentionKernel::flash
-               : std::is_same_v<T, half> ? AttentionKernel::wmma
-                                         : AttentionKernel::simt;  // bf16 has no tensor cores before sm_80
-    if (kernel != AttentionKernel::simt && std::is_same_v<T, float>)
-        throw value_error(std::string("kernels::attention: the ") + name(kernel) + " kernel is for f16 and bf16; f32 uses simt");
-    if ((kernel == AttentionKernel::flash || std::is_same_v<T, bf16>) && kernel != AttentionKernel::simt && major < 8)
-        throw value_error(std::string("kernels::attention: the ") + name(kernel) + " kernel needs sm_80 or later for " +
-                          std::string(sinter::name(dtype_of<T>)) + "; this device is sm_" + std::to_string(major) + "x");
-    return kernel;
-}
-
 }  // namespace detail
+
+// The kernel attention<T>(..., head_size, ..., kernel) runs on the current device: what
+// `automatic` stands for there; throws value_error where `kernel` cannot run.
+template <class T>
+AttentionKernel attention_kernel_for(int head_size, AttentionKernel kernel = AttentionKernel::automatic) {
+    switch (head_size) {
+        case 32: return detail::resolve_attention_kernel<T, 32>(kernel);
+        case 64: return detail::resolve_attention_kernel<T, 64>(kernel);
+        case 128: return detail::resolve_attention_kernel<T, 128>(kernel);
+        default:
+            throw value_error("kernels::attention: head size " + std::to_string(head_size) +
+                              " is not supported (32, 64 or 128)");
+    }
+}
 
 // ctx (T, heads*head_size) = attention over qkv (T, 3*heads*head_size), sequences by `offsets`
 // (batch + 1 device int32 prefix sums; no sequence longer than max_len). `kernel`: automatic picks
@@ -266,7 +344,10 @@ AttentionKernel resolve_attention_kernel(AttentionKernel kernel) {
 template <class T>
 void attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t batch, index_t max_len, int heads,
                int head_size, cudaStream_t stream, AttentionKernel kernel = AttentionKernel::automatic) {
-    if (batch == 0 || max_len == 0) return;
+    if (batch < 0 || max_len < 0 || heads < 0)
+        throw value_error("kernels::attention: a negative batch (" + std::to_string(batch) + "), max_len (" +
+                          std::to_string(max_len) + ") or heads (" + std::to_string(heads) + ")");
+    if (batch == 0 || max_len == 0 || heads == 0) return;
     if (reinterpret_cast<std::uintptr_t>(qkv) % 16 || reinterpret_cast<std::uintptr_t>(ctx) % 16)
         throw value_error("kernels::attention: qkv and ctx must be 16-byte aligned");
     if (batch > 65535 || heads > 65535)
@@ -276,11 +357,10 @@ void attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t batch,
         throw value_error("kernels::attention: head size " + std::to_string(head_size) +
                           " is not supported (32, 64 or 128)");
     cuda::ensure_usable("kernels::attention");
-    const AttentionKernel k = detail::resolve_attention_kernel<T>(kernel);
     switch (head_size) {
-        case 32: return detail::launch_attention<T, 32>(ctx, qkv, offsets, batch, max_len, heads, k, stream);
-        case 64: return detail::launch_attention<T, 64>(ctx, qkv, offsets, batch, max_len, heads, k, stream);
-        default: return detail::launch_attention<T, 128>(ctx, qkv, offsets, batch, max_len, heads, k, stream);
+        case 32: return detail::launch_attention<T, 32>(ctx, qkv, offsets, batch, max_len, heads, kernel, stream);
+        case 64: return detail::launch_attention<T, 64>(ctx, qkv, offsets, batch, max_len, heads, kernel, stream);
+        default: return detail::launch_attention<T, 128>(ctx, qkv, offsets, batch, max_len, heads, kernel, stream);
     }
 }
 

@@ -180,6 +180,8 @@ flash_attention_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std
         for (int d = 0; d < ND; ++d)
             *reinterpret_cast<std::uint32_t*>(row + 8 * d) = mma::pack2<T>(o[d][2 * r] * inv, o[d][2 * r + 1] * inv);
     }
+#elif defined(__CUDA_ARCH__)
+    __trap();  // compiled for an architecture without mma.m16n8k16 or cp.async: never launched there
 #endif
 }
 

@@ -123,6 +123,12 @@ public:
         // tokens keep what they hold, which must be finite (they pass through the GEMMs).
         SINTER_CUDA_CHECK(cudaMemsetAsync(ctx_.data(), 0, ctx_.bytes(), stream_));
     }
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+    // Waits for a forward still in flight (launch() returns without waiting) before its buffers go.
+    ~Session() {
+        if (!cuda::context_poisoned()) (void)cudaStreamSynchronize(stream_);
+    }
 
     cudaStream_t stream() const { return stream_; }
     const SessionOptions& options() const { return options_; }
@@ -263,8 +269,9 @@ private:
                 run(shape);
             } catch (...) {
                 cudaGraph_t broken = nullptr;
-                (void)cudaStreamEndCapture(stream_, &broken);
+                (void)cudaStreamEndCapture(stream_, &broken);  // cudaErrorStreamCaptureInvalidated, likely
                 if (broken) (void)cudaGraphDestroy(broken);
+                (void)cudaGetLastError();  // not left pending for the eager forward's first launch check
                 throw;
             }
             SINTER_CUDA_CHECK(cudaStreamEndCapture(stream_, &g.graph_));
