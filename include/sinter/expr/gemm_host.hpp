@@ -7,10 +7,16 @@
 // accumulated in registers over all of K (GCC/Clang vector extensions; a plain loop elsewhere), so
 // each loaded B vector feeds 3 rows (9 vector registers of accumulators: no spills in SSE's 16).
 // On x86-64 CPUs with AVX2 and FMA the tile is 8-wide with fused multiply-adds, chosen at run time
-// even when the program is built for plain x86-64. Large products split their rows over threads
-// (HostGemm::threads). Results do not depend on the thread count.
+// even when the program is built for plain x86-64. Rows go in chunks (about 256 KiB of packed a)
+// over which every panel passes in turn, so that b streams from memory once per chunk, not once
+// per tile. Large products split their rows over threads (HostGemm::threads). Results do not
+// depend on the thread count.
 #include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -18,17 +24,6 @@
 #include "contraction.hpp"
 
 namespace sinter::expr {
-
-SINTER_HD float activate(Activation a, float v) {
-    switch (a) {
-        case Activation::none: return v;
-        case Activation::gelu: return op::gelu{}(v);
-        case Activation::gelu_tanh: return op::gelu_tanh{}(v);
-        case Activation::relu: return op::relu{}(v);
-        case Activation::tanh: return op::tanh{}(v);
-    }
-    return v;
-}
 
 namespace detail {
 
@@ -55,11 +50,16 @@ SINTER_HD host_vec splat(float v, std::index_sequence<L...>) {
     return host_vec{((void)L, v)...};
 }
 
-// acc (rows x cols) = x b over all of K: x packed k-major (K x rows), b one panel (K x cols), both
-// read front to back. Not inlined: on its own, the compiler keeps all of acc in registers.
-SINTER_HOST_NOINLINE inline void host_gemm_tile(float* acc_out, const float* x, const float* b, index_t K) {
+// acc (rows x cols) = [acc +] x b over K: x packed k-major (K x rows), b a panel (K x cols), both
+// read front to back; `accumulate` continues sums stored in acc_out (exactly: f32 in memory is
+// f32 in a register). Not inlined: on its own, the compiler keeps all of acc in registers.
+SINTER_HOST_NOINLINE inline void host_gemm_tile(float* acc_out, const float* x, const float* b, index_t K,
+                                                bool accumulate) {
     constexpr int R = HostTile::rows, V = HostTile::vectors;
     host_vec acc[R][V] = {};
+    if (accumulate)
+        for (int i = 0; i < R; ++i)
+            for (int j = 0; j < V; ++j) std::memcpy(&acc[i][j], acc_out + (i * V + j) * host_lanes, sizeof(host_vec));
     for (index_t k = 0; k < K; ++k, x += R, b += HostTile::cols) {
         host_vec bv[V];
         std::memcpy(bv, b, sizeof bv);
@@ -82,11 +82,15 @@ SINTER_HOST_NOINLINE inline void host_gemm_tile(float* acc_out, const float* x, 
 inline constexpr int host_avx2_cols = HostTile::vectors * 8;  // the same tile, 8 lanes a vector
 
 __attribute__((target("avx2,fma"), noinline)) inline void host_gemm_tile_avx2(float* acc_out, const float* x,
-                                                                              const float* b, index_t K) {
+                                                                              const float* b, index_t K,
+                                                                              bool accumulate) {
     constexpr int R = HostTile::rows, V = HostTile::vectors, W = 8;
     typedef float vec8 __attribute__((vector_size(32)));
     typedef float vec8_unaligned __attribute__((vector_size(32), aligned(4), may_alias));
     vec8 acc[R][V] = {};
+    if (accumulate)
+        for (int i = 0; i < R; ++i)
+            for (int j = 0; j < V; ++j) acc[i][j] = *reinterpret_cast<const vec8_unaligned*>(acc_out + (i * V + j) * W);
     for (index_t k = 0; k < K; ++k, x += R, b += V * W) {
         vec8 bv[V];
         for (int j = 0; j < V; ++j) bv[j] = *reinterpret_cast<const vec8_unaligned*>(b + j * W);  // one vmovups
@@ -105,7 +109,7 @@ __attribute__((target("avx2,fma"), noinline)) inline void host_gemm_tile_avx2(fl
 // The tile to use and its width in columns (the B panels' width).
 struct HostTileKernel {
     index_t cols;
-    void (*tile)(float*, const float*, const float*, index_t);
+    void (*tile)(float*, const float*, const float*, index_t, bool);
 };
 
 inline HostTileKernel host_tile_kernel(bool runtime_isa) {
@@ -116,6 +120,61 @@ inline HostTileKernel host_tile_kernel(bool runtime_isa) {
     (void)runtime_isa;
     return {HostTile::cols, host_gemm_tile};
 }
+
+// GELU (erf form) over a span, in a loop the compiler vectorises (glibc's erff is a call per
+// element, which cost as much as the GEMM before it for BERT's (T, 3072) intermediate). erf by
+// Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7), its exp(-x^2) by a 2^n split and a degree-7
+// Taylor polynomial, all branch-free (SSE2 has no rounding instruction: the 1.5 * 2^23 trick).
+inline void host_gelu(float* v, index_t n) {
+    for (index_t i = 0; i < n; ++i) {
+        const float x = v[i];
+        const float z = std::min(std::abs(x) * 0.70710678118654752f, 4.f);  // erf(4) is 1 in f32
+        const float t = 1.f / (1.f + 0.3275911f * z);
+        const float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+        // exp(y), y = -z^2 in [-16, 0]: y = m ln2 + r, |r| <= ln2 / 2.
+        const float y = -z * z;
+        const float shifted = y * 1.44269504088896341f + 12582912.f;  // round(y / ln2) in the low bits
+        const float m = shifted - 12582912.f;
+        const float r = (y - m * 0.693145751953125f) - m * 1.428606765330187e-06f;  // ln2, hi + lo
+        const float e = 1.f + r * (1.f + r * (0.5f + r * (1.f / 6 + r * (1.f / 24 + r * (1.f / 120 + r * (1.f / 720 + r * (1.f / 5040)))))));
+        const std::int32_t m_bits = std::bit_cast<std::int32_t>(shifted) - std::bit_cast<std::int32_t>(12582912.f);
+        const float two_m = std::bit_cast<float>((m_bits + 127) << 23);  // m >= -24: a normal number
+        const float erf_abs = 1.f - poly * (e * two_m);
+        v[i] = 0.5f * x * (1.f + std::copysign(erf_abs, x));
+    }
+}
+
+// v[0, n) = act(v[0, n)), one loop per activation (vectorised).
+inline void host_activate(Activation act, float* v, index_t n) {
+    switch (act) {
+        case Activation::none: return;
+        case Activation::gelu: return host_gelu(v, n);
+        case Activation::relu:
+            for (index_t i = 0; i < n; ++i) v[i] = v[i] > 0.f ? v[i] : 0.f;
+            return;
+        default:
+            for (index_t i = 0; i < n; ++i) v[i] = op::activation{act}(v[i]);
+    }
+}
+
+// Columns [n0, n0 + cols) of op(b) as one f32 panel (K x cols, zeros past N).
+template <class T>
+void pack_host_panel(float* panel, const T* b, bool b_transposed, index_t n0, index_t cols, index_t N, index_t K) {
+    const index_t nc = std::min(cols, N - n0);
+    for (index_t k0 = 0; k0 < K; k0 += 16) {  // 16 k at a time: each row of b read a cache line at once
+        const index_t k1 = std::min(K, k0 + 16);
+        for (index_t j = 0; j < cols; ++j)
+            for (index_t k = k0; k < k1; ++k)
+                panel[k * cols + j] = j >= nc ? 0.f : to_float(b_transposed ? b[(n0 + j) * K + k] : b[k * N + n0 + j]);
+    }
+}
+
+// The cache blocking (GotoBLAS's, simplified): K in slices of host_k_slice, so that a panel's
+// slice (256 x 24 floats, 24 KiB) stays in L1 while a chunk of row blocks passes over it; the
+// chunk's packed rows of a (about host_chunk_bytes) stay in L2 while every panel passes; b then
+// streams from memory once per chunk, not once per 3-row tile.
+inline constexpr index_t host_k_slice = 256;
+inline constexpr index_t host_chunk_bytes = index_t(192) << 10;
 
 }  // namespace detail
 
@@ -138,42 +197,59 @@ struct HostGemm {
         // way b is stored; the panels are packed in parallel too.
         const index_t panels = (N + cols - 1) / cols, blocks = (rows + Tile::rows - 1) / Tile::rows;
         const unsigned workers = host_workers(threads, blocks, double(rows) * double(N) * double(K));
-        std::vector<float> b(static_cast<std::size_t>(panels * K * cols));
+        const auto b = std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(panels * K * cols));
         host_parallel_for(panels, workers, [&](index_t first, index_t last) {
-            for (index_t p = first; p < last; ++p) {
-                float* panel = b.data() + p * K * cols;
-                for (index_t j = 0; j < cols; ++j) {
-                    const index_t n = p * cols + j;
-                    for (index_t k = 0; k < K; ++k)
-                        panel[k * cols + j] =
-                            n < N ? to_float(c.b_transposed ? c.b[n * K + k] : c.b[k * N + n]) : 0.f;
-                }
-            }
+            for (index_t p = first; p < last; ++p)
+                detail::pack_host_panel(b.get() + p * K * cols, c.b, c.b_transposed, p * cols, cols, N, K);
         });
 
         // Locals, not c's members: stores through y could otherwise be taken to change them.
         T* const y = c.y;
         const T *const a = c.a, *const bias = c.bias, *const residual = c.residual;
         const Activation act = c.activation;
+        const index_t chunk = std::max<index_t>(1, detail::host_chunk_bytes / (K * Tile::rows * index_t(sizeof(float))));
+        const index_t tile_floats = Tile::rows * cols;
+        // A worker's row blocks, a chunk at a time: the chunk's rows packed (per block k-major,
+        // rows past the end zeros); then per panel, per K slice, every block of the chunk
+        // accumulates its tile; then the tiles' epilogues.
         const auto row_blocks = [&](index_t first_block, index_t last_block) {
-            std::vector<float> x(static_cast<std::size_t>(K * Tile::rows)), acc(std::size_t(Tile::rows * cols));
-            for (index_t blk = first_block; blk < last_block; ++blk) {
-                const index_t t0 = blk * Tile::rows, nr = std::min<index_t>(Tile::rows, rows - t0);
-                for (index_t i = 0; i < Tile::rows; ++i)  // k-major; rows past the end are zeros
-                    for (index_t k = 0; k < K; ++k)
-                        x[std::size_t(k * Tile::rows + i)] = i < nr ? to_float(a[(t0 + i) * K + k]) : 0.f;
+            const index_t most = std::min(chunk, last_block - first_block);
+            std::vector<float> x(static_cast<std::size_t>(most * K * Tile::rows));
+            std::vector<float> acc(static_cast<std::size_t>(most * tile_floats));
+            for (index_t c0 = first_block; c0 < last_block; c0 += chunk) {
+                const index_t c1 = std::min(last_block, c0 + chunk);
+                for (index_t blk = c0; blk < c1; ++blk) {
+                    float* xb = x.data() + (blk - c0) * K * Tile::rows;
+                    const index_t t0 = blk * Tile::rows, nr = std::min<index_t>(Tile::rows, rows - t0);
+                    for (index_t i = 0; i < Tile::rows; ++i)
+                        for (index_t k = 0; k < K; ++k) xb[k * Tile::rows + i] = i < nr ? to_float(a[(t0 + i) * K + k]) : 0.f;
+                }
                 for (index_t p = 0; p < panels; ++p) {
-                    kernel.tile(acc.data(), x.data(), b.data() + p * K * cols, K);
+                    const float* panel = b.get() + p * K * cols;
+                    for (index_t k0 = 0; k0 < K; k0 += detail::host_k_slice) {
+                        const index_t kc = std::min(detail::host_k_slice, K - k0);
+                        for (index_t blk = c0; blk < c1; ++blk)
+                            kernel.tile(acc.data() + (blk - c0) * tile_floats,
+                                        x.data() + (blk - c0) * K * Tile::rows + k0 * Tile::rows, panel + k0 * cols, kc,
+                                        k0 > 0);
+                    }
                     const index_t n0 = p * cols, nc = std::min<index_t>(cols, N - n0);
-                    for (index_t i = 0; i < nr; ++i)
-                        for (index_t j = 0; j < nc; ++j) {
-                            const index_t t = t0 + i, n = n0 + j;
-                            float v = acc[std::size_t(i * cols + j)];
-                            if (bias) v += to_float(bias[n]);
-                            v = activate(act, v);
-                            if (residual) v += to_float(residual[t * N + n]);
-                            y[t * N + n] = from_float<T>(v);
+                    for (index_t blk = c0; blk < c1; ++blk) {
+                        const index_t t0 = blk * Tile::rows, nr = std::min<index_t>(Tile::rows, rows - t0);
+                        for (index_t i = 0; i < nr; ++i) {  // the epilogue, a row of the tile at a time
+                            float* v = acc.data() + (blk - c0) * tile_floats + i * cols;
+                            if (bias)
+                                for (index_t j = 0; j < nc; ++j) v[j] += to_float(bias[n0 + j]);
+                            detail::host_activate(act, v, nc);
+                            T* out = y + (t0 + i) * N + n0;
+                            if (residual) {
+                                const T* res = residual + (t0 + i) * N + n0;
+                                for (index_t j = 0; j < nc; ++j) out[j] = from_float<T>(v[j] + to_float(res[j]));
+                            } else {
+                                for (index_t j = 0; j < nc; ++j) out[j] = from_float<T>(v[j]);
+                            }
                         }
+                    }
                 }
             }
         };
