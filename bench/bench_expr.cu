@@ -57,80 +57,86 @@ struct BiasGeluResidual {
 };
 
 void bias_gelu_residual(benchmark::State& state, bool fused) {
-    if (!bench::require_gpu(state)) return;
-    const index_t T = state.range(0);
-    const auto shape = Rows::from_dynamic({T});
-    const double bytes = 3.0 * double(shape.size()) * sizeof(half);  // x, residual in; out
-    auto bias = random_device<half>(Shape<H>{});
-    std::vector<BiasGeluResidual> sets;
-    for (int i = 0; i < bench::rotation_count(std::size_t(bytes)); ++i)
-        sets.push_back({random_device<half>(shape), random_device<half>(shape),
-                        Tensor<half, Rows, device_space>(shape), Tensor<half, Rows, device_space>(shape)});
-    auto run = [&](int i, cudaStream_t s) {
-        auto& b = sets[std::size_t(i)];
-        if (fused) {
-            eval(b.out.view(), gelu(b.x + bias) + b.residual, s);
-        } else {
-            eval(b.tmp.view(), b.x + bias, s);
-            eval(b.tmp.view(), gelu(b.tmp), s);
-            eval(b.out.view(), b.tmp + b.residual, s);
+    bench::guarded(state, [&] {
+        if (!bench::require_gpu(state)) return;
+        const index_t T = state.range(0);
+        const auto shape = Rows::from_dynamic({T});
+        const double bytes = 3.0 * double(shape.size()) * sizeof(half);  // x, residual in; out
+        auto bias = random_device<half>(Shape<H>{});
+        std::vector<BiasGeluResidual> sets;
+        for (int i = 0; i < bench::rotation_count(std::size_t(bytes)); ++i)
+            sets.push_back({random_device<half>(shape), random_device<half>(shape),
+                            Tensor<half, Rows, device_space>(shape), Tensor<half, Rows, device_space>(shape)});
+        auto run = [&](int i, cudaStream_t s) {
+            auto& b = sets[std::size_t(i)];
+            if (fused) {
+                eval(b.out.view(), gelu(b.x + bias) + b.residual, s);
+            } else {
+                eval(b.tmp.view(), b.x + bias, s);
+                eval(b.tmp.view(), gelu(b.tmp), s);
+                eval(b.out.view(), b.tmp + b.residual, s);
+            }
+        };
+        run(0, nullptr);
+        {
+            auto x = host_copy(sets[0].x);
+            auto r = host_copy(sets[0].residual);
+            auto bh = host_copy(bias);
+            Tensor<half, Rows> want(shape);
+            eval(want.view(), gelu(x + bh) + r, host);
+            if (!close(sets[0].out, want)) return state.SkipWithError("result differs from the host evaluator");
         }
-    };
-    run(0, nullptr);
-    {
-        auto x = host_copy(sets[0].x);
-        auto r = host_copy(sets[0].residual);
-        auto bh = host_copy(bias);
-        Tensor<half, Rows> want(shape);
-        eval(want.view(), gelu(x + bh) + r, host);
-        if (!close(sets[0].out, want)) return state.SkipWithError("result differs from the host evaluator");
-    }
-    bench::time_kernel(state, int(sets.size()), bytes, run);
+        bench::time_kernel(state, int(sets.size()), bytes, run);
+    });
 }
 
 void layer_norm_rows(benchmark::State& state) {
-    if (!bench::require_gpu(state)) return;
-    const index_t T = state.range(0);
-    const auto shape = Rows::from_dynamic({T});
-    const double bytes = 2.0 * double(shape.size()) * sizeof(half);
-    auto gamma = random_device<half>(Shape<H>{}, 0.5f, 1.5f), beta = random_device<half>(Shape<H>{});
-    std::vector<std::pair<Tensor<half, Rows, device_space>, Tensor<half, Rows, device_space>>> sets;
-    for (int i = 0; i < bench::rotation_count(std::size_t(bytes)); ++i)
-        sets.emplace_back(random_device<half>(shape), Tensor<half, Rows, device_space>(shape));
-    auto run = [&](int i, cudaStream_t s) {
-        eval(sets[std::size_t(i)].second.view(), layer_norm(sets[std::size_t(i)].first, gamma, beta, 1e-12f), s);
-    };
-    run(0, nullptr);
-    {
-        auto x = host_copy(sets[0].first);
-        auto g = host_copy(gamma), b = host_copy(beta);
-        Tensor<half, Rows> want(shape);
-        eval(want.view(), layer_norm(x, g, b, 1e-12f), host);
-        if (!close(sets[0].second, want)) return state.SkipWithError("result differs from the host evaluator");
-    }
-    bench::time_kernel(state, int(sets.size()), bytes, run);
+    bench::guarded(state, [&] {
+        if (!bench::require_gpu(state)) return;
+        const index_t T = state.range(0);
+        const auto shape = Rows::from_dynamic({T});
+        const double bytes = 2.0 * double(shape.size()) * sizeof(half);
+        auto gamma = random_device<half>(Shape<H>{}, 0.5f, 1.5f), beta = random_device<half>(Shape<H>{});
+        std::vector<std::pair<Tensor<half, Rows, device_space>, Tensor<half, Rows, device_space>>> sets;
+        for (int i = 0; i < bench::rotation_count(std::size_t(bytes)); ++i)
+            sets.emplace_back(random_device<half>(shape), Tensor<half, Rows, device_space>(shape));
+        auto run = [&](int i, cudaStream_t s) {
+            eval(sets[std::size_t(i)].second.view(), layer_norm(sets[std::size_t(i)].first, gamma, beta, 1e-12f), s);
+        };
+        run(0, nullptr);
+        {
+            auto x = host_copy(sets[0].first);
+            auto g = host_copy(gamma), b = host_copy(beta);
+            Tensor<half, Rows> want(shape);
+            eval(want.view(), layer_norm(x, g, b, 1e-12f), host);
+            if (!close(sets[0].second, want)) return state.SkipWithError("result differs from the host evaluator");
+        }
+        bench::time_kernel(state, int(sets.size()), bytes, run);
+    });
 }
 
 void softmax_rows(benchmark::State& state) {
-    if (!bench::require_gpu(state)) return;
-    const index_t S = state.range(0), B_NH = 32 * 12;
-    using Scores = Shape<dyn, dyn>;
-    const auto shape = Scores::from_dynamic({B_NH * S, S});
-    const double bytes = 2.0 * double(shape.size()) * sizeof(half);
-    std::vector<std::pair<Tensor<half, Scores, device_space>, Tensor<half, Scores, device_space>>> sets;
-    for (int i = 0; i < bench::rotation_count(std::size_t(bytes)); ++i)
-        sets.emplace_back(random_device<half>(shape, -8, 8), Tensor<half, Scores, device_space>(shape));
-    auto run = [&](int i, cudaStream_t s) {
-        eval(sets[std::size_t(i)].second.view(), softmax(sets[std::size_t(i)].first), s);
-    };
-    run(0, nullptr);
-    {
-        auto x = host_copy(sets[0].first);
-        Tensor<half, Scores> want(shape);
-        eval(want.view(), softmax(x), host);
-        if (!close(sets[0].second, want)) return state.SkipWithError("result differs from the host evaluator");
-    }
-    bench::time_kernel(state, int(sets.size()), bytes, run);
+    bench::guarded(state, [&] {
+        if (!bench::require_gpu(state)) return;
+        const index_t S = state.range(0), B_NH = 32 * 12;
+        using Scores = Shape<dyn, dyn>;
+        const auto shape = Scores::from_dynamic({B_NH * S, S});
+        const double bytes = 2.0 * double(shape.size()) * sizeof(half);
+        std::vector<std::pair<Tensor<half, Scores, device_space>, Tensor<half, Scores, device_space>>> sets;
+        for (int i = 0; i < bench::rotation_count(std::size_t(bytes)); ++i)
+            sets.emplace_back(random_device<half>(shape, -8, 8), Tensor<half, Scores, device_space>(shape));
+        auto run = [&](int i, cudaStream_t s) {
+            eval(sets[std::size_t(i)].second.view(), softmax(sets[std::size_t(i)].first), s);
+        };
+        run(0, nullptr);
+        {
+            auto x = host_copy(sets[0].first);
+            Tensor<half, Scores> want(shape);
+            eval(want.view(), softmax(x), host);
+            if (!close(sets[0].second, want)) return state.SkipWithError("result differs from the host evaluator");
+        }
+        bench::time_kernel(state, int(sets.size()), bytes, run);
+    });
 }
 
 // BERT-base's feed-forward linear layers as expressions (eval makes each one cuBLASLt call):
@@ -140,80 +146,84 @@ void softmax_rows(benchmark::State& state) {
 enum class Linear { up_gelu, up_gelu_tanh, down_residual };
 
 void linear(benchmark::State& state, Linear which, int autotune) {
-    if (!bench::require_gpu(state)) return;
-    constexpr index_t I = 4 * H;
-    const index_t T = state.range(0);
-    const bool up = which != Linear::down_residual;
-    const index_t K = up ? H : I, N = up ? I : H;
-    using M = Shape<dyn, dyn>;
-    auto w = random_device<half>(M::from_dynamic({N, K}), -0.05f, 0.05f);
-    auto b = random_device<half>(Shape<dyn>::from_dynamic({N}));
-    struct Set {
-        Tensor<half, M, device_space> x, r, out;
-    };
-    const double bytes = double(T * K + N * K + T * N * (up ? 1 : 2)) * sizeof(half);
-    std::vector<Set> sets;
-    for (int i = 0; i < bench::rotation_count(std::size_t(bytes)); ++i)
-        sets.push_back({random_device<half>(M::from_dynamic({T, K})), random_device<half>(M::from_dynamic({T, N})),
-                        Tensor<half, M, device_space>(M::from_dynamic({T, N}))});
-    auto layer = [which](auto x, auto w, auto b, auto r, auto out, auto on, auto&... gemm) {
-        if (which == Linear::up_gelu) eval(out, gelu(matmul(x, transpose(w)) + b), on, gemm...);
-        else if (which == Linear::up_gelu_tanh) eval(out, gelu_tanh(matmul(x, transpose(w)) + b), on, gemm...);
-        else eval(out, matmul(x, transpose(w)) + b + r, on, gemm...);
-    };
-    blas::Gemm gemm(std::size_t(32) << 20, autotune);
-    auto run = [&](int i, cudaStream_t s) {
-        auto& set = sets[std::size_t(i)];
-        layer(set.x.view(), w.view(), b.view(), set.r.view(), set.out.view(), s, gemm);
-    };
-    run(0, nullptr);
-    SINTER_CUDA_CHECK(cudaDeviceSynchronize());
-    {  // the first 64 rows against the host (the whole product would take the host seconds)
-        const index_t rows = std::min<index_t>(T, 64);
-        auto x = host_copy(sets[0].x), r = host_copy(sets[0].r), got = host_copy(sets[0].out);
-        auto wh = host_copy(w);
-        auto bh = host_copy(b);
-        Tensor<half, M> want(M::from_dynamic({rows, N})), got_rows(M::from_dynamic({rows, N}));
-        layer(x.view().rows(0, rows), wh.view(), bh.view(), r.view().rows(0, rows), want.view(), host);
-        std::copy(got.data(), got.data() + rows * N, got_rows.data());
-        if (!close_host(got_rows, want)) return state.SkipWithError("result differs from the host evaluator");
-    }
-    bench::time_kernel(state, int(sets.size()), bytes, run);
-    state.counters["flops_per_second"] =
-        benchmark::Counter(2.0 * double(T) * double(N) * double(K), benchmark::Counter::kIsIterationInvariantRate);
+    bench::guarded(state, [&] {
+        if (!bench::require_gpu(state)) return;
+        constexpr index_t I = 4 * H;
+        const index_t T = state.range(0);
+        const bool up = which != Linear::down_residual;
+        const index_t K = up ? H : I, N = up ? I : H;
+        using M = Shape<dyn, dyn>;
+        auto w = random_device<half>(M::from_dynamic({N, K}), -0.05f, 0.05f);
+        auto b = random_device<half>(Shape<dyn>::from_dynamic({N}));
+        struct Set {
+            Tensor<half, M, device_space> x, r, out;
+        };
+        const double bytes = double(T * K + N * K + T * N * (up ? 1 : 2)) * sizeof(half);
+        std::vector<Set> sets;
+        for (int i = 0; i < bench::rotation_count(std::size_t(bytes)); ++i)
+            sets.push_back({random_device<half>(M::from_dynamic({T, K})), random_device<half>(M::from_dynamic({T, N})),
+                            Tensor<half, M, device_space>(M::from_dynamic({T, N}))});
+        auto layer = [which](auto x, auto w, auto b, auto r, auto out, auto on, auto&... gemm) {
+            if (which == Linear::up_gelu) eval(out, gelu(matmul(x, transpose(w)) + b), on, gemm...);
+            else if (which == Linear::up_gelu_tanh) eval(out, gelu_tanh(matmul(x, transpose(w)) + b), on, gemm...);
+            else eval(out, matmul(x, transpose(w)) + b + r, on, gemm...);
+        };
+        blas::Gemm gemm(std::size_t(32) << 20, autotune);
+        auto run = [&](int i, cudaStream_t s) {
+            auto& set = sets[std::size_t(i)];
+            layer(set.x.view(), w.view(), b.view(), set.r.view(), set.out.view(), s, gemm);
+        };
+        run(0, nullptr);
+        SINTER_CUDA_CHECK(cudaDeviceSynchronize());
+        {  // the first 64 rows against the host (the whole product would take the host seconds)
+            const index_t rows = std::min<index_t>(T, 64);
+            auto x = host_copy(sets[0].x), r = host_copy(sets[0].r), got = host_copy(sets[0].out);
+            auto wh = host_copy(w);
+            auto bh = host_copy(b);
+            Tensor<half, M> want(M::from_dynamic({rows, N})), got_rows(M::from_dynamic({rows, N}));
+            layer(x.view().rows(0, rows), wh.view(), bh.view(), r.view().rows(0, rows), want.view(), host);
+            std::copy(got.data(), got.data() + rows * N, got_rows.data());
+            if (!close_host(got_rows, want)) return state.SkipWithError("result differs from the host evaluator");
+        }
+        bench::time_kernel(state, int(sets.size()), bytes, run);
+        state.counters["flops_per_second"] =
+            benchmark::Counter(2.0 * double(T) * double(N) * double(K), benchmark::Counter::kIsIterationInvariantRate);
+    });
 }
 
 // Fused attention over BERT-base's heads (12 x 64) from the packed (B*S, 3H) projection, full
 // sequences, in FLOP/s (Q K^T and P V: 4 B S^2 H). ANCHORS: >= 50% of the dense f16 tensor-core
 // rate at S = 512. The flash kernel beside the WMMA one it replaces.
 void attention(benchmark::State& state, kernels::AttentionKernel kernel) {
-    if (!bench::require_gpu(state)) return;
-    const index_t B = state.range(0), S = state.range(1), heads = 12, HD = 64, Hd = heads * HD, tokens = B * S;
-    using M = Shape<dyn, dyn>;
-    const double bytes = double(tokens * 4 * Hd) * sizeof(half);
-    std::vector<Tensor<half, M, device_space>> qkv;
-    for (int i = 0; i < bench::rotation_count(std::size_t(bytes)); ++i)
-        qkv.push_back(random_device<half>(M::from_dynamic({tokens, 3 * Hd})));
-    Tensor<half, M, device_space> ctx(M::from_dynamic({tokens, Hd}));
-    Tensor<std::int32_t, Shape<dyn>> offsets(B + 1);
-    for (index_t b = 0; b <= B; ++b) offsets.data()[b] = std::int32_t(b * S);
-    Tensor<std::int32_t, Shape<dyn>, device_space> doffsets(B + 1);
-    copy(doffsets.view(), offsets.view());
-    auto run = [&](int i, cudaStream_t s) {
-        kernels::attention(ctx.data(), qkv[std::size_t(i)].data(), doffsets.data(), B, S, int(heads), int(HD), s, kernel);
-    };
-    run(0, nullptr);
-    SINTER_CUDA_CHECK(cudaDeviceSynchronize());
-    {  // the first sequence against the host twin
-        const auto q = host_copy(qkv[0]), got = host_copy(ctx);
-        Tensor<half, M> want(M::from_dynamic({S, Hd})), got_rows(M::from_dynamic({S, Hd}));
-        nn::attention(want.data(), q.data(), offsets.data(), 1, heads, HD);
-        std::copy(got.data(), got.data() + S * Hd, got_rows.data());
-        if (!close_host(got_rows, want)) return state.SkipWithError("result differs from the host twin");
-    }
-    bench::time_kernel(state, int(qkv.size()), bytes, run);
-    state.counters["flops_per_second"] =
-        benchmark::Counter(4.0 * double(B) * double(S) * double(S) * double(Hd), benchmark::Counter::kIsIterationInvariantRate);
+    bench::guarded(state, [&] {
+        if (!bench::require_gpu(state)) return;
+        const index_t B = state.range(0), S = state.range(1), heads = 12, HD = 64, Hd = heads * HD, tokens = B * S;
+        using M = Shape<dyn, dyn>;
+        const double bytes = double(tokens * 4 * Hd) * sizeof(half);
+        std::vector<Tensor<half, M, device_space>> qkv;
+        for (int i = 0; i < bench::rotation_count(std::size_t(bytes)); ++i)
+            qkv.push_back(random_device<half>(M::from_dynamic({tokens, 3 * Hd})));
+        Tensor<half, M, device_space> ctx(M::from_dynamic({tokens, Hd}));
+        Tensor<std::int32_t, Shape<dyn>> offsets(B + 1);
+        for (index_t b = 0; b <= B; ++b) offsets.data()[b] = std::int32_t(b * S);
+        Tensor<std::int32_t, Shape<dyn>, device_space> doffsets(B + 1);
+        copy(doffsets.view(), offsets.view());
+        auto run = [&](int i, cudaStream_t s) {
+            kernels::attention(ctx.data(), qkv[std::size_t(i)].data(), doffsets.data(), B, S, int(heads), int(HD), s, kernel);
+        };
+        run(0, nullptr);
+        SINTER_CUDA_CHECK(cudaDeviceSynchronize());
+        {  // the first sequence against the host twin
+            const auto q = host_copy(qkv[0]), got = host_copy(ctx);
+            Tensor<half, M> want(M::from_dynamic({S, Hd})), got_rows(M::from_dynamic({S, Hd}));
+            nn::attention(want.data(), q.data(), offsets.data(), 1, heads, HD);
+            std::copy(got.data(), got.data() + S * Hd, got_rows.data());
+            if (!close_host(got_rows, want)) return state.SkipWithError("result differs from the host twin");
+        }
+        bench::time_kernel(state, int(qkv.size()), bytes, run);
+        state.counters["flops_per_second"] =
+            benchmark::Counter(4.0 * double(B) * double(S) * double(S) * double(Hd), benchmark::Counter::kIsIterationInvariantRate);
+    });
 }
 
 }  // namespace

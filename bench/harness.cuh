@@ -40,8 +40,32 @@ inline int rotation_count(std::size_t bytes_per_set) {
     return int(std::clamp<std::size_t>(2 * l2 / std::max<std::size_t>(bytes_per_set, 1) + 1, 1, 64));
 }
 
-// Times launch(i) (i = the buffer set to use) with CUDA events; reports bytes/s and the fraction
-// of copy bandwidth for `bytes` moved per launch.
+// Holds the device busy for `ns` nanoseconds (the global timer): enqueued before a timed launch,
+// it keeps the launch's host-side work (argument setup, cuBLASLt's plan lookup, attribute
+// queries) out of the interval between the events, which then holds the kernels alone.
+template <int = 0>  // a template: defined in a header that several files of one program may include
+__global__ void spin_kernel(unsigned long long ns) {
+    unsigned long long start = 0, now = 0;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
+    do {
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
+    } while (now - start < ns);
+}
+
+// Runs a benchmark's body; an exception (a CUDA error, a refused kernel, no cuBLASLt algorithm)
+// marks this benchmark failed with its message instead of terminating the program, so that the
+// others still run and the JSON output is complete.
+template <class Body>
+void guarded(benchmark::State& state, Body&& body) {
+    try {
+        body();
+    } catch (const std::exception& e) {
+        state.SkipWithError(e.what());
+    }
+}
+
+// Times launch(i) (i = the buffer set to use) with CUDA events, behind a spin kernel (above);
+// reports bytes/s and the fraction of copy bandwidth for `bytes` moved per launch.
 inline void time_kernel(benchmark::State& state, int sets, double bytes,
                         const std::function<void(int, cudaStream_t)>& launch) {
     cuda::Stream stream;
@@ -51,6 +75,8 @@ inline void time_kernel(benchmark::State& state, int sets, double bytes,
     int k = 0;
     double total_seconds = 0;
     for (auto _ : state) {
+        spin_kernel<<<1, 1, 0, stream>>>(200000);  // 200 us: longer than any launch's host work
+        SINTER_CHECK_LAUNCH("sinter::bench::spin_kernel");
         start.record(stream);
         launch(k, stream);
         stop.record(stream);

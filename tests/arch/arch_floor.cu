@@ -1,7 +1,8 @@
 // Built for sm_75, the oldest architecture CUDA 13 compiles for (a T4), beside the project's own
 // architectures: every device path must compile there, the sm_80-only instructions (bf16 WMMA,
 // mma.m16n8k16, cp.async) behind their guards. Nothing runs: the dispatcher keeps code compiled for
-// sm_75 off the sm_80 kernels (kernels::attention_kernel_for), which test_gpu_attention checks.
+// sm_75 off the sm_80 kernels (it asks cudaFuncGetAttributes what the device runs; see
+// kernels::attention_kernel_for, whose choice on an sm_90 build test_gpu_attention checks).
 #include "sinter/sinter.cuh"
 
 namespace sinter::test {

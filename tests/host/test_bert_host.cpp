@@ -69,6 +69,26 @@ TEST_CASE("sequence classification (sharded f16 checkpoint, legacy names): logit
     CHECK(enc.labels().size() == 3);
 }
 
+TEST_CASE("the prepacked weights give the same bits as packing in every GEMM") {
+    const auto enc = bert::Encoder<bert::tiny, float, host_space>::load(golden("bert_tiny_cls"));
+    const bert::Encoder<bert::tiny, float, host_space> unpacked(enc.shared_weights(), /*prepack=*/false);
+    std::vector<std::int32_t> ids(3 * 20), mask(ids.size(), 1);
+    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = std::int32_t(i * 37 % 500 + 5);
+    std::fill(mask.begin() + 47, mask.end(), 0);  // a padded third sequence
+    const bert::Inputs in{3, 20, ids, mask, {}};
+    const auto a = enc.forward(in), b = unpacked.forward(in);
+    CHECK(a.last_hidden_state == b.last_hidden_state);
+    CHECK(a.pooled == b.pooled);
+    CHECK(a.logits == b.logits);
+    const auto packs = bert::pack_host_weights(enc.shared_weights());
+    CHECK(packs->size() == 2 * 4 + 2);  // 2 layers of 4 linear layers, the pooler and the classifier
+    // And a forward's GEMM finds its pack (so that the equality above is not packing per call twice).
+    const auto& qkv = enc.weights().layers[1].qkv_weight;
+    const expr::GemmCall<float> call{nullptr, nullptr, qkv.data(), true, nullptr, nullptr, 5, 3 * 64, 64, expr::Activation::none};
+    CHECK(packs->find(call, expr::detail::host_tile_kernel(true).cols) != nullptr);
+    CHECK(packs->find(call, expr::detail::host_tile_kernel(true).cols + 1) == nullptr);  // another tile width
+}
+
 TEST_CASE("bad inputs are typed errors named before any work") {
     const auto enc = bert::Encoder<bert::tiny, float, host_space>::load(golden("bert_tiny"));
     std::vector<std::int32_t> ids = {1, 2, 3, 4}, mask = {1, 1, 1, 0}, types = {0, 0, 1, 1};

@@ -325,8 +325,9 @@ TEST_CASE("an epilogue operand that overlaps the output other than exactly") {
 TEST_CASE("HostGemm: any shape, both layouts of b, both tiles, the same bits on any number of threads") {
     // Ragged shapes: rows not a multiple of the 3-row tile, N not a multiple of the tile's 12 or
     // 24 columns, K = 1; the largest is over the size at which the rows split across threads;
-    // K = 3000 is 12 slices of K (the last partial) and rows in chunks of 5 tiles.
-    const index_t shapes[][3] = {{1, 1, 1}, {2, 13, 1}, {7, 25, 9}, {130, 301, 77}, {64, 48, 33}, {50, 30, 3000}};
+    // K = 3000 is 12 slices of K (the last partial) and rows in chunks of 5 tiles; K = 0 is
+    // act(bias) + residual.
+    const index_t shapes[][3] = {{1, 1, 1}, {2, 13, 1}, {7, 25, 9}, {130, 301, 77}, {64, 48, 33}, {50, 30, 3000}, {4, 30, 0}};
     for (const auto& [rows, N, K] : shapes)
         for (const bool transposed : {true, false}) {
             std::vector<float> a(std::size_t(rows * K)), b(std::size_t(N * K)), bias(static_cast<std::size_t>(N)),
@@ -361,6 +362,15 @@ TEST_CASE("HostGemm: any shape, both layouts of b, both tiles, the same bits on 
                 const double tol = 1e-5 * std::max(1.0, std::sqrt(double(K) / 100));
                 test::compare(got[0].data(), want.data(), rows * N, tol, tol, what);
                 for (std::size_t i = 1; i < got.size(); ++i) CHECK_MESSAGE(got[i] == got[0], what << ": threads differ");
+                // b packed beforehand: the same bits. A pack for the other layout is not used.
+                for (const bool flip : {false, true}) {
+                    expr::HostPackedSet only;
+                    only.add(expr::HostPackedB::pack(b.data(), flip ? !transposed : transposed, N, K, runtime_isa));
+                    std::vector<float> y(std::size_t(rows * N), f32_nan);
+                    expr::HostGemm{2, runtime_isa, &only}.run(expr::GemmCall<float>{
+                        y.data(), a.data(), b.data(), transposed, bias.data(), residual.data(), rows, N, K, Activation::none});
+                    CHECK_MESSAGE(y == got[0], what << (flip ? ": a pack of the other layout was used" : ": prepacked b differs"));
+                }
             }
         }
 }

@@ -2,12 +2,13 @@
 // The host's GEMM engine: one GemmCall in f32 (f32 accumulation, every k in order), the epilogue
 // applied per element. The host twin of cuBLASLt with its fused epilogues (blas/gemm.cuh).
 //
-// Register-blocked: B is converted once per call to f32 panels of a tile's columns (K x cols,
-// contiguous), each block of 3 rows of A to f32 k-major; each 3-row x 3-vector tile of outputs is
-// accumulated in registers over all of K (GCC/Clang vector extensions; a plain loop elsewhere), so
-// each loaded B vector feeds 3 rows (9 vector registers of accumulators: no spills in SSE's 16).
+// Register-blocked: B is converted to f32 panels of a tile's columns (K x cols, contiguous) once
+// per call, or once for good (HostPackedB, a model's weights); each block of 3 rows of A to f32
+// k-major; each 3-row x 3-vector tile of outputs is accumulated in registers over a slice of K
+// (GCC/Clang vector extensions; a plain loop elsewhere), so each loaded B vector feeds 3 rows (9
+// vector registers of accumulators: no spills in SSE's 16).
 // On x86-64 CPUs with AVX2 and FMA the tile is 8-wide with fused multiply-adds, chosen at run time
-// even when the program is built for plain x86-64. Rows go in chunks (about 256 KiB of packed a)
+// even when the program is built for plain x86-64. Rows go in chunks (about 192 KiB of packed a)
 // over which every panel passes in turn, so that b streams from memory once per chunk, not once
 // per tile. Large products split their rows over threads (HostGemm::threads). Results do not
 // depend on the thread count.
@@ -124,7 +125,8 @@ inline HostTileKernel host_tile_kernel(bool runtime_isa) {
 // GELU (erf form) over a span, in a loop the compiler vectorises (glibc's erff is a call per
 // element, which cost as much as the GEMM before it for BERT's (T, 3072) intermediate). erf by
 // Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7), its exp(-x^2) by a 2^n split and a degree-7
-// Taylor polynomial, all branch-free (SSE2 has no rounding instruction: the 1.5 * 2^23 trick).
+// Taylor polynomial, all branch-free. n is rounded by an integer conversion, which vectorises on
+// SSE2 and, unlike the 1.5 * 2^23 trick, survives -ffast-math's reassociation.
 inline void host_gelu(float* v, index_t n) {
     for (index_t i = 0; i < n; ++i) {
         const float x = v[i];
@@ -133,12 +135,11 @@ inline void host_gelu(float* v, index_t n) {
         const float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
         // exp(y), y = -z^2 in [-16, 0]: y = m ln2 + r, |r| <= ln2 / 2.
         const float y = -z * z;
-        const float shifted = y * 1.44269504088896341f + 12582912.f;  // round(y / ln2) in the low bits
-        const float m = shifted - 12582912.f;
+        const std::int32_t n = std::int32_t(y * 1.44269504088896341f - 0.5f);  // round(y / ln2): y <= 0
+        const float m = float(n);
         const float r = (y - m * 0.693145751953125f) - m * 1.428606765330187e-06f;  // ln2, hi + lo
         const float e = 1.f + r * (1.f + r * (0.5f + r * (1.f / 6 + r * (1.f / 24 + r * (1.f / 120 + r * (1.f / 720 + r * (1.f / 5040)))))));
-        const std::int32_t m_bits = std::bit_cast<std::int32_t>(shifted) - std::bit_cast<std::int32_t>(12582912.f);
-        const float two_m = std::bit_cast<float>((m_bits + 127) << 23);  // m >= -24: a normal number
+        const float two_m = std::bit_cast<float>((n + 127) << 23);  // n >= -24: a normal number
         const float erf_abs = 1.f - poly * (e * two_m);
         v[i] = 0.5f * x * (1.f + std::copysign(erf_abs, x));
     }
@@ -178,12 +179,76 @@ inline constexpr index_t host_chunk_bytes = index_t(192) << 10;
 
 }  // namespace detail
 
+// A b packed once, for a b that does not change while the pack lives (a model's weights): what
+// HostGemm otherwise packs on every call (f32 panels of `cols` columns, K x cols each, zeros past
+// N), kept. Built for the tile width HostGemm will use (its runtime_isa); a call uses it when its
+// b, layout, extents, dtype and tile width all match, and packs as usual otherwise.
+struct HostPackedB {
+    const void* source = nullptr;
+    int dtype = 0;
+    bool b_transposed = true;
+    index_t N = 0, K = 0, cols = 0;
+    std::unique_ptr<float[]> panels;
+
+    template <class T>
+    static HostPackedB pack(const T* b, bool b_transposed, index_t N, index_t K, bool runtime_isa = true) {
+        HostPackedB p;
+        p.source = b;
+        p.dtype = int(dtype_of<T>);
+        p.b_transposed = b_transposed;
+        p.N = N;
+        p.K = K;
+        p.cols = detail::host_tile_kernel(runtime_isa).cols;
+        const index_t count = (N + p.cols - 1) / p.cols;
+        p.panels = std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(count * K * p.cols));
+        for (index_t q = 0; q < count; ++q)
+            detail::pack_host_panel(p.panels.get() + q * K * p.cols, b, b_transposed, q * p.cols, p.cols, N, K);
+        return p;
+    }
+
+    template <class T>
+    bool serves(const GemmCall<T>& c, index_t tile_cols) const {
+        return source == static_cast<const void*>(c.b) && dtype == int(dtype_of<T>) && b_transposed == c.b_transposed &&
+               N == c.N && K == c.K && cols == tile_cols;
+    }
+    std::size_t bytes() const {
+        return cols ? static_cast<std::size_t>((N + cols - 1) / cols * K * cols) * sizeof(float) : 0;
+    }
+};
+
+// The packs a HostGemm may use (HostGemm::packed): found by the call's b, by address. The b's must
+// outlive the set and never change: hand it their owner (keep_alive), or a freed b's address reused
+// by another matrix of the same extents would be served the old panels.
+class HostPackedSet {
+public:
+    void add(HostPackedB pack) { packs_.push_back(std::move(pack)); }
+    void keep_alive(std::shared_ptr<const void> owner) { owner_ = std::move(owner); }
+    template <class T>
+    const float* find(const GemmCall<T>& c, index_t tile_cols) const {
+        for (const HostPackedB& p : packs_)
+            if (p.serves(c, tile_cols)) return p.panels.get();
+        return nullptr;
+    }
+    std::size_t size() const { return packs_.size(); }
+    std::size_t bytes() const {
+        std::size_t n = 0;
+        for (const HostPackedB& p : packs_) n += p.bytes();
+        return n;
+    }
+
+private:
+    std::vector<HostPackedB> packs_;
+    std::shared_ptr<const void> owner_;
+};
+
 struct HostGemm {
     // Threads for one call: 0 = std::thread::hardware_concurrency(); small products use one.
     unsigned threads = 0;
     // Whether to use the CPU's AVX2 and FMA when the program was built without them (x86-64,
     // GCC/Clang); false: only what the program was compiled for.
     bool runtime_isa = true;
+    // b's packed beforehand (a model's weights; not owned): used instead of packing per call.
+    const HostPackedSet* packed = nullptr;
 
     template <class T>
     void run(const GemmCall<T>& c) const {
@@ -197,17 +262,23 @@ struct HostGemm {
         // way b is stored; the panels are packed in parallel too.
         const index_t panels = (N + cols - 1) / cols, blocks = (rows + Tile::rows - 1) / Tile::rows;
         const unsigned workers = host_workers(threads, blocks, double(rows) * double(N) * double(K));
-        const auto b = std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(panels * K * cols));
-        host_parallel_for(panels, workers, [&](index_t first, index_t last) {
-            for (index_t p = first; p < last; ++p)
-                detail::pack_host_panel(b.get() + p * K * cols, c.b, c.b_transposed, p * cols, cols, N, K);
-        });
+        const float* const prepacked = packed ? packed->find(c, cols) : nullptr;
+        std::unique_ptr<float[]> packed_here;
+        if (!prepacked) {
+            packed_here = std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(panels * K * cols));
+            host_parallel_for(panels, workers, [&](index_t first, index_t last) {
+                for (index_t p = first; p < last; ++p)
+                    detail::pack_host_panel(packed_here.get() + p * K * cols, c.b, c.b_transposed, p * cols, cols, N, K);
+            });
+        }
+        const float* const b = prepacked ? prepacked : packed_here.get();
 
         // Locals, not c's members: stores through y could otherwise be taken to change them.
         T* const y = c.y;
         const T *const a = c.a, *const bias = c.bias, *const residual = c.residual;
         const Activation act = c.activation;
-        const index_t chunk = std::max<index_t>(1, detail::host_chunk_bytes / (K * Tile::rows * index_t(sizeof(float))));
+        const index_t chunk =
+            std::max<index_t>(1, detail::host_chunk_bytes / (std::max<index_t>(K, 1) * Tile::rows * index_t(sizeof(float))));
         const index_t tile_floats = Tile::rows * cols;
         // A worker's row blocks, a chunk at a time: the chunk's rows packed (per block k-major,
         // rows past the end zeros); then per panel, per K slice, every block of the chunk
@@ -225,8 +296,8 @@ struct HostGemm {
                         for (index_t k = 0; k < K; ++k) xb[k * Tile::rows + i] = i < nr ? to_float(a[(t0 + i) * K + k]) : 0.f;
                 }
                 for (index_t p = 0; p < panels; ++p) {
-                    const float* panel = b.get() + p * K * cols;
-                    for (index_t k0 = 0; k0 < K; k0 += detail::host_k_slice) {
+                    const float* panel = b + p * K * cols;
+                    for (index_t k0 = 0; k0 == 0 || k0 < K; k0 += detail::host_k_slice) {  // K = 0: zeros
                         const index_t kc = std::min(detail::host_k_slice, K - k0);
                         for (index_t blk = c0; blk < c1; ++blk)
                             kernel.tile(acc.data() + (blk - c0) * tile_floats,

@@ -40,9 +40,10 @@ constexpr const char* name(AttentionKernel k) {
 namespace detail {
 
 // The wmma kernel's shared memory. The rows the softmax pass walks element by element (scores,
-// probabilities, output) are padded 16 bytes, so that the 16 rows a warp touches at once start
-// in different banks (unpadded, 256-byte rows put every lane in one bank); the padded strides
-// keep WMMA's rules: ldm a multiple of 16 bytes, every fragment pointer 32-byte aligned.
+// probabilities, output) are padded 16 bytes: the 16 rows a warp touches at once then start in 8
+// different banks, a 2-way conflict where unpadded rows of 128 or 256 bytes put all 32 lanes in
+// one bank; the padded strides keep WMMA's rules: ldm a multiple of 16 bytes, every fragment
+// pointer 32-byte aligned.
 template <class T, int HD>
 struct AttentionTiles {
     // 32-key tiles from head size 64: 47.5 KiB at 32 and 64 (within the 64 KiB of an sm_75
@@ -339,11 +340,16 @@ AttentionKernel attention_kernel_for(int head_size, AttentionKernel kernel = Att
 
 // ctx (T, heads*head_size) = attention over qkv (T, 3*heads*head_size), sequences by `offsets`
 // (batch + 1 device int32 prefix sums; no sequence longer than max_len). `kernel`: automatic picks
-// flash for f16/bf16 on sm_80+, wmma for f16 before, simt otherwise.
+// flash for f16/bf16 where the device and the code it runs are sm_80+, else wmma where it can run
+// (f16, or bf16 on sm_80+, and its tiles fit the device's shared memory), else simt;
+// attention_kernel_for says which.
 // Preconditions: head_size 32, 64 or 128; qkv and ctx 16-byte aligned; offsets on the device.
 template <class T>
 void attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t batch, index_t max_len, int heads,
                int head_size, cudaStream_t stream, AttentionKernel kernel = AttentionKernel::automatic) {
+    if (head_size != 32 && head_size != 64 && head_size != 128)
+        throw value_error("kernels::attention: head size " + std::to_string(head_size) +
+                          " is not supported (32, 64 or 128)");
     if (batch < 0 || max_len < 0 || heads < 0)
         throw value_error("kernels::attention: a negative batch (" + std::to_string(batch) + "), max_len (" +
                           std::to_string(max_len) + ") or heads (" + std::to_string(heads) + ")");
@@ -353,9 +359,6 @@ void attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t batch,
     if (batch > 65535 || heads > 65535)
         throw value_error("kernels::attention: batch " + std::to_string(batch) + " or heads " +
                           std::to_string(heads) + " over the grid's 65535");
-    if (head_size != 32 && head_size != 64 && head_size != 128)
-        throw value_error("kernels::attention: head size " + std::to_string(head_size) +
-                          " is not supported (32, 64 or 128)");
     cuda::ensure_usable("kernels::attention");
     switch (head_size) {
         case 32: return detail::launch_attention<T, 32>(ctx, qkv, offsets, batch, max_len, heads, kernel, stream);

@@ -25,7 +25,13 @@ public:
     using space = Space;
     static constexpr Config config = C;
 
-    explicit Encoder(std::shared_ptr<const weights_type> weights) : weights_(std::move(weights)) {}
+    // A host encoder packs its linear weights for the host GEMM here, once (pack_host_weights:
+    // 4 bytes more per weight, shared by copies); prepack = false packs in every GEMM instead.
+    explicit Encoder(std::shared_ptr<const weights_type> weights, bool prepack = true) : weights_(std::move(weights)) {
+        if constexpr (std::is_same_v<Space, host_space>)
+            if (prepack) packed_ = pack_host_weights(weights_);
+        (void)prepack;
+    }
 
     // Reads a Hugging Face checkpoint folder; see load_weights for what is checked.
     static Encoder load(const std::filesystem::path& dir, io::BertHead head = io::BertHead::automatic) {
@@ -40,11 +46,12 @@ public:
     Outputs forward(const Inputs& in) const
         requires std::is_same_v<Space, host_space>
     {
-        return bert::forward<C, T>(*weights_, in);
+        return bert::forward<C, T>(*weights_, in, packed_.get());
     }
 
 private:
     std::shared_ptr<const weights_type> weights_;
+    std::shared_ptr<const expr::HostPackedSet> packed_;  // host encoders
 };
 
 }  // namespace sinter::bert

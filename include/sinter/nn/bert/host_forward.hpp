@@ -4,6 +4,7 @@
 // of the fused kernel), in the model's dtype T with f32 math. Slow and correct: usable without a
 // GPU, and the tests' twin.
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "../../expr.hpp"
@@ -55,8 +56,37 @@ void finish_outputs(Outputs& out, const Packed& p, const T* x, index_t H) {
     }
 }
 
+// Every linear layer's weight packed for the host GEMM once (expr::HostPackedB): 4 bytes more per
+// weight, and no repacking in any forward. Packed in parallel; the set keeps the weights alive.
 template <Config C, class T>
-Outputs forward(const Weights<C, T, host_space>& w, const Inputs& in) {
+std::shared_ptr<const expr::HostPackedSet> pack_host_weights(std::shared_ptr<const Weights<C, T, host_space>> owner) {
+    const Weights<C, T, host_space>& w = *owner;
+    std::vector<TensorView<const T, Shape<dyn, dyn>>> weights;
+    for (const auto& l : w.layers)
+        for (const auto& v : {TensorView<const T, Shape<dyn, dyn>>(l.qkv_weight.data(), 3 * C.hidden, C.hidden),
+                              TensorView<const T, Shape<dyn, dyn>>(l.attention_output_weight.data(), C.hidden, C.hidden),
+                              TensorView<const T, Shape<dyn, dyn>>(l.intermediate_weight.data(), C.intermediate, C.hidden),
+                              TensorView<const T, Shape<dyn, dyn>>(l.output_weight.data(), C.hidden, C.intermediate)})
+            weights.push_back(v);
+    if (w.has_pooler()) weights.emplace_back(w.pooler_weight.data(), C.hidden, C.hidden);
+    if (w.num_labels() > 0) weights.emplace_back(w.classifier_weight.data(), w.num_labels(), C.hidden);
+    std::vector<expr::HostPackedB> packs(weights.size());
+    const auto n = index_t(weights.size());
+    host_parallel_for(n, host_workers(0, n, 1e12), [&](index_t first, index_t last) {
+        for (index_t i = first; i < last; ++i) {
+            const auto& v = weights[std::size_t(i)];
+            packs[std::size_t(i)] = expr::HostPackedB::pack(v.data(), true, v.shape().rows(), v.shape().cols());
+        }
+    });
+    auto set = std::make_shared<expr::HostPackedSet>();
+    for (auto& p : packs) set->add(std::move(p));
+    set->keep_alive(std::move(owner));
+    return set;
+}
+
+// `packed`: the weights packed by pack_host_weights, or null to pack per GEMM (same results).
+template <Config C, class T>
+Outputs forward(const Weights<C, T, host_space>& w, const Inputs& in, const expr::HostPackedSet* packed = nullptr) {
     using M = Model<C>;
     constexpr index_t H = M::H;
     check_inputs(in, C);
@@ -72,17 +102,20 @@ Outputs forward(const Weights<C, T, host_space>& w, const Inputs& in) {
     Tensor<T, typename M::Hidden> x(Tn), tmp(Tn), ctx(Tn);  // (T, H)
     Tensor<T, typename M::Packed> qkv(Tn);                  // (T, 3H)
     Tensor<T, typename M::Inner> inner(Tn);                 // (T, I)
+    expr::HostGemm gemm;
+    gemm.packed = packed;
     eval(x, layer_norm(gather(w.word_embeddings, ids) + gather(w.position_embeddings, positions) +
                            gather(w.token_type_embeddings, types),
                        w.embedding_norm.gamma, w.embedding_norm.beta, C.layer_norm_eps),
          host);
     for (const auto& l : w.layers) {
-        eval(qkv, matmul(x, transpose(l.qkv_weight)) + l.qkv_bias, host);
+        eval(qkv, matmul(x, transpose(l.qkv_weight)) + l.qkv_bias, host, gemm);
         nn::attention(ctx.data(), qkv.data(), p.offsets.data(), in.batch, M::NH, M::HD);
-        eval(tmp, matmul(ctx, transpose(l.attention_output_weight)) + l.attention_output_bias + x, host);
+        eval(tmp, matmul(ctx, transpose(l.attention_output_weight)) + l.attention_output_bias + x, host, gemm);
         eval(x, layer_norm(tmp, l.attention_norm.gamma, l.attention_norm.beta, C.layer_norm_eps), host);
-        eval(inner, activation<C.activation>(matmul(x, transpose(l.intermediate_weight)) + l.intermediate_bias), host);
-        eval(tmp, matmul(inner, transpose(l.output_weight)) + l.output_bias + x, host);
+        eval(inner, activation<C.activation>(matmul(x, transpose(l.intermediate_weight)) + l.intermediate_bias), host,
+             gemm);
+        eval(tmp, matmul(inner, transpose(l.output_weight)) + l.output_bias + x, host, gemm);
         eval(x, layer_norm(tmp, l.output_norm.gamma, l.output_norm.beta, C.layer_norm_eps), host);
     }
     finish_outputs(out, p, x.data(), H);
@@ -95,11 +128,11 @@ Outputs forward(const Weights<C, T, host_space>& w, const Inputs& in) {
             const index_t t = p.offsets[std::size_t(b)];
             first(b, h) = t < p.offsets[std::size_t(b + 1)] ? x(t, h) : from_float<T>(0.f);
         }
-    eval(pooled, tanh(matmul(first, transpose(w.pooler_weight)) + w.pooler_bias), host);
+    eval(pooled, tanh(matmul(first, transpose(w.pooler_weight)) + w.pooler_bias), host, gemm);
     out.pooled = widen(pooled.data(), pooled.size());
     if (out.labels > 0) {
         Tensor<T, Shape<dyn, dyn>> logits(in.batch, out.labels);
-        eval(logits, matmul(pooled, transpose(w.classifier_weight)) + w.classifier_bias, host);
+        eval(logits, matmul(pooled, transpose(w.classifier_weight)) + w.classifier_bias, host, gemm);
         out.logits = widen(logits.data(), logits.size());
     }
     return out;
