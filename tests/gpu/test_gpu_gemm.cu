@@ -32,6 +32,7 @@ TEST_CASE("fallbacks and operands that are not tensors of the output dtype") {
     Tensor<half, Shape<dyn, dyn>> want(o.rows, o.N);
     eval(want.view(), relu(matmul(o.x.view(), transpose(o.w.view())) + one.view()), host);
     Tensor<half, Shape<dyn, dyn>, device_space> y(o.rows, o.N);
+    test::poison(y.view());
     sinter::cuda::Stream s;
     eval(y.view(), relu(matmul(o.dx.view(), transpose(o.dw.view())) + done.view()), s, gemm);
     s.synchronize();
@@ -95,4 +96,16 @@ TEST_CASE_TEMPLATE("a bias under 16-byte alignment is added after the GEMM, befo
     form("relu(x W^T + b)", [](auto x, auto w, auto b, auto) { return relu(matmul(x, transpose(w)) + b); });
     form("tanh(x W^T + b)", [](auto x, auto w, auto b, auto) { return sinter::tanh(matmul(x, transpose(w)) + b); });
     form("x W^T + b + r", [](auto x, auto w, auto b, auto r) { return matmul(x, transpose(w)) + b + r; });
+}
+
+TEST_CASE("the plan cache is bounded: shapes past max_plans evict the least recently used and come back") {
+    SINTER_REQUIRE_GPU();
+    blas::Gemm gemm(std::size_t(32) << 20, 0, /*max_plans=*/2);
+    for (int round = 0; round < 2; ++round)
+        for (const index_t rows : {7, 19, 33}) {  // three shapes through two plans, twice
+            Operands<float> o(rows, 64, 32);
+            check(o, "x W^T + b, plans bounded", [](auto x, auto w, auto b, auto) { return matmul(x, transpose(w)) + b; },
+                  false, gemm);
+            CHECK(gemm.plans() <= 2);
+        }
 }

@@ -1,5 +1,6 @@
 // The CUDA runtime layer: detection, memory, copies, streams, events, errors, and the device's
 // f16/bf16 conversions against the host's, bit for bit.
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -60,11 +61,16 @@ TEST_CASE("events time work on a stream") {
     sinter::cuda::Stream s;
     sinter::cuda::Event a, b;
     Tensor<float, Shape<dyn>, device_space> x(1 << 20);
+    SINTER_CUDA_CHECK(cudaMemsetAsync(x.data(), 0, std::size_t(x.bytes()), s));
     a.record(s);
-    eval(x.view(), expr::as_expr(x) * 0.5f + 1.f, s);
+    eval(x.view(), expr::as_expr(x) * 0.5f + 1.f, s);  // 8 MB moved: some microseconds
     b.record(s);
     b.synchronize();
-    CHECK(sinter::cuda::Event::elapsed_ms(a, b) >= 0.f);
+    const float ms = sinter::cuda::Event::elapsed_ms(a, b);
+    CHECK(ms > 0.f);
+    CHECK(ms < 1000.f);
+    const auto back = test::to_host(x);
+    CHECK(std::all_of(back.data(), back.data() + back.size(), [](float v) { return v == 1.f; }));
 }
 
 namespace {

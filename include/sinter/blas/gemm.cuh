@@ -25,6 +25,7 @@
 #include <cublasLt.h>
 
 #include "../core/dtype.hpp"
+#include "../core/lru_cache.hpp"
 #include "../cuda/error.cuh"
 #include "../cuda/memory.cuh"
 #include "../cuda/stream.cuh"
@@ -142,8 +143,10 @@ struct Plan {
 class Gemm {
 public:
     // autotune: how many of the heuristic's candidates to time per shape (0 or 1: take its first).
-    explicit Gemm(std::size_t workspace_bytes = std::size_t(32) << 20, int autotune = 0)
-        : workspace_(index_t(workspace_bytes)), autotune_(autotune) {}
+    // max_plans: the planned shapes kept (least recently used evicted; a caller of ever new row
+    // counts holds bounded memory, and a graph captured from a plan does not need it afterwards).
+    explicit Gemm(std::size_t workspace_bytes = std::size_t(32) << 20, int autotune = 0, std::size_t max_plans = 1024)
+        : workspace_(index_t(workspace_bytes)), autotune_(autotune), plans_(max_plans) {}
 
     // Enqueues `call` on `stream` (see expr::GemmCall for what it computes and may alias).
     template <class T>
@@ -171,6 +174,7 @@ public:
     }
 
     Handle& handle() { return handle_; }
+    std::size_t plans() const { return plans_.size(); }  // shapes planned and kept now
 
 private:
     // y = act(y [+ bias]): the part of the epilogue cuBLASLt did not do (detail::split_epilogue).
@@ -238,7 +242,7 @@ private:
 
     template <class T>
     detail::Plan& plan_for(const Key& key) {
-        if (auto it = plans_.find(key); it != plans_.end()) return it->second;
+        if (plans_.peek(key)) return plans_[key];  // now the most recently used
         detail::Plan& p = plans_[key];
         try {
             build_plan<T>(p, key);
@@ -302,7 +306,7 @@ private:
     Handle handle_;
     Tensor<std::uint8_t, Shape<dyn>, device_space> workspace_;
     int autotune_;
-    std::map<Key, detail::Plan> plans_;
+    LruCache<Key, detail::Plan> plans_;
 };
 
 }  // namespace sinter::blas

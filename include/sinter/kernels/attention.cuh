@@ -19,6 +19,11 @@
 // Host twin: nn/attention_host.hpp.
 #include <mma.h>
 
+#include <array>
+#include <map>
+#include <mutex>
+#include <string>
+
 #include "../core/dtype.hpp"
 #include "../cuda/error.cuh"
 #include "flash_attention.cuh"
@@ -252,8 +257,40 @@ int compiled_arch(void (*kernel)(Args...)) {
     return attributes.ptxVersion;
 }
 
-// The kernel `automatic` stands for, or whether `kernel` can run: the tensor-core kernels need
-// sm_80 (bf16 WMMA, mma.m16n8k16, cp.async) both on the device and in the code it runs.
+// Why the flash and the wmma kernel (T, HD) cannot run on `device` ("" where they can): the
+// tensor-core kernels need sm_80 (bf16 WMMA, mma.m16n8k16, cp.async) both on the device and in
+// the code it runs, and their tiles must fit its shared memory.
+template <class T, int HD>
+std::array<std::string, 2> attention_obstacles(int device) {
+    int major = 0, shared_optin = 0;
+    SINTER_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+    SINTER_CUDA_CHECK(cudaDeviceGetAttribute(&shared_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+    const auto obstacle = [&](bool flash) -> std::string {
+        const std::size_t bytes = flash ? FlashTiles<T, HD>::bytes : AttentionTiles<T, HD>::bytes;
+        const int arch = flash ? compiled_arch(flash_attention_kernel<T, HD>) : compiled_arch(attention_mma_kernel<T, HD>);
+        std::string why;
+        if ((flash || std::is_same_v<T, bf16>) && (major < 8 || arch < 80)) {
+            why = "needs sm_80 or later for " + std::string(sinter::name(dtype_of<T>)) + "; this device is sm_";
+            why += std::to_string(major);
+            why += "x";
+            if (major >= 8) {
+                why += " but runs code compiled for compute_";
+                why += std::to_string(arch);
+                why += " (add 80 or later to CMAKE_CUDA_ARCHITECTURES)";
+            }
+        } else if (bytes > std::size_t(shared_optin)) {
+            why = "needs " + std::to_string(bytes) + " bytes of shared memory per block at head size ";
+            why += std::to_string(HD);
+            why += "; this device allows ";
+            why += std::to_string(shared_optin);
+        }
+        return why;
+    };
+    return {obstacle(true), obstacle(false)};
+}
+
+// The kernel `automatic` stands for, or whether `kernel` can run. What a device allows is asked
+// once per (T, HD, device) and kept: a forward resolves its attention kernel in every layer.
 template <class T, int HD>
 AttentionKernel resolve_attention_kernel(AttentionKernel kernel) {
     if constexpr (std::is_same_v<T, float>) {
@@ -262,40 +299,24 @@ AttentionKernel resolve_attention_kernel(AttentionKernel kernel) {
                               " kernel is for f16 and bf16; f32 uses simt");
         return AttentionKernel::simt;
     } else {
-        int device = 0, major = 0, shared_optin = 0;
+        int device = 0;
         SINTER_CUDA_CHECK(cudaGetDevice(&device));
-        SINTER_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
-        SINTER_CUDA_CHECK(cudaDeviceGetAttribute(&shared_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-        // Why `k` cannot run here, or "" when it can.
-        const auto obstacle = [&](AttentionKernel k) -> std::string {
-            const bool flash = k == AttentionKernel::flash;
-            const std::size_t bytes = flash ? FlashTiles<T, HD>::bytes : AttentionTiles<T, HD>::bytes;
-            const int arch = flash ? compiled_arch(flash_attention_kernel<T, HD>) : compiled_arch(attention_mma_kernel<T, HD>);
-            std::string why;
-            if ((flash || std::is_same_v<T, bf16>) && (major < 8 || arch < 80)) {
-                why = "needs sm_80 or later for " + std::string(sinter::name(dtype_of<T>)) + "; this device is sm_";
-                why += std::to_string(major);
-                why += "x";
-                if (major >= 8) {
-                    why += " but runs code compiled for compute_";
-                    why += std::to_string(arch);
-                    why += " (add 80 or later to CMAKE_CUDA_ARCHITECTURES)";
-                }
-            } else if (bytes > std::size_t(shared_optin)) {
-                why = "needs " + std::to_string(bytes) + " bytes of shared memory per block at head size ";
-                why += std::to_string(HD);
-                why += "; this device allows ";
-                why += std::to_string(shared_optin);
-            }
-            return why;
-        };
+        static std::mutex mutex;
+        static std::map<int, std::array<std::string, 2>> known;  // device -> obstacles (flash, wmma)
+        const std::array<std::string, 2>* obstacles = nullptr;
+        {
+            const std::lock_guard<std::mutex> lock(mutex);
+            auto it = known.find(device);
+            if (it == known.end()) it = known.emplace(device, attention_obstacles<T, HD>(device)).first;
+            obstacles = &it->second;  // map nodes stay where they are
+        }
+        const std::string& flash = (*obstacles)[0];
+        const std::string& wmma = (*obstacles)[1];
         if (kernel == AttentionKernel::automatic)
-            return obstacle(AttentionKernel::flash).empty()  ? AttentionKernel::flash
-                   : obstacle(AttentionKernel::wmma).empty() ? AttentionKernel::wmma
-                                                             : AttentionKernel::simt;
-        if (kernel != AttentionKernel::simt)
-            if (const std::string why = obstacle(kernel); !why.empty())
-                throw value_error(std::string("kernels::attention: the ") + name(kernel) + " kernel " + why);
+            return flash.empty() ? AttentionKernel::flash : wmma.empty() ? AttentionKernel::wmma : AttentionKernel::simt;
+        const std::string& why = kernel == AttentionKernel::flash ? flash : wmma;
+        if (kernel != AttentionKernel::simt && !why.empty())
+            throw value_error(std::string("kernels::attention: the ") + name(kernel) + " kernel " + why);
         return kernel;
     }
 }
