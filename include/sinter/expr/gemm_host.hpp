@@ -190,8 +190,10 @@ struct HostPackedB {
     index_t N = 0, K = 0, cols = 0;
     std::unique_ptr<float[]> panels;
 
+    // `workers` threads pack the panels (HostGemm packs per call with its own).
     template <class T>
-    static HostPackedB pack(const T* b, bool b_transposed, index_t N, index_t K, bool runtime_isa = true) {
+    static HostPackedB pack(const T* b, bool b_transposed, index_t N, index_t K, bool runtime_isa = true,
+                            unsigned workers = 1) {
         HostPackedB p;
         p.source = b;
         p.dtype = int(dtype_of<T>);
@@ -201,8 +203,10 @@ struct HostPackedB {
         p.cols = detail::host_tile_kernel(runtime_isa).cols;
         const index_t count = (N + p.cols - 1) / p.cols;
         p.panels = std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(count * K * p.cols));
-        for (index_t q = 0; q < count; ++q)
-            detail::pack_host_panel(p.panels.get() + q * K * p.cols, b, b_transposed, q * p.cols, p.cols, N, K);
+        host_parallel_for(count, workers, [&](index_t first, index_t last) {
+            for (index_t q = first; q < last; ++q)
+                detail::pack_host_panel(p.panels.get() + q * K * p.cols, b, b_transposed, q * p.cols, p.cols, N, K);
+        });
         return p;
     }
 
@@ -210,9 +214,6 @@ struct HostPackedB {
     bool serves(const GemmCall<T>& c, index_t tile_cols) const {
         return source == static_cast<const void*>(c.b) && dtype == int(dtype_of<T>) && b_transposed == c.b_transposed &&
                N == c.N && K == c.K && cols == tile_cols;
-    }
-    std::size_t bytes() const {
-        return cols ? static_cast<std::size_t>((N + cols - 1) / cols * K * cols) * sizeof(float) : 0;
     }
 };
 
@@ -230,11 +231,6 @@ public:
         return nullptr;
     }
     std::size_t size() const { return packs_.size(); }
-    std::size_t bytes() const {
-        std::size_t n = 0;
-        for (const HostPackedB& p : packs_) n += p.bytes();
-        return n;
-    }
 
 private:
     std::vector<HostPackedB> packs_;
@@ -259,19 +255,13 @@ struct HostGemm {
         const index_t rows = c.rows, N = c.N, K = c.K;
         if (rows == 0 || N == 0) return;
         // B as f32 panels of `cols` output columns (zero-padded past N), each K x cols, whichever
-        // way b is stored; the panels are packed in parallel too.
+        // way b is stored: packed beforehand, or here, in parallel too.
         const index_t panels = (N + cols - 1) / cols, blocks = (rows + Tile::rows - 1) / Tile::rows;
         const unsigned workers = host_workers(threads, blocks, double(rows) * double(N) * double(K));
         const float* const prepacked = packed ? packed->find(c, cols) : nullptr;
-        std::unique_ptr<float[]> packed_here;
-        if (!prepacked) {
-            packed_here = std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(panels * K * cols));
-            host_parallel_for(panels, workers, [&](index_t first, index_t last) {
-                for (index_t p = first; p < last; ++p)
-                    detail::pack_host_panel(packed_here.get() + p * K * cols, c.b, c.b_transposed, p * cols, cols, N, K);
-            });
-        }
-        const float* const b = prepacked ? prepacked : packed_here.get();
+        const HostPackedB packed_here =
+            prepacked ? HostPackedB{} : HostPackedB::pack(c.b, c.b_transposed, N, K, runtime_isa, workers);
+        const float* const b = prepacked ? prepacked : packed_here.panels.get();
 
         // Locals, not c's members: stores through y could otherwise be taken to change them.
         T* const y = c.y;

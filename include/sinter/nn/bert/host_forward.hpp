@@ -61,18 +61,19 @@ void finish_outputs(Outputs& out, const Packed& p, const T* x, index_t H) {
 template <Config C, class T>
 std::shared_ptr<const expr::HostPackedSet> pack_host_weights(std::shared_ptr<const Weights<C, T, host_space>> owner) {
     const Weights<C, T, host_space>& w = *owner;
-    std::vector<TensorView<const T, Shape<dyn, dyn>>> weights;
-    for (const auto& l : w.layers)
-        for (const auto& v : {TensorView<const T, Shape<dyn, dyn>>(l.qkv_weight.data(), 3 * C.hidden, C.hidden),
-                              TensorView<const T, Shape<dyn, dyn>>(l.attention_output_weight.data(), C.hidden, C.hidden),
-                              TensorView<const T, Shape<dyn, dyn>>(l.intermediate_weight.data(), C.intermediate, C.hidden),
-                              TensorView<const T, Shape<dyn, dyn>>(l.output_weight.data(), C.hidden, C.intermediate)})
-            weights.push_back(v);
-    if (w.has_pooler()) weights.emplace_back(w.pooler_weight.data(), C.hidden, C.hidden);
-    if (w.num_labels() > 0) weights.emplace_back(w.classifier_weight.data(), w.num_labels(), C.hidden);
+    std::vector<TensorView<const T, Shape<dyn, dyn>>> weights;  // (N, K) each, as the GEMMs read them
+    const auto add = [&](const auto& v) { weights.emplace_back(v.data(), v.shape().rows(), v.shape().cols()); };
+    for (const auto& l : w.layers) {
+        add(l.qkv_weight);
+        add(l.attention_output_weight);
+        add(l.intermediate_weight);
+        add(l.output_weight);
+    }
+    if (w.has_pooler()) add(w.pooler_weight);
+    if (w.num_labels() > 0) add(w.classifier_weight);
     std::vector<expr::HostPackedB> packs(weights.size());
     const auto n = index_t(weights.size());
-    host_parallel_for(n, host_workers(0, n, 1e12), [&](index_t first, index_t last) {
+    host_parallel_for(n, host_workers(0, n, 1e12), [&](index_t first, index_t last) {  // every core: a weight each
         for (index_t i = first; i < last; ++i) {
             const auto& v = weights[std::size_t(i)];
             packs[std::size_t(i)] = expr::HostPackedB::pack(v.data(), true, v.shape().rows(), v.shape().cols());
