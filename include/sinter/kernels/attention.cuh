@@ -23,6 +23,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <type_traits>
 
 #include "../core/dtype.hpp"
 #include "../cuda/error.cuh"
@@ -343,20 +344,26 @@ void launch_attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t
     }
 }
 
+// f(std::integral_constant<int, head_size>{}) for a supported head size; a value_error otherwise.
+template <class F>
+decltype(auto) with_head_size(int head_size, F&& f) {
+    switch (head_size) {
+        case 32: return f(std::integral_constant<int, 32>{});
+        case 64: return f(std::integral_constant<int, 64>{});
+        case 128: return f(std::integral_constant<int, 128>{});
+        default:
+            throw value_error("kernels::attention: head size " + std::to_string(head_size) +
+                              " is not supported (32, 64 or 128)");
+    }
+}
+
 }  // namespace detail
 
 // The kernel attention<T>(..., head_size, ..., kernel) runs on the current device: what
 // `automatic` stands for there; throws value_error where `kernel` cannot run.
 template <class T>
 AttentionKernel attention_kernel_for(int head_size, AttentionKernel kernel = AttentionKernel::automatic) {
-    switch (head_size) {
-        case 32: return detail::resolve_attention_kernel<T, 32>(kernel);
-        case 64: return detail::resolve_attention_kernel<T, 64>(kernel);
-        case 128: return detail::resolve_attention_kernel<T, 128>(kernel);
-        default:
-            throw value_error("kernels::attention: head size " + std::to_string(head_size) +
-                              " is not supported (32, 64 or 128)");
-    }
+    return detail::with_head_size(head_size, [&](auto hd) { return detail::resolve_attention_kernel<T, hd()>(kernel); });
 }
 
 // ctx (T, heads*head_size) = attention over qkv (T, 3*heads*head_size), sequences by `offsets`
@@ -368,24 +375,19 @@ AttentionKernel attention_kernel_for(int head_size, AttentionKernel kernel = Att
 template <class T>
 void attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t batch, index_t max_len, int heads,
                int head_size, cudaStream_t stream, AttentionKernel kernel = AttentionKernel::automatic) {
-    if (head_size != 32 && head_size != 64 && head_size != 128)
-        throw value_error("kernels::attention: head size " + std::to_string(head_size) +
-                          " is not supported (32, 64 or 128)");
-    if (batch < 0 || max_len < 0 || heads < 0)
-        throw value_error("kernels::attention: a negative batch (" + std::to_string(batch) + "), max_len (" +
-                          std::to_string(max_len) + ") or heads (" + std::to_string(heads) + ")");
-    if (batch == 0 || max_len == 0 || heads == 0) return;
-    if (reinterpret_cast<std::uintptr_t>(qkv) % 16 || reinterpret_cast<std::uintptr_t>(ctx) % 16)
-        throw value_error("kernels::attention: qkv and ctx must be 16-byte aligned");
-    if (batch > 65535 || heads > 65535)
-        throw value_error("kernels::attention: batch " + std::to_string(batch) + " or heads " +
-                          std::to_string(heads) + " over the grid's 65535");
-    cuda::ensure_usable("kernels::attention");
-    switch (head_size) {
-        case 32: return detail::launch_attention<T, 32>(ctx, qkv, offsets, batch, max_len, heads, kernel, stream);
-        case 64: return detail::launch_attention<T, 64>(ctx, qkv, offsets, batch, max_len, heads, kernel, stream);
-        default: return detail::launch_attention<T, 128>(ctx, qkv, offsets, batch, max_len, heads, kernel, stream);
-    }
+    detail::with_head_size(head_size, [&](auto hd) {  // the head size checked first, even with nothing to do
+        if (batch < 0 || max_len < 0 || heads < 0)
+            throw value_error("kernels::attention: a negative batch (" + std::to_string(batch) + "), max_len (" +
+                              std::to_string(max_len) + ") or heads (" + std::to_string(heads) + ")");
+        if (batch == 0 || max_len == 0 || heads == 0) return;
+        if (reinterpret_cast<std::uintptr_t>(qkv) % 16 || reinterpret_cast<std::uintptr_t>(ctx) % 16)
+            throw value_error("kernels::attention: qkv and ctx must be 16-byte aligned");
+        if (batch > 65535 || heads > 65535)
+            throw value_error("kernels::attention: batch " + std::to_string(batch) + " or heads " +
+                              std::to_string(heads) + " over the grid's 65535");
+        cuda::ensure_usable("kernels::attention");
+        detail::launch_attention<T, hd()>(ctx, qkv, offsets, batch, max_len, heads, kernel, stream);
+    });
 }
 
 }  // namespace sinter::kernels
