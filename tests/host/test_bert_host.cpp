@@ -110,11 +110,12 @@ TEST_CASE("a checkpoint that does not match the compile-time config is a config_
 }
 
 TEST_CASE("the host attention twin matches softmax attention in double, on any number of threads") {
-    // Lengths 0 to 130 (an empty sequence included), a head size with a tail past the 8-wide dot
-    // product (20) and BERT's 64; enough work for the pairs to split across threads.
+    // Lengths 0 to 250 (an empty sequence; 130 and 250: two and three blocks of queries, the last
+    // partial), a head size that is no multiple of the GEMM tile's width (20) and BERT's 64;
+    // enough work for the pairs to split across threads.
     for (const index_t HD : {20, 64}) {
         const index_t heads = 3, H = heads * HD;
-        const std::vector<std::int32_t> lengths = {17, 0, 1, 130, 64};
+        const std::vector<std::int32_t> lengths = {17, 0, 1, 130, 64, 250};
         std::vector<std::int32_t> offsets = {0};
         for (auto l : lengths) offsets.push_back(offsets.back() + l);
         const index_t T = offsets.back(), B = index_t(lengths.size());

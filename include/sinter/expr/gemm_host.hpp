@@ -3,18 +3,16 @@
 // applied per element. The host twin of cuBLASLt with its fused epilogues (blas/gemm.cuh).
 //
 // Register-blocked: B is converted to f32 panels of a tile's columns (K x cols, contiguous) once
-// per call, or once for good (HostPackedB, a model's weights); each block of 3 rows of A to f32
-// k-major; each 3-row x 3-vector tile of outputs is accumulated in registers over a slice of K
-// (GCC/Clang vector extensions; a plain loop elsewhere), so each loaded B vector feeds 3 rows (9
-// vector registers of accumulators: no spills in SSE's 16).
-// On x86-64 CPUs with AVX2 and FMA the tile is 8-wide with fused multiply-adds, chosen at run time
-// even when the program is built for plain x86-64. Rows go in chunks (about 192 KiB of packed a)
-// over which every panel passes in turn, so that b streams from memory once per chunk, not once
-// per tile. Large products split their rows over threads (HostGemm::threads). Results do not
-// depend on the thread count.
+// per call, or once for good (HostPackedB, a model's weights); each block of a tile's rows of A
+// to f32 k-major; each tile of outputs is accumulated in registers over a slice of K (GCC/Clang
+// vector extensions; a plain loop elsewhere), so that each loaded B vector feeds every row of the
+// tile. The portable tile is 3 rows x 3 vectors (9 accumulators: no spills in SSE's 16 registers);
+// on x86-64 CPUs with AVX2 and FMA, chosen at run time even when the program is built for plain
+// x86-64, it is 6 rows x 2 vectors of 8 lanes with fused multiply-adds. Rows go in chunks (about
+// 192 KiB of packed a) over which every panel passes in turn, so that b streams from memory once
+// per chunk, not once per tile. Large products split their rows over threads (HostGemm::threads).
+// Results do not depend on the thread count.
 #include <algorithm>
-#include <bit>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -23,6 +21,7 @@
 
 #include "../core/parallel.hpp"
 #include "contraction.hpp"
+#include "host_math.hpp"
 
 namespace sinter::expr {
 
@@ -77,15 +76,18 @@ SINTER_HOST_NOINLINE inline void host_gemm_tile(float* acc_out, const float* x, 
 }
 
 // On x86-64 with GCC or Clang (not under nvcc), built without AVX2: a second tile for CPUs that
-// have AVX2 and FMA, chosen at run time, 8-wide fused multiply-adds.
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__CUDACC__) && !defined(__AVX2__)
-#define SINTER_HOST_AVX2_DISPATCH 1
-inline constexpr int host_avx2_cols = HostTile::vectors * 8;  // the same tile, 8 lanes a vector
+// have AVX2 and FMA, chosen at run time: 6 rows x 2 vectors of 8 lanes, 12 accumulators (enough
+// independent fused multiply-adds in flight for two FMA pipes of 4-5 cycles' latency), 2 loads
+// and 6 broadcasts per 12 FMAs; 15 of the 16 vector registers.
+#if defined(SINTER_HOST_AVX2_DISPATCH)
+struct HostTileAvx2 {
+    static constexpr int rows = 6, vectors = 2, lanes = 8, cols = vectors * lanes;
+};
 
 __attribute__((target("avx2,fma"), noinline)) inline void host_gemm_tile_avx2(float* acc_out, const float* x,
                                                                               const float* b, index_t K,
                                                                               bool accumulate) {
-    constexpr int R = HostTile::rows, V = HostTile::vectors, W = 8;
+    constexpr int R = HostTileAvx2::rows, V = HostTileAvx2::vectors, W = HostTileAvx2::lanes;
     typedef float vec8 __attribute__((vector_size(32)));
     typedef float vec8_unaligned __attribute__((vector_size(32), aligned(4), may_alias));
     vec8 acc[R][V] = {};
@@ -107,49 +109,26 @@ __attribute__((target("avx2,fma"), noinline)) inline void host_gemm_tile_avx2(fl
 }
 #endif
 
-// The tile to use and its width in columns (the B panels' width).
+// The tile to use: its rows (a's blocks), its width in columns (the B panels' width), and the
+// function that accumulates it.
 struct HostTileKernel {
-    index_t cols;
+    index_t rows, cols;
     void (*tile)(float*, const float*, const float*, index_t, bool);
 };
 
 inline HostTileKernel host_tile_kernel(bool runtime_isa) {
 #if defined(SINTER_HOST_AVX2_DISPATCH)
-    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (runtime_isa && avx2) return {host_avx2_cols, host_gemm_tile_avx2};
+    if (runtime_isa && host_has_avx2()) return {HostTileAvx2::rows, HostTileAvx2::cols, host_gemm_tile_avx2};
 #endif
     (void)runtime_isa;
-    return {HostTile::cols, host_gemm_tile};
-}
-
-// GELU (erf form) over a span, in a loop the compiler vectorises (glibc's erff is a call per
-// element, which cost as much as the GEMM before it for BERT's (T, 3072) intermediate). erf by
-// Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7), its exp(-x^2) by a 2^n split and a degree-7
-// Taylor polynomial, all branch-free. n is rounded by an integer conversion, which vectorises on
-// SSE2 and, unlike the 1.5 * 2^23 trick, survives -ffast-math's reassociation.
-inline void host_gelu(float* v, index_t n) {
-    for (index_t i = 0; i < n; ++i) {
-        const float x = v[i];
-        const float z = std::min(std::abs(x) * 0.70710678118654752f, 4.f);  // erf(4) is 1 in f32
-        const float t = 1.f / (1.f + 0.3275911f * z);
-        const float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
-        // exp(y), y = -z^2 in [-16, 0]: y = m ln2 + r, |r| <= ln2 / 2.
-        const float y = -z * z;
-        const std::int32_t n = std::int32_t(y * 1.44269504088896341f - 0.5f);  // round(y / ln2): y <= 0
-        const float m = float(n);
-        const float r = (y - m * 0.693145751953125f) - m * 1.428606765330187e-06f;  // ln2, hi + lo
-        const float e = 1.f + r * (1.f + r * (0.5f + r * (1.f / 6 + r * (1.f / 24 + r * (1.f / 120 + r * (1.f / 720 + r * (1.f / 5040)))))));
-        const float two_m = std::bit_cast<float>((n + 127) << 23);  // n >= -24: a normal number
-        const float erf_abs = 1.f - poly * (e * two_m);
-        v[i] = 0.5f * x * (1.f + std::copysign(erf_abs, x));
-    }
+    return {HostTile::rows, HostTile::cols, host_gemm_tile};
 }
 
 // v[0, n) = act(v[0, n)), one loop per activation (vectorised).
-inline void host_activate(Activation act, float* v, index_t n) {
+inline void host_activate(Activation act, float* v, index_t n, bool runtime_isa = true) {
     switch (act) {
         case Activation::none: return;
-        case Activation::gelu: return host_gelu(v, n);
+        case Activation::gelu: return host_gelu(v, n, runtime_isa);
         case Activation::relu:
             for (index_t i = 0; i < n; ++i) v[i] = v[i] > 0.f ? v[i] : 0.f;
             return;
@@ -248,15 +227,14 @@ struct HostGemm {
 
     template <class T>
     void run(const GemmCall<T>& c) const {
-        using Tile = detail::HostTile;
         check_gemm_call(c, "expr::HostGemm");
         const detail::HostTileKernel kernel = detail::host_tile_kernel(runtime_isa);
-        const index_t cols = kernel.cols;
+        const index_t cols = kernel.cols, R = kernel.rows;  // a tile: R rows x cols
         const index_t rows = c.rows, N = c.N, K = c.K;
         if (rows == 0 || N == 0) return;
         // B as f32 panels of `cols` output columns (zero-padded past N), each K x cols, whichever
         // way b is stored: packed beforehand, or here, in parallel too.
-        const index_t panels = (N + cols - 1) / cols, blocks = (rows + Tile::rows - 1) / Tile::rows;
+        const index_t panels = (N + cols - 1) / cols, blocks = (rows + R - 1) / R;
         const unsigned workers = host_workers(threads, blocks, double(rows) * double(N) * double(K));
         const float* const prepacked = packed ? packed->find(c, cols) : nullptr;
         const HostPackedB packed_here =
@@ -267,48 +245,52 @@ struct HostGemm {
         T* const y = c.y;
         const T *const a = c.a, *const bias = c.bias, *const residual = c.residual;
         const Activation act = c.activation;
+        const bool isa = runtime_isa;
         const index_t chunk =
-            std::max<index_t>(1, detail::host_chunk_bytes / (std::max<index_t>(K, 1) * Tile::rows * index_t(sizeof(float))));
-        const index_t tile_floats = Tile::rows * cols;
+            std::max<index_t>(1, detail::host_chunk_bytes / (std::max<index_t>(K, 1) * R * index_t(sizeof(float))));
+        const index_t tile_floats = R * cols;
+        // One tile's epilogue (block blk, columns n0 .. n0 + nc), a row at a time.
+        const auto epilogue = [&](float* tile, index_t blk, index_t n0, index_t nc) {
+            const index_t t0 = blk * R, nr = std::min<index_t>(R, rows - t0);
+            for (index_t i = 0; i < nr; ++i) {
+                float* v = tile + i * cols;
+                if (bias)
+                    for (index_t j = 0; j < nc; ++j) v[j] += to_float(bias[n0 + j]);
+                detail::host_activate(act, v, nc, isa);
+                T* out = y + (t0 + i) * N + n0;
+                if (residual) {
+                    const T* res = residual + (t0 + i) * N + n0;
+                    for (index_t j = 0; j < nc; ++j) out[j] = from_float<T>(v[j] + to_float(res[j]));
+                } else {
+                    for (index_t j = 0; j < nc; ++j) out[j] = from_float<T>(v[j]);
+                }
+            }
+        };
         // A worker's row blocks, a chunk at a time: the chunk's rows packed (per block k-major,
         // rows past the end zeros); then per panel, per K slice, every block of the chunk
-        // accumulates its tile; then the tiles' epilogues.
+        // accumulates its tile, and after the last slice writes it through the epilogue.
         const auto row_blocks = [&](index_t first_block, index_t last_block) {
             const index_t most = std::min(chunk, last_block - first_block);
-            std::vector<float> x(static_cast<std::size_t>(most * K * Tile::rows));
+            std::vector<float> x(static_cast<std::size_t>(most * K * R));
             std::vector<float> acc(static_cast<std::size_t>(most * tile_floats));
             for (index_t c0 = first_block; c0 < last_block; c0 += chunk) {
                 const index_t c1 = std::min(last_block, c0 + chunk);
                 for (index_t blk = c0; blk < c1; ++blk) {
-                    float* xb = x.data() + (blk - c0) * K * Tile::rows;
-                    const index_t t0 = blk * Tile::rows, nr = std::min<index_t>(Tile::rows, rows - t0);
-                    for (index_t i = 0; i < Tile::rows; ++i)
-                        for (index_t k = 0; k < K; ++k) xb[k * Tile::rows + i] = i < nr ? to_float(a[(t0 + i) * K + k]) : 0.f;
+                    float* xb = x.data() + (blk - c0) * K * R;
+                    const index_t t0 = blk * R, nr = std::min<index_t>(R, rows - t0);
+                    for (index_t i = 0; i < R; ++i)
+                        for (index_t k = 0; k < K; ++k) xb[k * R + i] = i < nr ? to_float(a[(t0 + i) * K + k]) : 0.f;
                 }
                 for (index_t p = 0; p < panels; ++p) {
                     const float* panel = b + p * K * cols;
+                    const index_t n0 = p * cols, nc = std::min<index_t>(cols, N - n0);
                     for (index_t k0 = 0; k0 == 0 || k0 < K; k0 += detail::host_k_slice) {  // K = 0: zeros
                         const index_t kc = std::min(detail::host_k_slice, K - k0);
-                        for (index_t blk = c0; blk < c1; ++blk)
-                            kernel.tile(acc.data() + (blk - c0) * tile_floats,
-                                        x.data() + (blk - c0) * K * Tile::rows + k0 * Tile::rows, panel + k0 * cols, kc,
-                                        k0 > 0);
-                    }
-                    const index_t n0 = p * cols, nc = std::min<index_t>(cols, N - n0);
-                    for (index_t blk = c0; blk < c1; ++blk) {
-                        const index_t t0 = blk * Tile::rows, nr = std::min<index_t>(Tile::rows, rows - t0);
-                        for (index_t i = 0; i < nr; ++i) {  // the epilogue, a row of the tile at a time
-                            float* v = acc.data() + (blk - c0) * tile_floats + i * cols;
-                            if (bias)
-                                for (index_t j = 0; j < nc; ++j) v[j] += to_float(bias[n0 + j]);
-                            detail::host_activate(act, v, nc);
-                            T* out = y + (t0 + i) * N + n0;
-                            if (residual) {
-                                const T* res = residual + (t0 + i) * N + n0;
-                                for (index_t j = 0; j < nc; ++j) out[j] = from_float<T>(v[j] + to_float(res[j]));
-                            } else {
-                                for (index_t j = 0; j < nc; ++j) out[j] = from_float<T>(v[j]);
-                            }
+                        const bool last = k0 + kc >= K;
+                        for (index_t blk = c0; blk < c1; ++blk) {
+                            float* tile = acc.data() + (blk - c0) * tile_floats;
+                            kernel.tile(tile, x.data() + (blk - c0) * K * R + k0 * R, panel + k0 * cols, kc, k0 > 0);
+                            if (last) epilogue(tile, blk, n0, nc);
                         }
                     }
                 }

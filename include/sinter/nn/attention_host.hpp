@@ -6,66 +6,83 @@
 // An empty sequence writes nothing; a sequence's rows see only its own keys (the mask as a
 // predicate).
 //
-// Each (sequence, head) converts its K and V to f32 once, then every query is a dot product per
-// key (eight partial sums, so the compiler vectorises it) and one pass over V; pairs are split over
-// threads when there is enough work. Results do not depend on the thread count.
+// Each (sequence, head) takes its Q, K and V to f32 once and packs K and V for the host GEMM's
+// tile (expr::HostPackedB). Then, a block of queries at a time (at most query_block rows, so the
+// scores stay in cache at any length): scores = Q K^T on the GEMM, exp(scale s - max) by the
+// vectorised host_exp_shifted, ctx = (P V) / sum on the GEMM, the division last, as the CUDA
+// kernels do. Pairs are split over threads when there is enough work; results do not depend on
+// the thread count.
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "../core/parallel.hpp"
 #include "../core/tensor.hpp"
+#include "../expr/gemm_host.hpp"
 
 namespace sinter::nn {
 
 template <class T>
 void attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t sequences, index_t heads,
                index_t head_size, unsigned threads = 0) {
+    constexpr index_t query_block = 96;  // scores: 96 x n floats (192 KiB at n = 512)
     const index_t H = heads * head_size, ld = 3 * H, HD = head_size;
     const float scale = 1.f / std::sqrt(float(HD));
-    // One (sequence, head): scores (n) = Q K^T row by row, softmax, P V.
-    const auto pair = [&](index_t b, index_t h, std::vector<float>& k, std::vector<float>& v, std::vector<float>& s,
-                          std::vector<float>& q, std::vector<float>& acc) {
+    struct Scratch {
+        std::vector<float> q, k, v, scores, out, inv_sum;
+    };
+    // One (sequence, head).
+    const auto pair = [&](index_t b, index_t h, Scratch& w) {
         const index_t begin = offsets[b], n = offsets[b + 1] - begin;
-        k.resize(std::size_t(n * HD));
-        v.resize(std::size_t(n * HD));
-        s.resize(std::size_t(n));
+        if (n == 0) return;
+        w.q.resize(std::size_t(n * HD));  // (n, HD) each
+        w.k.resize(std::size_t(n * HD));
+        w.v.resize(std::size_t(n * HD));
         for (index_t j = 0; j < n; ++j)
             for (index_t d = 0; d < HD; ++d) {
                 const T* row = qkv + (begin + j) * ld + h * HD + d;
-                k[std::size_t(j * HD + d)] = to_float(row[H]);
-                v[std::size_t(j * HD + d)] = to_float(row[2 * H]);
+                w.q[std::size_t(j * HD + d)] = to_float(row[0]);
+                w.k[std::size_t(j * HD + d)] = to_float(row[H]);
+                w.v[std::size_t(j * HD + d)] = to_float(row[2 * H]);
             }
-        for (index_t i = 0; i < n; ++i) {
-            for (index_t d = 0; d < HD; ++d) q[std::size_t(d)] = to_float(qkv[(begin + i) * ld + h * HD + d]);
-            float max = -INFINITY;
-            for (index_t j = 0; j < n; ++j) {
-                const float* kj = k.data() + j * HD;
-                float part[8] = {};
-                index_t d = 0;
-                for (; d + 8 <= HD; d += 8)
-                    for (int e = 0; e < 8; ++e) part[e] += q[std::size_t(d + e)] * kj[d + e];
-                for (; d < HD; ++d) part[0] += q[std::size_t(d)] * kj[d];
-                const float dot = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-                s[std::size_t(j)] = dot * scale;
-                max = std::max(max, s[std::size_t(j)]);
+        expr::HostPackedSet packs;
+        packs.add(expr::HostPackedB::pack(w.k.data(), /*b_transposed=*/true, n, HD));  // K^T: (HD, n)
+        packs.add(expr::HostPackedB::pack(w.v.data(), /*b_transposed=*/false, HD, n));  // V: (n, HD)
+        const expr::HostGemm gemm{1, true, &packs};
+        const index_t rows_most = std::min(n, query_block);
+        w.scores.resize(std::size_t(rows_most * n));
+        w.out.resize(std::size_t(rows_most * HD));
+        w.inv_sum.resize(std::size_t(rows_most));
+        for (index_t i0 = 0; i0 < n; i0 += query_block) {
+            const index_t rows = std::min(query_block, n - i0);
+            gemm.run(expr::GemmCall<float>{w.scores.data(), w.q.data() + i0 * HD, w.k.data(), true, nullptr, nullptr,
+                                           rows, n, HD, expr::Activation::none});
+            for (index_t i = 0; i < rows; ++i) {
+                float* s = w.scores.data() + i * n;
+                float max = s[0];
+                for (index_t j = 1; j < n; ++j) max = std::max(max, s[j]);
+                expr::detail::host_exp_shifted(s, n, scale, max * scale);
+                float part[8] = {};  // eight partial sums: the compiler vectorises the loop
+                index_t j = 0;
+                for (; j + 8 <= n; j += 8)
+                    for (int e = 0; e < 8; ++e) part[e] += s[j + e];
+                for (; j < n; ++j) part[0] += s[j];
+                w.inv_sum[std::size_t(i)] =
+                    1.f / (((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7])));
             }
-            float sum = 0;
-            for (auto& e : s) sum += (e = std::exp(e - max));
-            std::fill(acc.begin(), acc.end(), 0.f);
-            for (index_t j = 0; j < n; ++j) {
-                const float p = s[std::size_t(j)] / sum;
-                const float* vj = v.data() + j * HD;
-                for (index_t d = 0; d < HD; ++d) acc[std::size_t(d)] += p * vj[d];
+            gemm.run(expr::GemmCall<float>{w.out.data(), w.scores.data(), w.v.data(), false, nullptr, nullptr, rows, HD,
+                                           n, expr::Activation::none});
+            for (index_t i = 0; i < rows; ++i) {
+                T* out = ctx + (begin + i0 + i) * H + h * HD;
+                for (index_t d = 0; d < HD; ++d)
+                    out[d] = from_float<T>(w.out[std::size_t(i * HD + d)] * w.inv_sum[std::size_t(i)]);
             }
-            T* out = ctx + (begin + i) * H + h * HD;
-            for (index_t d = 0; d < HD; ++d) out[d] = from_float<T>(acc[std::size_t(d)]);
         }
     };
     const index_t pairs = sequences * heads;
     const auto run = [&](index_t first, index_t last) {
-        std::vector<float> k, v, s, q(static_cast<std::size_t>(HD)), acc(static_cast<std::size_t>(HD));
-        for (index_t p = first; p < last; ++p) pair(p / heads, p % heads, k, v, s, q, acc);
+        Scratch scratch;
+        for (index_t p = first; p < last; ++p) pair(p / heads, p % heads, scratch);
     };
     double work = 0;  // multiply-adds
     for (index_t b = 0; b < sequences; ++b) {

@@ -1,0 +1,107 @@
+#pragma once
+// The host path's transcendental loops (GELU in the GEMM epilogue, exp in attention's softmax),
+// written so that GCC and Clang vectorise them: no calls, no branches, no float min/max or
+// selects (each is a branch unless -ffinite-math-only / -fno-trapping-math): integer operations on
+// the bits instead. On x86-64 built without AVX2, a second copy of each loop for CPUs that have
+// AVX2 and FMA, chosen at run time (runtime_isa, as HostGemm's).
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+
+#include "../core/config.hpp"
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__CUDACC__) && !defined(__AVX2__)
+#define SINTER_HOST_AVX2_DISPATCH 1
+#endif
+#if defined(__GNUC__)
+#define SINTER_HOST_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define SINTER_HOST_ALWAYS_INLINE
+#endif
+
+namespace sinter::expr::detail {
+
+#if defined(SINTER_HOST_AVX2_DISPATCH)
+inline bool host_has_avx2() {
+    static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return yes;
+}
+#endif
+
+// exp(y_hi + y_lo) for y = y_hi + y_lo in [-87, 0.34] (y_lo carries what y_hi's precision cannot):
+// y = m ln2 + r, |r| <= ln2 / 2 (m rounded by an integer conversion, which, unlike the 1.5 * 2^23
+// trick, survives -ffast-math's reassociation), exp(r) by its degree-7 Taylor polynomial (relative
+// error 5e-9), 2^m from the bits (m >= -126: a normal number).
+SINTER_HOST_ALWAYS_INLINE inline float host_exp_split(float y_hi, float y_lo) {
+    const std::int32_t m = std::int32_t((y_hi + y_lo) * 1.44269504088896341f - 0.5f);  // round(y / ln2), y <= 0.34
+    const float fm = float(m);
+    const float r = (y_hi - fm * 0.693145751953125f) + y_lo - fm * 1.428606765330187e-06f;  // ln2 = hi + lo
+    const float e = 1.f + r * (1.f + r * (0.5f + r * (1.f / 6 + r * (1.f / 24 + r * (1.f / 120 + r * (1.f / 720 + r * (1.f / 5040)))))));
+    return e * std::bit_cast<float>((m + 127) << 23);
+}
+
+// GELU (erf form) over a span (glibc's erff is a call per element, which cost as much as the GEMM
+// before it for BERT's (T, 3072) intermediate):
+//   GELU(x) = x (1 - h) for x >= 0, x h for x < 0,   h = erfc(|x| / sqrt 2) / 2,
+// so that the small values for negative x keep their relative accuracy (within 8 f32 ulp where
+// GELU is a normal number; tested). erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2), P of degree 9
+// (the Chebyshev fit of Numerical Recipes' erfcc, fractional error <= 1.2e-7). z^2 = x^2 / 2 is
+// split as (xh^2 + (x - xh)(x + xh)) / 2 with xh of 12 bits: a rounded z would cost 2 z^2 ulp.
+SINTER_HOST_ALWAYS_INLINE inline void host_gelu_loop(float* v, index_t n) {
+    constexpr float x_max = 12.7f;  // erfc(12.7 / sqrt 2) = 5e-37: from here on h is 0
+    for (index_t i = 0; i < n; ++i) {
+        const float x = v[i];
+        const std::int32_t abs_bits = std::bit_cast<std::int32_t>(x) & 0x7fffffff;
+        const float xa = std::bit_cast<float>(std::min(abs_bits, std::bit_cast<std::int32_t>(x_max)));
+        const float t = 1.f / (1.f + 0.35355339059327376f * xa);  // 1 / (1 + z/2)
+        const float p = -1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f + t * (-0.18628806f +
+                        t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f))))))));
+        const float xh = std::bit_cast<float>(std::bit_cast<std::uint32_t>(xa) & 0xfffff000u);
+        const float y_hi = -0.5f * (xh * xh);                    // exact
+        const float y_lo = 0.5f * ((xh - xa) * (xa + xh)) + p;  // -z^2 + P = y_hi + y_lo in [-82, 0]
+        // h = 0 from x_max on (and for a NaN); the factor h for x < 0 (sign bit set), 1 - h otherwise.
+        const std::int32_t in_range = -std::int32_t(abs_bits < std::bit_cast<std::int32_t>(x_max));
+        const float h = std::bit_cast<float>(std::bit_cast<std::int32_t>(0.5f * t * host_exp_split(y_hi, y_lo)) & in_range);
+        const std::int32_t negative = std::bit_cast<std::int32_t>(x) >> 31;  // all ones or zeros
+        const float factor =
+            std::bit_cast<float>((std::bit_cast<std::int32_t>(h) & negative) | (std::bit_cast<std::int32_t>(1.f - h) & ~negative));
+        v[i] = x * factor;
+    }
+}
+
+// v[i] = exp(v[i] * scale - shift), for arguments <= 0 (softmax's, shift its row's maximum);
+// arguments under -87 give exp(-87) = 1.6e-38 instead of less.
+SINTER_HOST_ALWAYS_INLINE inline void host_exp_shifted_loop(float* v, index_t n, float scale, float shift) {
+    constexpr std::int32_t most = std::bit_cast<std::int32_t>(87.f);
+    for (index_t i = 0; i < n; ++i) {
+        const std::int32_t abs_bits = std::bit_cast<std::int32_t>(v[i] * scale - shift) & 0x7fffffff;  // -y
+        v[i] = host_exp_split(-std::bit_cast<float>(std::min(abs_bits, most)), 0.f);
+    }
+}
+
+#if defined(SINTER_HOST_AVX2_DISPATCH)
+__attribute__((target("avx2,fma"), noinline)) inline void host_gelu_avx2(float* v, index_t n) { host_gelu_loop(v, n); }
+__attribute__((target("avx2,fma"), noinline)) inline void host_exp_shifted_avx2(float* v, index_t n, float scale,
+                                                                                float shift) {
+    host_exp_shifted_loop(v, n, scale, shift);
+}
+#endif
+
+inline void host_gelu(float* v, index_t n, bool runtime_isa = true) {
+#if defined(SINTER_HOST_AVX2_DISPATCH)
+    if (runtime_isa && host_has_avx2()) return host_gelu_avx2(v, n);
+#endif
+    (void)runtime_isa;
+    host_gelu_loop(v, n);
+}
+
+inline void host_exp_shifted(float* v, index_t n, float scale, float shift, bool runtime_isa = true) {
+#if defined(SINTER_HOST_AVX2_DISPATCH)
+    if (runtime_isa && host_has_avx2()) return host_exp_shifted_avx2(v, n, scale, shift);
+#endif
+    (void)runtime_isa;
+    host_exp_shifted_loop(v, n, scale, shift);
+}
+
+}  // namespace sinter::expr::detail
