@@ -56,7 +56,7 @@ void bert_base_body(benchmark::State& state) {
     for (std::size_t i = 0; i < 3 * batches.size(); ++i) session.launch(inputs(i));  // eager, capture, replay
     SINTER_CUDA_CHECK(cudaStreamSynchronize(session.stream()));
     sinter::cuda::Event start, stop;
-    double total = 0;
+    std::vector<double> times;
     std::size_t i = 0;
     for (auto _ : state) {
         const bert::Inputs in = inputs(i++);
@@ -66,14 +66,14 @@ void bert_base_body(benchmark::State& state) {
         stop.synchronize();
         const double seconds = double(sinter::cuda::Event::elapsed_ms(start, stop)) * 1e-3;
         state.SetIterationTime(seconds);
-        total += seconds;
+        times.push_back(seconds);
     }
-    const double mean = total / double(std::max<benchmark::IterationCount>(state.iterations(), 1));
+    const double median = bench::median_seconds(std::move(times));  // as the PyTorch baseline reports
     // Per layer: the GEMMs 2 * tokens * (3 + 1 + 4 + 4) * 768^2; attention 4 * sum(len^2) * 768.
     const double flops = 12.0 * (24.0 * tokens * 768 * 768 + 4.0 * squares * 768);
-    state.counters["tokens_per_second"] = benchmark::Counter(tokens, benchmark::Counter::kIsIterationInvariantRate);  // real tokens
-    state.counters["latency_ms"] = mean * 1e3;
-    state.counters["model_TFLOPs"] = flops / mean * 1e-12;
+    state.counters["tokens_per_second"] = median > 0 ? tokens / median : 0;  // real tokens
+    state.counters["latency_ms"] = median * 1e3;
+    state.counters["model_TFLOPs"] = median > 0 ? flops / median * 1e-12 : 0;
     state.counters["graphs"] = double(session.graphs());
     state.SetLabel(sinter::cuda::device_info().name + ", attention " +
                    kernels::name(kernels::attention_kernel_for<T>(64)));

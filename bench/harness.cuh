@@ -4,7 +4,9 @@
 // so that the L2 cache does not serve a kernel its own previous inputs.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <functional>
+#include <vector>
 
 #include "sinter/sinter.cuh"
 
@@ -64,16 +66,27 @@ void guarded(benchmark::State& state, Body&& body) {
     }
 }
 
+// The median of a benchmark's iteration times, in seconds: what its counters report, as the
+// PyTorch baselines report medians (Google Benchmark's own time column is the mean).
+inline double median_seconds(std::vector<double> times) {
+    if (times.empty()) return 0;
+    const std::size_t mid = times.size() / 2;
+    std::nth_element(times.begin(), times.begin() + std::ptrdiff_t(mid), times.end());
+    if (times.size() % 2) return times[mid];
+    return (times[mid] + *std::max_element(times.begin(), times.begin() + std::ptrdiff_t(mid))) / 2;
+}
+
 // Times launch(i) (i = the buffer set to use) with CUDA events, behind a spin kernel (above);
-// reports bytes/s and the fraction of copy bandwidth for `bytes` moved per launch.
-inline void time_kernel(benchmark::State& state, int sets, double bytes,
-                        const std::function<void(int, cudaStream_t)>& launch) {
+// reports the median time (median_us), bytes/s and the fraction of copy bandwidth for `bytes`
+// moved per launch at that median, and returns the median in seconds.
+inline double time_kernel(benchmark::State& state, int sets, double bytes,
+                          const std::function<void(int, cudaStream_t)>& launch) {
     cuda::Stream stream;
     cuda::Event start, stop;
     for (int i = 0; i < sets; ++i) launch(i, stream);  // warm-up
     stream.synchronize();
     int k = 0;
-    double total_seconds = 0;
+    std::vector<double> times;
     for (auto _ : state) {
         spin_kernel<<<1, 1, 0, stream>>>(200000);  // 200 us: longer than any launch's host work
         SINTER_CHECK_LAUNCH("sinter::bench::spin_kernel");
@@ -83,15 +96,16 @@ inline void time_kernel(benchmark::State& state, int sets, double bytes,
         stop.synchronize();
         const double seconds = double(cuda::Event::elapsed_ms(start, stop)) * 1e-3;
         state.SetIterationTime(seconds);
-        total_seconds += seconds;
+        times.push_back(seconds);
         k = (k + 1) % sets;
     }
-    const double mean = total_seconds / double(std::max<benchmark::IterationCount>(state.iterations(), 1));
-    state.counters["bytes_per_second"] =
-        benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["copy_fraction"] = bytes / mean / copy_bandwidth();
+    const double median = median_seconds(std::move(times));
+    state.counters["median_us"] = median * 1e6;
+    state.counters["bytes_per_second"] = median > 0 ? bytes / median : 0;
+    state.counters["copy_fraction"] = median > 0 ? bytes / median / copy_bandwidth() : 0;
     state.counters["copy_bw_GBps"] = copy_bandwidth() * 1e-9;
     state.SetLabel(cuda::device_info().name);
+    return median;
 }
 
 inline bool require_gpu(benchmark::State& state) {

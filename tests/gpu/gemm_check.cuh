@@ -36,6 +36,7 @@ void check(Operands<T>& o, const std::string& what, Build build, bool tanh_appro
     sinter::cuda::Stream s;
     eval(y.view(), build(o.dx.view(), o.dw.view(), o.db.view(), o.dr.view()), s, gemm...);
     s.synchronize();
+    if constexpr (sizeof...(Engine) == 0) blas::release_thread_gemm(s);  // s is destroyed here
     const auto got = test::to_host(y);
     // A K-long f32 dot product of the same inputs: the host and cuBLASLt differ in order only.
     // cuBLASLt's GELU epilogue is the tanh form, and its tanh may be the tanh.approx instruction

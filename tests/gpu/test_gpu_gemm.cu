@@ -109,3 +109,26 @@ TEST_CASE("the plan cache is bounded: shapes past max_plans evict the least rece
             CHECK(gemm.plans() <= 2);
         }
 }
+
+TEST_CASE("a stream's default engine is made on first use, released on request, and made again") {
+    SINTER_REQUIRE_GPU();
+    Operands<float> o(12, 40, 24);
+    Tensor<float, Shape<dyn, dyn>> want(o.rows, o.N);
+    eval(want.view(), matmul(o.x.view(), transpose(o.w.view())) + o.b.view(), host);
+    sinter::cuda::Stream s;
+    int device = 0;
+    SINTER_CUDA_CHECK(cudaGetDevice(&device));
+    const auto engines = [&] { return blas::detail::thread_gemms().count({device, s.get()}); };
+    blas::release_thread_gemm(s);  // none yet: nothing to do
+    for (int round = 0; round < 2; ++round) {
+        Tensor<float, Shape<dyn, dyn>, device_space> y(o.rows, o.N);
+        test::poison(y.view());
+        eval(y.view(), matmul(o.dx.view(), transpose(o.dw.view())) + o.db.view(), s);  // the default engine
+        s.synchronize();
+        CHECK(engines() == 1);
+        const auto got = test::to_host(y);
+        test::compare_as<float>(got.data(), want.data(), got.size(), "x W^T + b on the stream's default engine");
+        blas::release_thread_gemm(s);
+        CHECK(engines() == 0);
+    }
+}

@@ -102,6 +102,8 @@ TEST_CASE("bad inputs are typed errors named before any work") {
     CHECK_THROWS_WITH_AS(enc.forward({1, 65, long_ids, {}, {}}), doctest::Contains("max_positions 64"), value_error);
     const auto empty = enc.forward({0, 0, {}, {}, {}});
     CHECK(empty.last_hidden_state.empty());
+    using Tiny = bert::Encoder<bert::tiny, float, host_space>;
+    CHECK_THROWS_WITH_AS(Tiny(nullptr), doctest::Contains("weights are null"), value_error);
 }
 
 TEST_CASE("a checkpoint that does not match the compile-time config is a config_error naming the field") {

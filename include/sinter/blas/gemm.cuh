@@ -322,7 +322,8 @@ inline std::map<std::pair<int, cudaStream_t>, std::unique_ptr<Gemm>>& thread_gem
 
 // This thread's engine for `stream` on the current device: what expr::eval(out, x, stream) runs
 // contractions on when it is given no blas::Gemm. Created on first use (a cuBLASLt handle and
-// 32 MiB of workspace), kept until the thread exits or release_thread_gemms(). Work on one stream
+// 32 MiB of workspace), kept until the thread exits, release_thread_gemm(stream) or
+// release_thread_gemms(). Work on one stream
 // is ordered, so its engine's workspace is never used twice at once. The first use for a stream
 // allocates, so it cannot happen inside a stream capture (run eagerly once first, or pass your
 // own blas::Gemm, as bert::Session does). Release the engines of a stream before destroying it
@@ -343,6 +344,15 @@ inline Gemm& thread_gemm(cudaStream_t stream) {
         g = std::make_unique<Gemm>();
     }
     return *g;
+}
+
+// Frees this thread's default engine for `stream` on the current device, if it has one: call it
+// before destroying a stream that carried contractions, or engines (32 MiB each) accumulate as
+// streams come and go.
+inline void release_thread_gemm(cudaStream_t stream) {
+    int device = 0;
+    SINTER_CUDA_CHECK(cudaGetDevice(&device));
+    detail::thread_gemms().erase({device, stream});
 }
 
 // Frees this thread's default engines (all devices and streams): their workspaces and handles.

@@ -27,7 +27,9 @@ public:
 
     // A host encoder packs its linear weights for the host GEMM here, once (pack_host_weights:
     // 4 bytes more per weight, shared by copies); prepack = false packs in every GEMM instead.
+    // Null weights are a value_error.
     explicit Encoder(std::shared_ptr<const weights_type> weights, bool prepack = true) : weights_(std::move(weights)) {
+        if (!weights_) throw value_error("bert::Encoder: the weights are null (load_weights or random_weights makes them)");
         if constexpr (std::is_same_v<Space, host_space>)
             if (prepack) packed_ = pack_host_weights(weights_);
         (void)prepack;
