@@ -39,15 +39,17 @@ void forward(benchmark::State& state) {
         state.SetIterationTime(seconds);
         times.push_back(seconds);
     }
-    std::nth_element(times.begin(), times.begin() + std::ptrdiff_t(times.size() / 2), times.end());
-    const double median = times[times.size() / 2];
+    if (times.empty()) return;
+    std::sort(times.begin(), times.end());
+    const std::size_t mid = times.size() / 2;
+    const double median = times.size() % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
     const double tokens = double(B * S), H = double(C.hidden);
     const double linear = 2.0 * tokens * double(C.layers) * (4 * H * H + 2 * H * double(C.intermediate));
     const double attention = 4.0 * double(B) * double(S) * double(S) * H * double(C.layers);
     state.counters["latency_ms"] = median * 1e3;
     state.counters["tokens_per_second"] = tokens / median;
     state.counters["model_GFLOPs"] = (linear + attention) / median * 1e-9;
-    state.counters["threads"] = double(std::max(1u, std::thread::hardware_concurrency()));
+    state.counters["cores"] = double(std::max(1u, std::thread::hardware_concurrency()));  // what the GEMMs may use
 }
 
 }  // namespace

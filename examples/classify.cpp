@@ -16,7 +16,9 @@ int main(int argc, char** argv) try {
     if (texts.empty()) texts = {"a quiet day", "the cat sat on the mat"};
     const auto tokenizer = text::Tokenizer::from_directory(dir);
     const auto encoder = bert::Encoder<bert::tiny, float, host_space>::load(dir);
-    if (encoder.labels().empty()) throw config_error(dir + " has no classification head (no classifier.* tensors)");
+    if (encoder.labels().empty())
+        throw config_error(dir + " has no sequence-classification head (classifier.* tensors, and config.json's "
+                                 "architectures naming BertForSequenceClassification if it lists any)");
     const auto batch = tokenizer.encode_batch(texts, {.max_length = std::size_t(bert::tiny.max_positions)});
     const auto out = encoder.forward({batch.batch, batch.length, batch.ids, batch.attention_mask, batch.type_ids});
     const auto L = std::size_t(out.labels);

@@ -68,6 +68,7 @@ inline Results run_batches(Backend& model, const Tokenized& t, std::int32_t pad_
             tokens += row.size();
         }
         const bert::Outputs out = model.forward({index_t(B), index_t(S), ids, mask, {}});
+        if (out.sentence_embedding.empty()) continue;  // S = 0: an empty result (never with [CLS] and [SEP])
         for (std::size_t b = 0; b < B; ++b) {
             const std::size_t line = order[first + b];
             std::copy_n(out.sentence_embedding.begin() + std::ptrdiff_t(b * r.hidden), r.hidden,

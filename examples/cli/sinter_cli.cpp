@@ -133,8 +133,9 @@ int run(const Options& o) {
         load_model(which, o.model, classify ? io::BertHead::automatic : io::BertHead::none, limits, o.host);
     if (classify && model.backend->labels().empty())
         throw config_error(o.model.string() +
-                           " has no classifier (classifier.weight): classify needs a BertForSequenceClassification "
-                           "checkpoint; use embed for sentence embeddings");
+                           " has no sequence-classification head: classify needs classifier.* tensors and a "
+                           "config.json whose architectures, if listed, include BertForSequenceClassification; use "
+                           "embed for sentence embeddings");
     std::fprintf(stderr, "sinter: %s (%s) loaded in %.2f s; running on the %s (%s)\n", o.model.string().c_str(),
                  compiled_configs[which].name.data(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), model.where.c_str(),

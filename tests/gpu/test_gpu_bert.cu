@@ -26,6 +26,10 @@ TEST_CASE("bad inputs are refused before any launch; the context stays usable") 
     CHECK_THROWS_WITH_AS(session.forward({5, 20, many, {}, {}}), doctest::Contains("max_tokens"), value_error);
     const auto empty = session.forward({0, 0, {}, {}, {}});
     CHECK(empty.last_hidden_state.empty());
+    const auto no_tokens = session.forward({2, 0, {}, {}, {}});  // S = 0: an empty result, no launch
+    CHECK((no_tokens.batch == 2 && no_tokens.pooled.empty() && no_tokens.sentence_embedding.empty()));
+    std::vector<std::int32_t> valid = {1, 2, 3, 4}, left = {1, 1, 0, 1};  // left padding is refused
+    CHECK_THROWS_WITH_AS(session.forward({2, 2, valid, left, {}}), doctest::Contains("left padded"), value_error);
     // Every token padding: no token computed, each sequence pools the zero row: tanh(pooler bias).
     std::vector<std::int32_t> pad_ids = {1, 2, 3, 4}, no_mask = {0, 0, 0, 0};
     const auto padded = session.forward({2, 2, pad_ids, no_mask, {}});

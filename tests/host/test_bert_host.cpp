@@ -102,6 +102,17 @@ TEST_CASE("bad inputs are typed errors named before any work") {
     CHECK_THROWS_WITH_AS(enc.forward({1, 65, long_ids, {}, {}}), doctest::Contains("max_positions 64"), value_error);
     const auto empty = enc.forward({0, 0, {}, {}, {}});
     CHECK(empty.last_hidden_state.empty());
+    const auto no_tokens = enc.forward({2, 0, {}, {}, {}});  // an empty result, every output
+    CHECK(no_tokens.batch == 2);
+    CHECK((no_tokens.last_hidden_state.empty() && no_tokens.pooled.empty() && no_tokens.sentence_embedding.empty()));
+    CHECK_THROWS_WITH_AS(enc.forward({index_t(1) << 40, 64, {}, {}, {}}),
+                         doctest::Contains("more than 2^31 - 1 tokens"), value_error);
+    // Left padding is refused (the pooler reads position 0); a masked position later is fine.
+    std::vector<std::int32_t> left = {1, 1, 0, 1};
+    CHECK_THROWS_WITH_AS(enc.forward({2, 2, ids, left, types}), doctest::Contains("attention_mask row 1 is left padded"),
+                         value_error);
+    std::vector<std::int32_t> hole = {1, 0, 1, 1};
+    CHECK_NOTHROW(enc.forward({1, 4, ids, hole, {}}));
     using Tiny = bert::Encoder<bert::tiny, float, host_space>;
     CHECK_THROWS_WITH_AS(Tiny(nullptr), doctest::Contains("weights are null"), value_error);
 }
@@ -153,5 +164,13 @@ TEST_CASE("the host attention twin matches softmax attention in double, on any n
         test::compare(got[0].data(), want.data(), T * H, 1e-5, 1e-5, "attention twin, head size " + std::to_string(HD));
         CHECK(got[1] == got[0]);
         CHECK(got[2] == got[0]);
+        // A NaN in a query makes its row NaN, and only its row (the softmax does not hide it).
+        qkv[std::size_t(offsets[3] * 3 * H)] = f32_nan;  // sequence 3's first query, head 0
+        std::vector<float> ctx(std::size_t(T * H));
+        nn::attention(ctx.data(), qkv.data(), offsets.data(), B, heads, HD);
+        CHECK(std::isnan(ctx[std::size_t(offsets[3] * H)]));
+        CHECK(std::isnan(ctx[std::size_t(offsets[3] * H + HD - 1)]));
+        CHECK_FALSE(std::isnan(ctx[std::size_t(offsets[3] * H + HD)]));        // head 1
+        CHECK_FALSE(std::isnan(ctx[std::size_t((offsets[3] + 1) * H)]));       // the next query
     }
 }

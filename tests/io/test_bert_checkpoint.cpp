@@ -9,6 +9,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <tuple>
 
 #include "io_test_util.hpp"
 #include "sinter/io/bert_checkpoint.hpp"
@@ -202,8 +203,9 @@ TEST_CASE("checkpoint: a classifier whose rows disagree with num_labels") {
         ts.push_back({"classifier.weight", "F32", {2, 64}, std::string(2 * 64 * 4, '\0')});
         ts.push_back({"classifier.bias", "F32", {2}, std::string(2 * 4, '\0')});
     });
-    // bert_tiny's config.json has no id2label: num_labels is 2 and this loads...
-    CHECK(io::BertCheckpoint(dir.path()).num_labels() == 2);
+    // bert_tiny's config.json has no id2label: num_labels is 2 and this loads (asked for: the
+    // config names BertModel, so automatic would ignore the classifier)...
+    CHECK(io::BertCheckpoint(dir.path(), io::BertHead::sequence_classification).num_labels() == 2);
     // ...but with three labels the shapes disagree.
     test::write_file(
         dir / "config.json",
@@ -256,6 +258,8 @@ TEST_CASE("checkpoint: no pooler (add_pooling_layer=False) loads; pooled output 
     const auto full = bert::Encoder<bert::tiny, float, host_space>::load(golden("bert_tiny")).forward(in);
     CHECK(out.last_hidden_state == full.last_hidden_state);
     CHECK(out.sentence_embedding == full.sentence_embedding);
+    CHECK(without.sentence_embedding == with.sentence_embedding);  // the reference's too
+    CHECK_FALSE(without.sentence_embedding.empty());
 
     // A sequence classifier reads the pooled output: without a pooler it is refused by name.
     TempDir cls;
@@ -264,5 +268,120 @@ TEST_CASE("checkpoint: no pooler (add_pooling_layer=False) loads; pooled output 
         ts.push_back({"classifier.weight", "F32", {2, 64}, std::string(2 * 64 * 4, '\0')});
         ts.push_back({"classifier.bias", "F32", {2}, std::string(2 * 4, '\0')});
     });
-    CHECK(error_of<format_error>(cls.path()).find("needs the pooler") != std::string::npos);
+    CHECK(error_of<format_error>(cls.path(), io::BertHead::sequence_classification).find("needs the pooler") !=
+          std::string::npos);
+    // Automatic: bert_tiny's config names BertModel, so the classifier is not this model's head.
+    CHECK(io::BertCheckpoint(cls.path()).num_labels() == 0);
+}
+
+TEST_CASE("checkpoint: the head follows config.json's architectures") {
+    // A token-classification export: classifier.* (num_labels, H), no pooler. It loads as a
+    // BertModel; a sequence-classification config with the same tensors is refused by name.
+    const auto write = [](const TempDir& dir, const std::string& architecture) {
+        write_tiny(dir, [](std::vector<RawTensor>& ts) {
+            std::erase_if(ts, [](const RawTensor& t) { return t.name.starts_with("pooler."); });
+            ts.push_back({"classifier.weight", "F32", {2, 64}, std::string(2 * 64 * 4, '\0')});
+            ts.push_back({"classifier.bias", "F32", {2}, std::string(2 * 4, '\0')});
+        });
+        std::string config = test::read_text(dir / "config.json");
+        const auto at = config.find("\"BertModel\"");
+        REQUIRE(at != std::string::npos);
+        config.replace(at, 11, "\"" + architecture + "\"");
+        std::ofstream(dir / "config.json", std::ios::trunc) << config;
+    };
+    TempDir token, sequence;
+    write(token, "BertForTokenClassification");
+    const io::BertCheckpoint ckpt(token.path());
+    CHECK(ckpt.num_labels() == 0);
+    CHECK_FALSE(ckpt.has_pooler());
+    CHECK(bert::Encoder<bert::tiny, float, host_space>::load(token.path()).labels().empty());
+    write(sequence, "BertForSequenceClassification");
+    CHECK(error_of<format_error>(sequence.path()).find("needs the pooler") != std::string::npos);
+}
+
+TEST_CASE("checkpoint: a num_hidden_layers past the tensors is named before anything is sized by it") {
+    TempDir dir;
+    write_tiny(dir, [](std::vector<RawTensor>&) {});
+    std::string config = test::read_text(dir / "config.json");
+    const auto at = config.find("\"num_hidden_layers\": 2");
+    REQUIRE(at != std::string::npos);
+    config.replace(at, 22, "\"num_hidden_layers\": 2000000000");
+    std::ofstream(dir / "config.json", std::ios::trunc) << config;
+    CHECK(error_of<format_error>(dir.path()).find("num_hidden_layers 2000000000, and the checkpoint has no tensor of "
+                                                  "layer 1999999999") != std::string::npos);
+}
+
+namespace {
+
+// A checkpoint of config C with random weights (LayerNorm gammas near 1): every tensor
+// ref::for_each_tensor lists, and a config.json naming `act`.
+template <bert::Config C>
+void write_random_checkpoint(const TempDir& dir, const char* act, std::uint32_t seed) {
+    auto w = ref::bert_weights_skeleton(C);
+    std::vector<RawTensor> tensors;
+    std::mt19937 rng(seed);
+    ref::for_each_tensor(w, [&](const std::string& name, const std::vector<index_t>& shape, auto&) {
+        std::size_t n = 1;
+        for (const index_t e : shape) n *= std::size_t(e);
+        std::vector<float> v = test::random_floats(n, rng, 0.1f);
+        if (name.ends_with("LayerNorm.weight"))
+            for (float& x : v) x += 1.f;
+        tensors.push_back({name, "F32", {shape.begin(), shape.end()}, test::f32_bytes(v)});
+    });
+    test::write_safetensors(dir / "model.safetensors", tensors);
+    test::write_file(dir / "config.json",
+                     "{\"model_type\":\"bert\",\"num_hidden_layers\":" + std::to_string(C.layers) +
+                         ",\"hidden_size\":" + std::to_string(C.hidden) +
+                         ",\"num_attention_heads\":" + std::to_string(C.heads) +
+                         ",\"intermediate_size\":" + std::to_string(C.intermediate) +
+                         ",\"vocab_size\":" + std::to_string(C.vocab) +
+                         ",\"max_position_embeddings\":" + std::to_string(C.max_positions) +
+                         ",\"type_vocab_size\":" + std::to_string(C.type_vocab) +
+                         ",\"layer_norm_eps\":" + io::shortest_text(C.layer_norm_eps) + ",\"hidden_act\":\"" + act + "\"}");
+}
+
+// The host encoder of config C against ref::bert_forward on the same checkpoint: a padded batch
+// of three sequences (lengths 19, 7, 1) with token types.
+template <bert::Config C>
+void check_against_reference(const char* act) {
+    TempDir dir;
+    write_random_checkpoint<C>(dir, act, 1234);
+    const index_t B = 3, S = 19;
+    std::vector<std::int32_t> ids(std::size_t(B * S)), mask(ids.size()), types(ids.size());
+    const index_t lengths[] = {19, 7, 1};
+    for (index_t b = 0; b < B; ++b)
+        for (index_t s = 0; s < S; ++s) {
+            const auto i = std::size_t(b * S + s);
+            ids[i] = std::int32_t((b * 31 + s * 17) % C.vocab);
+            mask[i] = s < lengths[b];
+            types[i] = std::int32_t(s >= 5 ? 1 : 0);
+        }
+    const auto want = ref::bert_forward(io::load_bert_weights(dir.path()), B, S, ids, mask, types);
+    const auto got = bert::Encoder<C, float, host_space>::load(dir.path()).forward({B, S, ids, mask, types});
+    // Padded positions: zeros on sinter's side, computed on the reference's; compare the tokens.
+    std::vector<float> got_tokens, want_tokens;
+    for (std::size_t i = 0; i < mask.size(); ++i)
+        if (mask[i])
+            for (index_t h = 0; h < C.hidden; ++h) {
+                got_tokens.push_back(got.last_hidden_state[i * std::size_t(C.hidden) + std::size_t(h)]);
+                want_tokens.push_back(want.last_hidden_state[i * std::size_t(C.hidden) + std::size_t(h)]);
+            }
+    const std::string what = "head size " + std::to_string(C.hidden / C.heads) + ", " + act;
+    using Output = std::tuple<const char*, const std::vector<float>*, const std::vector<float>*>;
+    for (const auto& [name, g, w] : {Output{"last_hidden_state", &got_tokens, &want_tokens},
+                                     Output{"pooled", &got.pooled, &want.pooled},
+                                     Output{"sentence_embedding", &got.sentence_embedding, &want.sentence_embedding}}) {
+        const test::Worst worst = test::compare(*g, *w);
+        MESSAGE(what << " " << std::string(name) << ": worst relative error " << worst.rel << " at " << worst.index << ": "
+                     << worst.got << " vs " << worst.want);
+        CHECK(worst.rel < 1e-4);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("the host encoder matches the reference at head sizes 64 and 128, with tanh GELU and ReLU") {
+    using bert::Activation;
+    check_against_reference<bert::Config{2, 128, 2, 256, 101, 32, 2, 1e-12f, Activation::gelu_tanh}>("gelu_new");
+    check_against_reference<bert::Config{2, 256, 2, 320, 101, 32, 2, 1e-5f, Activation::relu}>("relu");
 }

@@ -139,8 +139,10 @@ TEST_CASE("hf_config: what sinter refuses") {
                          doctest::Contains("'hidden_size' is 0, must be at least 1"), config_error);
     CHECK_THROWS_WITH_AS(parse("{\"vocab_size\":4294967296}"), doctest::Contains("'vocab_size' is 4294967296, over"),
                          config_error);
-    CHECK_THROWS_WITH_AS(parse("{\"layer_norm_eps\":0}"),
-                         doctest::Contains("'layer_norm_eps' must be positive"), config_error);
+    // layer_norm_eps is added in f32: 1e300 would not even convert, 1e-300 would become 0.
+    for (const char* eps : {"0", "-1e-12", "1e300", "1e-300"})
+        CHECK_THROWS_WITH_AS(parse(std::string("{\"layer_norm_eps\":") + eps + "}"),
+                             doctest::Contains("must be positive and finite in f32"), config_error);
     // Wrong JSON types name the key and the file.
     CHECK_THROWS_WITH_AS(parse("{\"hidden_size\":\"64\"}"),
                          "sinter: key 'hidden_size' of config.json: expected an integer, found a string",
@@ -156,6 +158,9 @@ TEST_CASE("hf_config: what sinter refuses") {
 
 TEST_CASE("hf_config: labels for sequence classification") {
     CHECK(parse("{\"num_labels\":4}").id2label.size() == 4);
+    // Without an id2label each label is named here: a corrupt count is refused, not allocated.
+    CHECK_THROWS_WITH_AS(parse("{\"num_labels\":2000000000}"),
+                         doctest::Contains("'num_labels' is 2000000000, over sinter's limit of 1048576"), config_error);
     CHECK(parse("{\"id2label\":{\"1\":\"b\",\"0\":\"a\"}}").id2label == std::vector<std::string>{"a", "b"});
     CHECK(parse("{\"id2label\":{\"0\":\"a\"},\"num_labels\":1}").num_labels == 1);
     CHECK_THROWS_WITH_AS(parse("{\"id2label\":{\"0\":\"a\",\"1\":\"b\"},\"num_labels\":3}"),

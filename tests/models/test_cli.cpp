@@ -268,7 +268,7 @@ TEST_CASE("sinter classify: labels and softmax scores; refused without a classif
         CHECK(label == best_label);
     }
     check_error(sinter_cli({"classify", "--model", model_copy("bert_tiny").string(), "the word"}), 1,
-                "has no classifier");
+                "has no sequence-classification head");
 }
 
 TEST_CASE("sinter embed on all-MiniLM-L6-v2 matches sentence-transformers (cosine >= 0.9999)") {

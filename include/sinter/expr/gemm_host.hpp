@@ -75,7 +75,7 @@ SINTER_HOST_NOINLINE inline void host_gemm_tile(float* acc_out, const float* x, 
         }
 }
 
-// On x86-64 with GCC or Clang (not under nvcc), built without AVX2: a second tile for CPUs that
+// On x86-64 with GCC or Clang (and nvcc over them), built without AVX2: a second tile for CPUs that
 // have AVX2 and FMA, chosen at run time: 6 rows x 2 vectors of 8 lanes, 12 accumulators (enough
 // independent fused multiply-adds in flight for two FMA pipes of 4-5 cycles' latency), 2 loads
 // and 6 broadcasts per 12 FMAs; 15 of the 16 vector registers.
@@ -150,9 +150,9 @@ void pack_host_panel(float* panel, const T* b, bool b_transposed, index_t n0, in
 }
 
 // The cache blocking (GotoBLAS's, simplified): K in slices of host_k_slice, so that a panel's
-// slice (256 x 24 floats, 24 KiB) stays in L1 while a chunk of row blocks passes over it; the
-// chunk's packed rows of a (about host_chunk_bytes) stay in L2 while every panel passes; b then
-// streams from memory once per chunk, not once per 3-row tile.
+// slice (256 x 16 floats, 16 KiB, for the AVX2 tile) stays in L1 while a chunk of row blocks
+// passes over it; the chunk's packed rows of a (about host_chunk_bytes) stay in L2 while every
+// panel passes; b then streams from memory once per chunk, not once per tile.
 inline constexpr index_t host_k_slice = 256;
 inline constexpr index_t host_chunk_bytes = index_t(192) << 10;
 

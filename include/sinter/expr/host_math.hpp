@@ -3,7 +3,9 @@
 // written so that GCC and Clang vectorise them: no calls, no branches, no float min/max or
 // selects (each is a branch unless -ffinite-math-only / -fno-trapping-math): integer operations on
 // the bits instead. On x86-64 built without AVX2, a second copy of each loop for CPUs that have
-// AVX2 and FMA, chosen at run time (runtime_isa, as HostGemm's).
+// AVX2 and FMA, chosen at run time (runtime_isa, as HostGemm's). nvcc's host pass takes the same
+// path as the host compiler alone, so that a program of .cu and .cpp files has one definition of
+// each of these inline functions (and one result).
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -11,7 +13,7 @@
 
 #include "../core/config.hpp"
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__CUDACC__) && !defined(__AVX2__)
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__CUDA_ARCH__) && !defined(__AVX2__)
 #define SINTER_HOST_AVX2_DISPATCH 1
 #endif
 #if defined(__GNUC__)
@@ -44,12 +46,12 @@ SINTER_HOST_ALWAYS_INLINE inline float host_exp_split(float y_hi, float y_lo) {
 // GELU (erf form) over a span (glibc's erff is a call per element, which cost as much as the GEMM
 // before it for BERT's (T, 3072) intermediate):
 //   GELU(x) = x (1 - h) for x >= 0, x h for x < 0,   h = erfc(|x| / sqrt 2) / 2,
-// so that the small values for negative x keep their relative accuracy (within 8 f32 ulp where
-// GELU is a normal number; tested). erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2), P of degree 9
+// so that the small values for negative x keep their relative accuracy (within 8 f32 ulp for
+// |x| < 13, where |GELU(x)| > 3e-37; tested); from -13 on, -0. erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2), P of degree 9
 // (the Chebyshev fit of Numerical Recipes' erfcc, fractional error <= 1.2e-7). z^2 = x^2 / 2 is
 // split as (xh^2 + (x - xh)(x + xh)) / 2 with xh of 12 bits: a rounded z would cost 2 z^2 ulp.
 SINTER_HOST_ALWAYS_INLINE inline void host_gelu_loop(float* v, index_t n) {
-    constexpr float x_max = 12.7f;  // erfc(12.7 / sqrt 2) = 5e-37: from here on h is 0
+    constexpr float x_max = 13.f;  // erfc(13 / sqrt 2) = 6e-38: from here on h is 0 (y >= -86)
     for (index_t i = 0; i < n; ++i) {
         const float x = v[i];
         const std::int32_t abs_bits = std::bit_cast<std::int32_t>(x) & 0x7fffffff;
@@ -59,7 +61,7 @@ SINTER_HOST_ALWAYS_INLINE inline void host_gelu_loop(float* v, index_t n) {
                         t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f))))))));
         const float xh = std::bit_cast<float>(std::bit_cast<std::uint32_t>(xa) & 0xfffff000u);
         const float y_hi = -0.5f * (xh * xh);                    // exact
-        const float y_lo = 0.5f * ((xh - xa) * (xa + xh)) + p;  // -z^2 + P = y_hi + y_lo in [-82, 0]
+        const float y_lo = 0.5f * ((xh - xa) * (xa + xh)) + p;  // -z^2 + P = y_hi + y_lo in [-86, 0]
         // h = 0 from x_max on (and for a NaN); the factor h for x < 0 (sign bit set), 1 - h otherwise.
         const std::int32_t in_range = -std::int32_t(abs_bits < std::bit_cast<std::int32_t>(x_max));
         const float h = std::bit_cast<float>(std::bit_cast<std::int32_t>(0.5f * t * host_exp_split(y_hi, y_lo)) & in_range);
@@ -71,12 +73,14 @@ SINTER_HOST_ALWAYS_INLINE inline void host_gelu_loop(float* v, index_t n) {
 }
 
 // v[i] = exp(v[i] * scale - shift), for arguments <= 0 (softmax's, shift its row's maximum);
-// arguments under -87 give exp(-87) = 1.6e-38 instead of less.
+// arguments under -87 give exp(-87) = 1.6e-38 instead of less; a NaN argument gives NaN.
 SINTER_HOST_ALWAYS_INLINE inline void host_exp_shifted_loop(float* v, index_t n, float scale, float shift) {
-    constexpr std::int32_t most = std::bit_cast<std::int32_t>(87.f);
+    constexpr std::int32_t most = std::bit_cast<std::int32_t>(87.f), inf = 0x7f800000, nan = 0x7fc00000;
     for (index_t i = 0; i < n; ++i) {
         const std::int32_t abs_bits = std::bit_cast<std::int32_t>(v[i] * scale - shift) & 0x7fffffff;  // -y
-        v[i] = host_exp_split(-std::bit_cast<float>(std::min(abs_bits, most)), 0.f);
+        const std::int32_t e = std::bit_cast<std::int32_t>(host_exp_split(-std::bit_cast<float>(std::min(abs_bits, most)), 0.f));
+        const std::int32_t is_nan = -std::int32_t(abs_bits > inf);  // all ones or zeros
+        v[i] = std::bit_cast<float>((e & ~is_nan) | (nan & is_nan));
     }
 }
 

@@ -10,6 +10,7 @@
 //     auto w = sinter::io::load_bert_weights<sinter::bert::minilm_l6>(dir);   // f32, host
 //     sinter::io::BertCheckpoint ckpt(dir);                                     // resolve only
 //     ckpt.read_into<half>("encoder.layer.0.output.dense.weight", staging);     // any dtype
+#include <algorithm>
 #include <filesystem>
 #include <span>
 #include <string>
@@ -38,7 +39,8 @@ inline std::string canonical_bert_name(std::string_view name) {
 }
 
 enum class BertHead : unsigned char {
-    automatic,                // the classifier when the checkpoint has one
+    automatic,                // the classifier when the checkpoint has one and config.json's
+                              // architectures, if given, include BertForSequenceClassification
     none,                     // BertModel only, a classifier in the file is ignored
     sequence_classification,  // classifier.{weight,bias} required
 };
@@ -60,8 +62,13 @@ public:
             by_canonical[canonical_bert_name(name)].push_back(&entry);
         const bool has_classifier =
             by_canonical.count("classifier.weight") || by_canonical.count("classifier.bias");
-        const bool classify =
-            head == BertHead::sequence_classification || (head == BertHead::automatic && has_classifier);
+        // BertForTokenClassification and BertForMultipleChoice name their heads `classifier` too:
+        // a checkpoint whose config names only other architectures loads as a BertModel.
+        const auto& arch = hf_.architectures;
+        const bool sequence_classifier =
+            arch.empty() || std::find(arch.begin(), arch.end(), "BertForSequenceClassification") != arch.end();
+        const bool classify = head == BertHead::sequence_classification ||
+                              (head == BertHead::automatic && has_classifier && sequence_classifier);
         // A BertModel saved without its pooling layer (add_pooling_layer=False: masked-LM and
         // token-classification exports) still gives hidden states and embeddings; a sequence
         // classifier reads the pooled output, so it needs the pooler.
@@ -70,6 +77,15 @@ public:
             throw format_error("sinter: " + dir.string() +
                                ": a sequence-classification head needs the pooler, and the checkpoint has no "
                                "tensor 'pooler.dense.weight' (nor 'bert.pooler.dense.weight')");
+        // The last layer first: a num_hidden_layers past the checkpoint's layers is named here,
+        // before the skeleton sizes a vector by it (a tensor missing from a layer that is there is
+        // named below, with its shape).
+        const std::string last_layer = "encoder.layer." + std::to_string(hf_.num_hidden_layers - 1) + ".";
+        if (std::none_of(by_canonical.begin(), by_canonical.end(),
+                         [&](const auto& entry) { return entry.first.starts_with(last_layer); }))
+            throw format_error("sinter: " + dir.string() + ": config.json has num_hidden_layers " +
+                               std::to_string(hf_.num_hidden_layers) + ", and the checkpoint has no tensor of layer " +
+                               std::to_string(hf_.num_hidden_layers - 1) + " ('" + last_layer + "*')");
         skeleton_ = ref::bert_weights_skeleton(hf_.to_config(), classify ? static_cast<int>(hf_.num_labels) : 0,
                                                has_pooler);
         ref::for_each_tensor(skeleton_, [&](const std::string& name, const std::vector<index_t>& shape,

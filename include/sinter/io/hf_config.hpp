@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -62,6 +63,16 @@ inline std::optional<bert::Activation> parse_activation(std::string_view s) {
     return std::nullopt;
 }
 
+// The shortest text that reads back as x (a float or a double).
+template <class F>
+std::string shortest_text(F x) {
+    char buf[32];
+    return std::string(buf, std::to_chars(buf, buf + sizeof buf, x).ptr);
+}
+
+// The most labels a config may declare without an id2label (sinter names them LABEL_0...).
+inline constexpr std::int64_t max_labels = std::int64_t(1) << 20;
+
 inline HfBertConfig parse_hf_config(const Json& root, const std::string& source) {
     const std::string where = "sinter: " + source + ": ";
     if (!root.is_object()) throw format_error(where + "expected a JSON object");
@@ -94,7 +105,11 @@ inline HfBertConfig parse_hf_config(const Json& root, const std::string& source)
     if (const Json* v = root.find("pad_token_id"); v && !v->is_null())
         c.pad_token_id = v->as_int(key("pad_token_id"));
     if (const Json* v = root.find("layer_norm_eps")) c.layer_norm_eps = v->as_double(key("layer_norm_eps"));
-    if (!(c.layer_norm_eps > 0)) throw config_error(where + "'layer_norm_eps' must be positive");
+    // Added in f32: it must be a positive f32 (a double past FLT_MAX would not even convert).
+    if (!(c.layer_norm_eps > 0) || !(c.layer_norm_eps <= double(std::numeric_limits<float>::max())) ||
+        !(static_cast<float>(c.layer_norm_eps) > 0.f))
+        throw config_error(where + "'layer_norm_eps' is " + shortest_text(c.layer_norm_eps) +
+                           ", must be positive and finite in f32");
     if (c.hidden_size % c.num_attention_heads != 0)
         throw config_error(where + "hidden_size " + std::to_string(c.hidden_size) +
                            " is not a multiple of num_attention_heads " +
@@ -138,6 +153,9 @@ inline HfBertConfig parse_hf_config(const Json& root, const std::string& source)
                                std::to_string(c.num_labels) + " labels");
     } else {
         get_int("num_labels", c.num_labels, 1);
+        if (c.num_labels > max_labels)  // each gets a name "LABEL_i" here
+            throw config_error(where + "'num_labels' is " + std::to_string(c.num_labels) + ", over sinter's limit of " +
+                               std::to_string(max_labels));
         for (std::int64_t i = 0; i < c.num_labels; ++i) c.id2label.push_back("LABEL_" + std::to_string(i));
     }
     if (const Json* l2i = root.find("label2id"); l2i && !l2i->is_null())
@@ -172,12 +190,8 @@ inline void check_config(const HfBertConfig& hf, const bert::Config& want,
     check("type_vocab", "type_vocab_size", hf.type_vocab_size, want.type_vocab);
     // Compared in f32, the precision the model adds eps in.
     if (static_cast<float>(hf.layer_norm_eps) != want.layer_norm_eps) {
-        const auto shortest = [](auto x) {  // the shortest text that reads back as x
-            char buf[32];
-            return std::string(buf, std::to_chars(buf, buf + sizeof buf, x).ptr);
-        };
-        mismatch("layer_norm_eps", "layer_norm_eps", shortest(hf.layer_norm_eps),
-                 shortest(want.layer_norm_eps));
+        mismatch("layer_norm_eps", "layer_norm_eps", shortest_text(hf.layer_norm_eps),
+                 shortest_text(want.layer_norm_eps));
     }
     if (hf.activation != want.activation)
         mismatch("activation", "hidden_act",

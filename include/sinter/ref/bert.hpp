@@ -150,6 +150,7 @@ inline BertOutputs bert_forward(const BertWeights& w, index_t B, index_t S,
     BertOutputs out;
     out.batch = B;
     out.seq = S;
+    if (B == 0 || S == 0) return out;  // an empty result, as the encoder's
     std::vector<float>& x = out.last_hidden_state;  // (T, H)
     x.resize(Tn * H);
     for (index_t t = 0; t < T; ++t) {
@@ -181,13 +182,14 @@ inline BertOutputs bert_forward(const BertWeights& w, index_t B, index_t S,
     std::vector<float> first(static_cast<std::size_t>(B * H));  // (B, H): h[:, 0]
     for (index_t b = 0; b < B; ++b)
         for (index_t i = 0; i < H; ++i) first[b * H + i] = x[b * S * H + i];
-    if (!w.has_pooler) return out;  // (and so no classifier: the loader requires the pooler for one)
-    out.pooled.resize(first.size());
-    linear(out.pooled, first, w.pooler, B, H, H);
-    for (float& e : out.pooled) e = std::tanh(e);
-    if (w.num_labels > 0) {
-        out.logits.resize(static_cast<std::size_t>(B * w.num_labels));
-        linear(out.logits, out.pooled, w.classifier, B, H, w.num_labels);
+    if (w.has_pooler) {  // (without it no classifier: the loader requires the pooler for one)
+        out.pooled.resize(first.size());
+        linear(out.pooled, first, w.pooler, B, H, H);
+        for (float& e : out.pooled) e = std::tanh(e);
+        if (w.num_labels > 0) {
+            out.logits.resize(static_cast<std::size_t>(B * w.num_labels));
+            linear(out.logits, out.pooled, w.classifier, B, H, w.num_labels);
+        }
     }
 
     // sentence-transformers: sum over mask / max(count, 1e-9), then x / max(||x||, 1e-12).

@@ -17,6 +17,7 @@ namespace sinter::bert {
 template <Config C, class T, class Space = device_space>
 class Encoder {
     static_assert(is_float_dtype_v<T>, "bert::Encoder: T must be float, half or bf16");
+    static_assert(sizeof(Model<C>) > 0);  // instantiates Model<C>: its rules name what C breaks
 
 public:
     using model = Model<C>;

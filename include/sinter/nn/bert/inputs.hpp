@@ -1,6 +1,8 @@
 #pragma once
 // What a forward takes: B sequences of S tokens, row-major (B, S) int32 arrays on the host, right
-// padded. Checked on the host before anything is launched: an out-of-range gather on a device
+// padded (a sequence whose first position is masked, left padding, is refused: the pooler reads
+// position 0, which sinter does not compute for padding; masked positions after the first token
+// are fine). Checked on the host before anything is launched: an out-of-range gather on a device
 // would poison the CUDA context.
 #include <cstdint>
 #include <span>
@@ -29,6 +31,9 @@ inline void check_inputs(const Inputs& in, const Config& c) {
     if (in.length > c.max_positions)
         throw value_error("bert inputs: sequence length " + std::to_string(in.length) +
                           " is longer than the model's max_positions " + std::to_string(c.max_positions));
+    if (in.batch > 0 && in.length > index_t(INT32_MAX) / in.batch)  // token indices are int32
+        throw value_error("bert inputs: (B, S) = (" + std::to_string(in.batch) + ", " + std::to_string(in.length) +
+                          ") is more than 2^31 - 1 tokens");
     const auto n = std::size_t(in.batch * in.length);
     const auto check = [&](std::span<const std::int32_t> v, const char* what, bool optional, std::int32_t limit) {
         if (optional && v.empty()) return;
@@ -46,9 +51,20 @@ inline void check_inputs(const Inputs& in, const Config& c) {
     check(in.input_ids, "input_ids", false, c.vocab);
     check(in.attention_mask, "attention_mask", true, 2);
     check(in.token_type_ids, "token_type_ids", true, c.type_vocab);
+    if (in.attention_mask.empty()) return;
+    for (index_t b = 0; b < in.batch; ++b) {
+        const auto row = in.attention_mask.subspan(std::size_t(b * in.length), std::size_t(in.length));
+        if (row.empty() || row[0] != 0) continue;
+        for (index_t s = 1; s < in.length; ++s)
+            if (row[std::size_t(s)] != 0)
+                throw value_error("bert inputs: attention_mask row " + std::to_string(b) +
+                                  " is left padded (0 at position 0, a token at " + std::to_string(s) +
+                                  "): sinter takes right-padded sequences (Hugging Face's padding_side "
+                                  "'right', BERT's default), as the pooler reads position 0");
+    }
 }
 
-// Host results of a forward, in f32.
+// Host results of a forward, in f32. B or S of 0 gives an empty result: every vector empty.
 struct Outputs {
     index_t batch = 0, length = 0, hidden = 0, labels = 0;
     std::vector<float> last_hidden_state;   // (B, S, H)

@@ -19,7 +19,7 @@ struct HeadSize {};
 template <Config C>
 struct Model {
     static constexpr Config config = C;
-    static constexpr index_t L = C.layers, H = C.hidden, NH = C.heads, HD = C.hidden / C.heads,
+    static constexpr index_t L = C.layers, H = C.hidden, NH = C.heads, HD = C.heads > 0 ? C.hidden / C.heads : 0,
                              I = C.intermediate, V = C.vocab, P = C.max_positions, TV = C.type_vocab;
     static_assert(diag::check<diag::hidden_size_must_be_a_multiple_of_heads, Shape<H>, Shape<NH>,
                               (C.heads > 0 && C.hidden % C.heads == 0)>::value);

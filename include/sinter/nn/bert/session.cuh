@@ -143,7 +143,8 @@ public:
         out.hidden = H;
         const Packed p = launch(in);
         const index_t B = in.batch, L = out.labels;
-        if (B > 0) {
+        if (B == 0 || in.length == 0) return out;  // an empty result: nothing was launched
+        {
             const cudaStream_t s = stream_;
             if (p.tokens > 0)
                 SINTER_CUDA_CHECK(cudaMemcpyAsync(x_host_.data(), x_.data(), std::size_t(p.tokens * H) * sizeof(T),
@@ -167,12 +168,15 @@ public:
     // packing (tokens, offsets). What forward() and the benchmarks time.
     Packed launch(const Inputs& in) {
         check_inputs(in, C);
+        if (in.batch == 0 || in.length == 0) return Packed{};  // nothing to launch: an empty result
+        const auto too_large = [&](index_t tokens) {
+            return value_error("bert::Session: " + std::to_string(tokens) + " tokens in " + std::to_string(in.batch) +
+                               " sequences exceed the session's max_tokens " + std::to_string(options_.max_tokens) +
+                               " / max_batch " + std::to_string(options_.max_batch));
+        };
+        if (in.batch > options_.max_batch) throw too_large(in.batch * in.length);  // before packing it
         Packed p = pack(in);
-        if (p.tokens > options_.max_tokens || in.batch > options_.max_batch)
-            throw value_error("bert::Session: " + std::to_string(p.tokens) + " tokens in " + std::to_string(in.batch) +
-                              " sequences exceed the session's max_tokens " + std::to_string(options_.max_tokens) +
-                              " / max_batch " + std::to_string(options_.max_batch));
-        if (in.batch == 0) return p;  // nothing to launch (a zero-size grid is an error)
+        if (p.tokens > options_.max_tokens) throw too_large(p.tokens);
         // With no token at all, every sequence pools the zero row, as on the host.
         const LaunchShape shape =
             launch_shape(p, in.batch, options_.round_shapes, options_.max_tokens, options_.max_batch);
