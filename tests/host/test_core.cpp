@@ -1,6 +1,7 @@
 // Shapes, views, tensors, copies and dtype conversions on the host.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include <doctest/doctest.h>
@@ -177,4 +178,22 @@ TEST_CASE("dtype names and sizes") {
     CHECK(name(dtype_of<bf16>) == "bf16");
     CHECK(size_of(dtype::bf16) == 2);
     static_assert(std::is_same_v<accum_t<half>, float>);
+}
+
+TEST_CASE("host_threads: SINTER_NUM_THREADS, else the CPUs this process may run on") {
+    using sinter::detail::parse_thread_count;
+    CHECK(parse_thread_count("8") == 8);
+    CHECK(parse_thread_count("4096") == 4096);
+    for (const char* not_a_count : {"", "0", "4097", "99999999999999999999", "-2", "3x", " 3"}) {
+        INFO(not_a_count);
+        CHECK(parse_thread_count(not_a_count) == 0);  // ignored: the default applies
+    }
+    CHECK(parse_thread_count(nullptr) == 0);
+    const unsigned n = host_threads();
+    CHECK(n >= 1);
+    // CTest runs this case a second time with SINTER_NUM_THREADS=3 (test_core_num_threads).
+    if (const unsigned set = parse_thread_count(std::getenv("SINTER_NUM_THREADS"))) CHECK(n == set);
+    CHECK(host_workers(0, 1000, 1e12) == std::min(n, 1000u));
+    CHECK(host_workers(0, 1000, 1.0) == 1);  // too little work for a second thread
+    CHECK(host_workers(2, 1000, 1e12) == 2);  // asked for
 }

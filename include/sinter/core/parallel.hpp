@@ -1,21 +1,54 @@
 #pragma once
 // Host parallelism for the host path's heavy loops (GEMM, attention): plain std::threads, started
-// per call (tens of microseconds, against the milliseconds of work that earns them).
+// per call (tens of microseconds, against the milliseconds of work that earns them), as many as
+// host_threads() (SINTER_NUM_THREADS, else the CPUs the process may run on).
 #include <algorithm>
+#include <cstdlib>
 #include <exception>
 #include <system_error>
 #include <thread>
 #include <vector>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 #include "config.hpp"
 
 namespace sinter {
 
+namespace detail {
+// SINTER_NUM_THREADS's value: a whole number from 1 to 4096, else 0 (not set, or not a count).
+inline unsigned parse_thread_count(const char* text) {
+    if (!text || !*text) return 0;
+    unsigned n = 0;
+    for (const char* c = text; *c; ++c) {
+        if (*c < '0' || *c > '9' || n > 4096) return 0;
+        n = n * 10 + unsigned(*c - '0');
+    }
+    return n <= 4096 ? n : 0;
+}
+}  // namespace detail
+
+// The threads the host path uses when a call asks for none in particular, decided once per
+// process: $SINTER_NUM_THREADS when set to a count; else, on Linux, the CPUs this process may run
+// on (its affinity: taskset, cpusets), as OpenMP counts them; else the hardware's.
+inline unsigned host_threads() {
+    static const unsigned threads = [] {
+        if (const unsigned n = detail::parse_thread_count(std::getenv("SINTER_NUM_THREADS"))) return n;
+#if defined(__linux__)
+        cpu_set_t cpus;
+        if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 0) return unsigned(CPU_COUNT(&cpus));
+#endif
+        return std::max(1u, std::thread::hardware_concurrency());
+    }();
+    return threads;
+}
+
 // How many threads `work` multiply-adds over `items` independent items deserve: `requested`
-// (0 = the hardware's), at most one per item and one per 2M multiply-adds.
+// (0 = host_threads()), at most one per item and one per 2M multiply-adds.
 inline unsigned host_workers(unsigned requested, index_t items, double work) {
-    const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
-    const index_t limit = std::min<index_t>({index_t(requested ? requested : hardware), items,
+    const index_t limit = std::min<index_t>({index_t(requested ? requested : host_threads()), items,
                                              index_t(work / double(1 << 21)) + 1});
     return unsigned(std::max<index_t>(limit, 1));
 }

@@ -217,7 +217,8 @@ private:
 };
 
 struct HostGemm {
-    // Threads for one call: 0 = std::thread::hardware_concurrency(); small products use one.
+    // Threads for one call: 0 = host_threads() (SINTER_NUM_THREADS, else the CPUs this process
+    // may run on); small products use one.
     unsigned threads = 0;
     // Whether to use the CPU's AVX2 and FMA when the program was built without them (x86-64,
     // GCC/Clang); false: only what the program was compiled for.
