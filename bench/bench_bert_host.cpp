@@ -6,10 +6,10 @@
 // on a shared machine run it several times.
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
 #include <chrono>
 #include <vector>
 
+#include "median.hpp"
 #include "sinter/sinter.hpp"
 
 namespace {
@@ -39,10 +39,8 @@ void forward(benchmark::State& state) {
         state.SetIterationTime(seconds);
         times.push_back(seconds);
     }
-    if (times.empty()) return;
-    std::sort(times.begin(), times.end());
-    const std::size_t mid = times.size() / 2;
-    const double median = times.size() % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+    const double median = bench::median_seconds(std::move(times));
+    if (median <= 0) return;
     const double tokens = double(B * S), H = double(C.hidden);
     const double linear = 2.0 * tokens * double(C.layers) * (4 * H * H + 2 * H * double(C.intermediate));
     const double attention = 4.0 * double(B) * double(S) * double(S) * H * double(C.layers);

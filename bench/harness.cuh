@@ -8,6 +8,7 @@
 #include <functional>
 #include <vector>
 
+#include "median.hpp"
 #include "sinter/sinter.cuh"
 
 namespace sinter::bench {
@@ -64,16 +65,6 @@ void guarded(benchmark::State& state, Body&& body) {
     } catch (const std::exception& e) {
         state.SkipWithError(e.what());
     }
-}
-
-// The median of a benchmark's iteration times, in seconds: what its counters report, as the
-// PyTorch baselines report medians (Google Benchmark's own time column is the mean).
-inline double median_seconds(std::vector<double> times) {
-    if (times.empty()) return 0;
-    const std::size_t mid = times.size() / 2;
-    std::nth_element(times.begin(), times.begin() + std::ptrdiff_t(mid), times.end());
-    if (times.size() % 2) return times[mid];
-    return (times[mid] + *std::max_element(times.begin(), times.begin() + std::ptrdiff_t(mid))) / 2;
 }
 
 // Times launch(i) (i = the buffer set to use) with CUDA events, behind a spin kernel (above);

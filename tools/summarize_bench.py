@@ -51,7 +51,6 @@ def print_table(header, rows):
 
 def main(folder):
     bert = bert_table(folder)
-    torch_us = {}
     torch_us = (load(os.path.join(folder, "torch_expr.json"), "PyTorch's kernel baselines") or {}).get("median_us", {})
     rows = []
     for path in sorted(glob.glob(os.path.join(folder, "bench_*.json"))):

@@ -47,9 +47,10 @@ SINTER_HOST_ALWAYS_INLINE inline float host_exp_split(float y_hi, float y_lo) {
 // before it for BERT's (T, 3072) intermediate):
 //   GELU(x) = x (1 - h) for x >= 0, x h for x < 0,   h = erfc(|x| / sqrt 2) / 2,
 // so that the small values for negative x keep their relative accuracy (within 8 f32 ulp for
-// |x| < 13, where |GELU(x)| > 3e-37; tested); from -13 on, -0. erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2), P of degree 9
-// (the Chebyshev fit of Numerical Recipes' erfcc, fractional error <= 1.2e-7). z^2 = x^2 / 2 is
-// split as (xh^2 + (x - xh)(x + xh)) / 2 with xh of 12 bits: a rounded z would cost 2 z^2 ulp.
+// |x| < 13, where |GELU(x)| > 3e-37; tested); from -13 on, -0. erfc(z) = t exp(-z^2 + P(t)),
+// t = 1 / (1 + z/2), P of degree 9 (the Chebyshev fit of Numerical Recipes' erfcc, fractional
+// error <= 1.2e-7). z^2 = x^2 / 2 is split as (xh^2 + (x - xh)(x + xh)) / 2 with xh of 12 bits:
+// a rounded z would cost 2 z^2 ulp.
 SINTER_HOST_ALWAYS_INLINE inline void host_gelu_loop(float* v, index_t n) {
     constexpr float x_max = 13.f;  // erfc(13 / sqrt 2) = 6e-38: from here on h is 0 (y >= -86)
     for (index_t i = 0; i < n; ++i) {

@@ -96,7 +96,7 @@ Outputs forward(const Weights<C, T, host_space>& w, const Inputs& in, const expr
     out.length = in.length;
     out.labels = w.num_labels();
     out.hidden = H;
-    if (in.batch == 0 || in.length == 0) return out;  // an empty result
+    if (in.empty()) return out;
     const Packed p = pack(in);
     const index_t Tn = p.tokens;
     using Ids = TensorView<const std::int32_t, Shape<dyn>>;

@@ -21,6 +21,9 @@ struct Inputs {
     std::span<const std::int32_t> input_ids;   // (B, S)
     std::span<const std::int32_t> attention_mask;  // (B, S), 1 = token; empty: all ones
     std::span<const std::int32_t> token_type_ids;  // (B, S); empty: all zeros
+
+    // B or S of 0: the forward's result is empty (every output vector) and nothing is computed.
+    bool empty() const { return batch == 0 || length == 0; }
 };
 
 // Throws shape_error or value_error naming the array, the position and the limit.

@@ -142,21 +142,19 @@ public:
         out.labels = weights_->num_labels();
         out.hidden = H;
         const Packed p = launch(in);
+        if (in.empty()) return out;  // nothing was launched
         const index_t B = in.batch, L = out.labels;
-        if (B == 0 || in.length == 0) return out;  // an empty result: nothing was launched
-        {
-            const cudaStream_t s = stream_;
-            if (p.tokens > 0)
-                SINTER_CUDA_CHECK(cudaMemcpyAsync(x_host_.data(), x_.data(), std::size_t(p.tokens * H) * sizeof(T),
-                                                  cudaMemcpyDeviceToHost, s));
-            if (weights_->has_pooler())
-                SINTER_CUDA_CHECK(cudaMemcpyAsync(pooled_host_.data(), pooled_.data(), std::size_t(B * H) * sizeof(T),
-                                                  cudaMemcpyDeviceToHost, s));
-            if (L > 0)
-                SINTER_CUDA_CHECK(cudaMemcpyAsync(logits_host_.data(), logits_.data(), std::size_t(B * L) * sizeof(T),
-                                                  cudaMemcpyDeviceToHost, s));
-            stream_.synchronize();
-        }
+        const cudaStream_t s = stream_;
+        if (p.tokens > 0)
+            SINTER_CUDA_CHECK(cudaMemcpyAsync(x_host_.data(), x_.data(), std::size_t(p.tokens * H) * sizeof(T),
+                                              cudaMemcpyDeviceToHost, s));
+        if (weights_->has_pooler())
+            SINTER_CUDA_CHECK(cudaMemcpyAsync(pooled_host_.data(), pooled_.data(), std::size_t(B * H) * sizeof(T),
+                                              cudaMemcpyDeviceToHost, s));
+        if (L > 0)
+            SINTER_CUDA_CHECK(cudaMemcpyAsync(logits_host_.data(), logits_.data(), std::size_t(B * L) * sizeof(T),
+                                              cudaMemcpyDeviceToHost, s));
+        stream_.synchronize();
         finish_outputs(out, p, x_host_.data(), H);
         if (weights_->has_pooler()) out.pooled = widen(pooled_host_.data(), B * H);
         out.logits = widen(logits_host_.data(), B * L);
@@ -168,15 +166,16 @@ public:
     // packing (tokens, offsets). What forward() and the benchmarks time.
     Packed launch(const Inputs& in) {
         check_inputs(in, C);
-        if (in.batch == 0 || in.length == 0) return Packed{};  // nothing to launch: an empty result
-        const auto too_large = [&](index_t tokens) {
-            return value_error("bert::Session: " + std::to_string(tokens) + " tokens in " + std::to_string(in.batch) +
-                               " sequences exceed the session's max_tokens " + std::to_string(options_.max_tokens) +
-                               " / max_batch " + std::to_string(options_.max_batch));
+        if (in.empty()) return Packed{};  // nothing to launch
+        const auto too_large = [&](const std::string& what) {
+            return value_error("bert::Session: " + what + " exceed the session's max_tokens " +
+                               std::to_string(options_.max_tokens) + " / max_batch " + std::to_string(options_.max_batch));
         };
-        if (in.batch > options_.max_batch) throw too_large(in.batch * in.length);  // before packing it
+        if (in.batch > options_.max_batch)  // refused before packing it
+            throw too_large(std::to_string(in.batch) + " sequences of " + std::to_string(in.length) + " positions");
         Packed p = pack(in);
-        if (p.tokens > options_.max_tokens) throw too_large(p.tokens);
+        if (p.tokens > options_.max_tokens)
+            throw too_large(std::to_string(p.tokens) + " tokens in " + std::to_string(in.batch) + " sequences");
         // With no token at all, every sequence pools the zero row, as on the host.
         const LaunchShape shape =
             launch_shape(p, in.batch, options_.round_shapes, options_.max_tokens, options_.max_batch);
