@@ -14,7 +14,9 @@
 // Keys past the sequence score -inf (a predicate, no mask tensor); queries past it are not
 // written. Scores use exp2 with log2(e) folded into the scale. Host twin: nn/attention_host.hpp.
 #include "../core/dtype.hpp"
-#include "mma.cuh"
+// By the include path, not beside this file: the SIMT emulator (tests/simt) puts its own PTX
+// primitives in its place to run this kernel on the host.
+#include <sinter/kernels/mma.cuh>
 
 namespace sinter::kernels::detail {
 
