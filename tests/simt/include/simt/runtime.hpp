@@ -356,6 +356,15 @@ inline float __shfl_xor_sync(unsigned mask, float value, int lane_mask, int widt
     return all[(lane_id() ^ unsigned(lane_mask)) % 32];
 }
 
+inline float __shfl_sync(unsigned mask, float value, int source_lane, int width = 32,
+                         std::source_location site = std::source_location::current()) {
+    using namespace sinter::simt::detail;
+    if (mask != 0xffffffffu || width != 32) fail("__shfl_sync with a partial mask or width (not emulated)");
+    float all[32];
+    warp_exchange(value, all, site, "__shfl_sync");
+    return all[unsigned(source_lane) % 32];
+}
+
 inline float __expf(float x) { return std::exp(x); }
 
 [[noreturn]] inline void __trap() { sinter::simt::detail::fail("__trap()"); }

@@ -1,0 +1,164 @@
+// The CUDA evaluator's kernels (expr/eval_cuda_kernels.cuh), run on the host by the SIMT emulator
+// against the host evaluator: tier 1 (element-wise, a grid-stride loop over vectors) and tier 2 (a
+// warp or a block of 256 per row, CUB reductions). The expressions and row lengths of
+// tests/gpu/test_gpu_rows.cu and test_gpu_elementwise.cu; both row groups for every expression,
+// whatever eval would pick, and grids smaller than the work so that every loop takes several turns.
+#include <algorithm>
+
+#include <simt/eval_kernels.hpp>
+
+#include "../support/check.hpp"
+
+using namespace sinter;
+using test::fill_uniform;
+
+namespace {
+
+enum class RowGroup { warp, block };
+
+// eval(out, e, stream)'s launch of its kernel with vectors of N, the row group given, and at most
+// `max_blocks` blocks.
+template <int N, class T, class S, class E>
+void emulate_launch(T* out, const S& shape, const E& e, RowGroup group, unsigned max_blocks) {
+    const auto grid = [&](index_t items, int per_block) {
+        return simt::dim3{unsigned(std::clamp<index_t>((items + per_block - 1) / per_block, 1, max_blocks)), 1, 1};
+    };
+    if constexpr (!E::has_reduction) {
+        simt::launch(expr::detail::elementwise_kernel<N, T, S, E>, grid(shape.size() / N, 256), {256, 1, 1}, 0, out,
+                     shape, e);
+    } else if (group == RowGroup::warp) {
+        using G = expr::detail::WarpGroup<N, 8>;
+        simt::launch(expr::detail::rowwise_kernel<G, T, S, E>, grid(shape.rows(), G::rows_per_block),
+                     {G::threads, 1, 1}, 0, out, shape, e);
+    } else {
+        using G = expr::detail::BlockGroup<N, 256>;
+        simt::launch(expr::detail::rowwise_kernel<G, T, S, E>, grid(shape.rows(), 1), {G::threads, 1, 1}, 0, out, shape, e);
+    }
+}
+
+// The vector width eval would use for (out, e): 16 bytes of the narrowest type where every operand
+// allows it, else 1.
+template <class T, class S, class E>
+void emulate_eval(const TensorView<T, S, host_space>& out, const E& e, RowGroup group, unsigned max_blocks) {
+    constexpr int N = expr::detail::vector_width<T, E>;
+    if (expr::detail::view_vectorizable<N>(out) && out.shape().cols() % N == 0 && e.template vectorizable<N>())
+        emulate_launch<N>(out.data(), out.shape(), e, group, max_blocks);
+    else
+        emulate_launch<1>(out.data(), out.shape(), e, group, max_blocks);
+}
+
+// `build(views...)` evaluated by the host evaluator and by the emulated kernels (both row groups
+// for an expression with reductions), from the same random inputs.
+template <class T, class S, class Build, class... Inputs>
+void emulated_matches_host(const std::string& what, const S& out_shape, Build build, const Inputs&... inputs) {
+    Tensor<T, S> want(out_shape);
+    eval(want.view(), build(inputs.view()...), host);
+    const auto e = expr::as_expr(build(inputs.view()...));
+    for (const RowGroup group : {RowGroup::warp, RowGroup::block}) {
+        if (group == RowGroup::block && !std::remove_const_t<decltype(e)>::has_reduction) continue;
+        Tensor<T, S> got(out_shape);
+        std::fill(got.data(), got.data() + got.size(), from_float<T>(f32_nan));  // every element must be written
+        emulate_eval(got.view(), e, group, 3);
+        test::compare_as<T>(got.data(), want.data(), got.size(),
+                            what + (std::remove_const_t<decltype(e)>::has_reduction
+                                        ? group == RowGroup::warp ? ", a warp per row" : ", a block per row"
+                                        : ""));
+    }
+}
+
+// Short rows take the warp path in eval, long ones (over 128 vectors) the block path.
+const index_t extents[] = {1, 3, 63, 65, 767, 768, 769, 4096};
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("emulated: layer_norm(x + residual)", T, float, half, bf16) {
+    for (index_t C : extents) {
+        const index_t R = 11;
+        Tensor<T, Shape<dyn, dyn>> x(R, C), r(R, C);
+        Tensor<T, Shape<dyn>> g(C), b(C);
+        fill_uniform(x.view(), -3, 3);
+        fill_uniform(r.view());
+        fill_uniform(g.view(), 0.5f, 1.5f);
+        fill_uniform(b.view());
+        for (index_t c = 0; c < C; ++c) {  // row 0: constant with a large mean
+            x(0, c) = from_float<T>(1e4f);
+            r(0, c) = from_float<T>(0.f);
+        }
+        emulated_matches_host<T>("layer_norm C=" + std::to_string(C), x.shape(),
+                                 [](auto x, auto r, auto g, auto b) { return layer_norm(x + r, g, b, 1e-12f); }, x, r,
+                                 g, b);
+    }
+}
+
+TEST_CASE_TEMPLATE("emulated: row reductions inside element-wise trees", T, float, half) {
+    for (index_t C : extents) {
+        Tensor<T, Shape<dyn, dyn>> x(9, C);
+        fill_uniform(x.view(), 0.f, 2.f);
+        emulated_matches_host<float>(
+            "reductions C=" + std::to_string(C), x.shape(),
+            [](auto x) { return (x - row_mean(x)) * rsqrt(row_var(x) + 1e-5f) + row_max(x) - row_sum(x) * 0.01f; }, x);
+    }
+}
+
+TEST_CASE_TEMPLATE("emulated: softmax with -inf entries and rows of -inf", T, float, half, bf16) {
+    for (index_t C : extents) {
+        Tensor<T, Shape<dyn, dyn>> x(5, C);
+        fill_uniform(x.view(), -10, 10);
+        for (index_t c = 0; c < C; c += 3) x(1, c) = from_float<T>(-INFINITY);
+        for (index_t c = 0; c < C; ++c) x(2, c) = from_float<T>(-INFINITY);
+        emulated_matches_host<T>("softmax C=" + std::to_string(C), x.shape(), [](auto x) { return softmax(x); }, x);
+    }
+}
+
+TEST_CASE("emulated: masked softmax over (B, NH, S, S) scores, (B, 1, 1, S) mask, one sequence fully masked") {
+    for (index_t S : {index_t(128), index_t(77)}) {
+        const index_t B = 3, NH = 2;
+        Tensor<half, Shape<dyn, dyn, dyn, dyn>> scores(B, NH, S, S);
+        fill_uniform(scores.view(), -8, 8);
+        Tensor<std::int32_t, Shape<dyn, 1, 1, dyn>> mask(B, S);
+        const index_t lengths[] = {S, S / 3, 0};
+        for (index_t b = 0; b < B; ++b)
+            for (index_t s = 0; s < S; ++s) mask(b, 0, 0, s) = s < lengths[b];
+        emulated_matches_host<half>("masked softmax S=" + std::to_string(S), scores.shape(),
+                                    [](auto x, auto m) { return masked_softmax(x * 0.125f, m); }, scores, mask);
+    }
+}
+
+TEST_CASE("emulated: the embedding layer, layer_norm(word[ids] + pos[p] + type[t])") {
+    const index_t V = 300, T = 70, H = 768;
+    Tensor<half, Shape<dyn, H>> word(V), pos(512), type(2);
+    Tensor<half, Shape<H>> g{Shape<H>{}}, b{Shape<H>{}};
+    for (auto* t : {&word, &pos, &type}) fill_uniform(t->view());
+    fill_uniform(g.view(), 0.5f, 1.5f);
+    fill_uniform(b.view());
+    Tensor<int, Shape<dyn>> ids(T), p(T), tt(T);
+    for (index_t t = 0; t < T; ++t) {
+        ids(t) = int(test::rng()() % V);
+        p(t) = int(t % 512);
+        tt(t) = int(t % 2);
+    }
+    emulated_matches_host<half>("embedding layer", Shape<dyn, H>::from_dynamic({T}),
+                                [](auto w, auto p, auto ty, auto g, auto b, auto i, auto pi, auto ti) {
+                                    return layer_norm(gather(w, i) + gather(p, pi) + gather(ty, ti), g, b, 1e-12f);
+                                },
+                                word, pos, type, g, b, ids, p, tt);
+}
+
+TEST_CASE_TEMPLATE("emulated: element-wise trees, broadcasting, mixed precision", T, float, half, bf16) {
+    for (index_t C : {index_t(1), index_t(7), index_t(64), index_t(770)}) {
+        const index_t R = 13;
+        Tensor<T, Shape<dyn, dyn>> x(R, C), r(R, C);
+        Tensor<T, Shape<dyn>> bias(C);
+        fill_uniform(x.view(), -3, 3);
+        fill_uniform(r.view());
+        fill_uniform(bias.view());
+        const std::string c = " C=" + std::to_string(C);
+        emulated_matches_host<T>("gelu(x + b) + r" + c, x.shape(), [](auto x, auto b, auto r) { return gelu(x + b) + r; },
+                                 x, bias, r);
+        emulated_matches_host<T>("gelu_tanh / relu / tanh / exp" + c, x.shape(),
+                                 [](auto x, auto b) { return gelu_tanh(x) - relu(b) * tanh(x) + exp(x) * 0.1f; }, x,
+                                 bias);
+        emulated_matches_host<float>("f16 * T -> f32" + c, x.shape(),
+                                     [](auto x, auto r) { return cast<half>(x) * r - x / (r + 3.f); }, x, r);
+    }
+}
