@@ -148,6 +148,11 @@ void overwrite_without_barrier_kernel(float* out) {
     out[threadIdx.x] = *cell;
 }
 
+void ldmatrix_rows_kernel(int row_bytes) {
+    std::uint32_t r[4];
+    kernels::mma::ldmatrix_x4(r, simt::shared_memory() + row_bytes * threadIdx.x);
+}
+
 void ldmatrix_at_kernel(int offset) {
     std::uint32_t r[4];
     kernels::mma::ldmatrix_x4(r, simt::shared_memory() + offset + 16 * threadIdx.x);
@@ -155,7 +160,7 @@ void ldmatrix_at_kernel(int offset) {
 
 }  // namespace
 
-TEST_CASE("simt emulator: reports divergence, deadlock, exited lanes, early reads and bad addresses") {
+TEST_CASE("simt emulator: reports divergence, deadlock, exited lanes, early reads, bad addresses, bank conflicts") {
     std::vector<int> out(128);
     CHECK_THROWS_WITH_AS(simt::launch(divergent_barrier_kernel, {1, 1, 1}, {128, 1, 1}, 0, out.data()),
                          doctest::Contains("divergent"), simt::error);
@@ -168,7 +173,15 @@ TEST_CASE("simt emulator: reports divergence, deadlock, exited lanes, early read
                          doctest::Contains("not 16-byte aligned"), simt::error);
     CHECK_THROWS_WITH_AS(simt::launch(ldmatrix_at_kernel, {1, 1, 1}, {32, 1, 1}, 256, 0),  // rows 16-31 past 256
                          doctest::Contains("outside the block's shared memory"), simt::error);
-    CHECK_NOTHROW(simt::launch(ldmatrix_at_kernel, {1, 1, 1}, {32, 1, 1}, 512, 0));
+    simt::reset_counters();
+    CHECK_NOTHROW(simt::launch(ldmatrix_at_kernel, {1, 1, 1}, {32, 1, 1}, 512, 0));  // 32 rows of 16 bytes in a row
+    CHECK(simt::counters().ldmatrix_wavefronts == 4);
+    simt::reset_counters();
+    simt::launch(ldmatrix_rows_kernel, {1, 1, 1}, {32, 1, 1}, 32 * 144, 128);  // rows 128 bytes apart: one bank
+    CHECK(simt::counters().ldmatrix_wavefronts == 4 * 8);
+    simt::reset_counters();
+    simt::launch(ldmatrix_rows_kernel, {1, 1, 1}, {32, 1, 1}, 32 * 144, 144);  // padded by 16 bytes: 8 banks
+    CHECK(simt::counters().ldmatrix_wavefronts == 4);
     simt::set_interleaving(simt::Schedule::round_robin, simt::CopyTiming::at_wait);
     simt::launch(unwaited_copy_kernel, {1, 1, 1}, {128, 1, 1}, 2048, f.data(), in.data());
     CHECK(std::all_of(f.begin(), f.end(), [](float x) { return std::isnan(x); }));
@@ -248,7 +261,13 @@ TEST_CASE_TEMPLATE("flash attention kernel (emulated) matches the host twin", T,
     for (const auto& mode : simt::interleavings) {
         INFO(mode.name);
         simt::set_interleaving(mode.schedule, mode.timing);
+        simt::reset_counters();
         check_head_sizes<T>(Kernel::flash, 2, {1, 15, 64, 0, 65, 200});
+        // The shared tiles' rows are padded by 16 bytes so that every ldmatrix is conflict-free.
+        const auto c = simt::counters();
+        CHECK(c.ldmatrix_matrices > 0);
+        CHECK_MESSAGE(c.ldmatrix_wavefronts == c.ldmatrix_matrices, c.ldmatrix_wavefronts, " wavefronts for ",
+                      c.ldmatrix_matrices, " matrices");
     }
     simt::set_interleaving(simt::Schedule::round_robin, simt::CopyTiming::at_wait);
 }

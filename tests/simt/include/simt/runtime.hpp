@@ -106,6 +106,14 @@ struct Launch {
     std::string failure;
 };
 
+// What the emulated shared-memory instructions cost, summed over launches until reset.
+struct Counters {
+    // 8x8 matrices loaded by ldmatrix, and the shared-memory wavefronts they took: one per matrix
+    // when its 8 rows of 16 bytes fall in 32 distinct banks, more with bank conflicts.
+    std::uint64_t ldmatrix_matrices = 0, ldmatrix_wavefronts = 0;
+};
+inline Counters counters;
+
 inline Launch* launch_state = nullptr;
 inline Thread* current = nullptr;
 inline CopyTiming default_copy_timing = CopyTiming::at_wait;
@@ -302,6 +310,10 @@ void launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared
                 detail::run_block(state, stack_bytes);
             }
 }
+
+// The counters of the launches since the last reset_counters().
+inline detail::Counters counters() { return detail::counters; }
+inline void reset_counters() { detail::counters = {}; }
 
 // The running block's dynamic shared memory, for kernels written in tests.
 inline unsigned char* shared_memory() { return detail::shared_base(); }

@@ -44,6 +44,31 @@ inline void check_shared_row(const void* row, const std::source_location& site) 
     if (!in_shared(row, 16)) fail("ldmatrix at " + where(site) + ": a row outside the block's shared memory");
 }
 
+// Counts the wavefronts of one ldmatrix.x4 (lane 0 of the warp does it): for each matrix, the most
+// distinct 4-byte words that its 8 rows put in one of the 32 banks.
+inline void count_wavefronts(const void* const (&rows)[32]) {
+    if (simt::detail::lane_id() != 0) return;
+    auto& c = simt::detail::counters;
+    for (int i = 0; i < 4; ++i) {
+        std::uintptr_t words[8 * 4];
+        for (int j = 0; j < 8; ++j)
+            for (int k = 0; k < 4; ++k) words[4 * j + k] = reinterpret_cast<std::uintptr_t>(rows[8 * i + j]) / 4 + k;
+        int worst = 0;
+        for (int bank = 0; bank < 32; ++bank) {
+            int distinct = 0;
+            for (int a = 0; a < 32; ++a) {
+                if (words[a] % 32 != std::uintptr_t(bank)) continue;
+                bool seen = false;
+                for (int b = 0; b < a; ++b) seen = seen || words[b] == words[a];
+                distinct += !seen;
+            }
+            worst = distinct > worst ? distinct : worst;
+        }
+        ++c.ldmatrix_matrices;
+        c.ldmatrix_wavefronts += std::uint64_t(worst);
+    }
+}
+
 }  // namespace emulated
 
 inline void ldmatrix_x4(std::uint32_t (&r)[4], const void* row,
@@ -51,6 +76,7 @@ inline void ldmatrix_x4(std::uint32_t (&r)[4], const void* row,
     emulated::check_shared_row(row, site);
     const void* rows[32];
     simt::detail::warp_exchange(row, rows, site, "ldmatrix.x4");
+    emulated::count_wavefronts(rows);
     const unsigned lane = simt::detail::lane_id(), g = lane / 4, t = lane % 4;
     for (int i = 0; i < 4; ++i) std::memcpy(&r[i], static_cast<const unsigned char*>(rows[8 * i + g]) + 4 * t, 4);
 }
@@ -60,6 +86,7 @@ inline void ldmatrix_x4_trans(std::uint32_t (&r)[4], const void* row,
     emulated::check_shared_row(row, site);
     const void* rows[32];
     simt::detail::warp_exchange(row, rows, site, "ldmatrix.x4.trans");
+    emulated::count_wavefronts(rows);
     const unsigned lane = simt::detail::lane_id(), g = lane / 4, t = lane % 4;
     for (int i = 0; i < 4; ++i) {
         std::uint16_t low, high;  // column g of rows 2t and 2t + 1
