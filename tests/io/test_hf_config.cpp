@@ -174,6 +174,19 @@ TEST_CASE("hf_config: labels for sequence classification") {
     CHECK(parse("{\"label2id\":{\"a\":0,\"b\":1}}").label2id.at("b") == 1);
 }
 
+TEST_CASE("hf_config: Python's NaN and Infinity (json.dump's default) are read; where they matter, refused") {
+    test::TempDir dir;
+    const auto file = dir.path() / "config.json";
+    test::write_file(file, tiny_with("initializer_range", "NaN"));
+    CHECK(io::read_hf_config(file).hidden_size == 64);
+    for (const char* eps : {"NaN", "Infinity", "-Infinity"}) {
+        INFO(eps);
+        test::write_file(file, tiny_with("layer_norm_eps", eps));
+        CHECK_THROWS_WITH_AS(io::read_hf_config(file), doctest::Contains("must be positive and finite in f32"),
+                             config_error);
+    }
+}
+
 TEST_CASE("hf_config: a missing config.json is an io_error naming it") {
     CHECK_THROWS_WITH_AS(io::read_hf_config("/nonexistent/dir/config.json"),
                          doctest::Contains("/nonexistent/dir/config.json"), io_error);

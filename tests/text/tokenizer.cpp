@@ -108,6 +108,9 @@ TEST_CASE("tokenizer_config.json options") {
     CHECK(error_of<sinter::format_error>([] { parse_tokenizer_config(R"({"a": [1, 2)", "cfg.json"); })
               .find("cfg.json: JSON error at byte 11") != std::string::npos);
     CHECK(error_of<sinter::format_error>([] { parse_tokenizer_config("[]", "cfg.json"); }).find("expected a JSON object") != std::string::npos);
+    // Python's json writes NaN and Infinity for non-finite floats: read, in keys sinter ignores.
+    o = parse_tokenizer_config(R"({"do_lower_case": false, "x": NaN, "model_max_length": Infinity, "y": [-Infinity]})");
+    CHECK(o.lowercase == false);
     // Strict JSON: mismatched brackets, trailing bytes and duplicate keys are refused, not skipped.
     for (const char* broken : {R"({"a":[},"do_lower_case":false})", R"({"do_lower_case":false} x)",
                                R"({"do_lower_case":true,"do_lower_case":false})"}) {

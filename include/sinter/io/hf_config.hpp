@@ -165,7 +165,7 @@ inline HfBertConfig parse_hf_config(const Json& root, const std::string& source)
 }
 
 inline HfBertConfig read_hf_config(const std::filesystem::path& path) {
-    return parse_hf_config(read_json_file(path), path.string());
+    return parse_hf_config(read_json_file(path, {.python_nonfinite = true}), path.string());
 }
 
 // Each field of the checkpoint's config against the compile-time one; the first mismatch is a

@@ -4,12 +4,15 @@
 // surrogates, invalid UTF-8, numbers with leading zeros, nesting past a bound and trailing garbage
 // are all errors, each a `format_error` naming the source, the byte offset and what was expected.
 // Integer literals that fit are kept exactly as int64; other numbers are correctly rounded doubles.
+// JsonOptions::python_nonfinite also takes Python's NaN, Infinity and -Infinity (for files that
+// Python's json module wrote).
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -98,6 +101,10 @@ private:
 
 struct JsonOptions {
     int max_depth = 128;  // arrays and objects nested deeper are refused (no stack exhaustion)
+    // NaN, Infinity and -Infinity as numbers: what Python's json module writes for non-finite
+    // floats (allow_nan is its default), and so what transformers may write into config.json and
+    // tokenizer_config.json. Not JSON; off unless asked for (never for safetensors headers).
+    bool python_nonfinite = false;
 };
 
 }  // namespace sinter::io
@@ -163,6 +170,12 @@ private:
             case 'f': expect_literal("false"); return Json(false);
             case 'n': expect_literal("null"); return Json();
             default:
+                if (options_.python_nonfinite) {
+                    if (peek() == 'N') return expect_literal("NaN"), Json(std::numeric_limits<double>::quiet_NaN());
+                    if (peek() == 'I') return expect_literal("Infinity"), Json(std::numeric_limits<double>::infinity());
+                    if (text_.substr(pos_, 2) == "-I")
+                        return expect_literal("-Infinity"), Json(-std::numeric_limits<double>::infinity());
+                }
                 if (peek() == '-' || (peek() >= '0' && peek() <= '9')) return parse_number();
                 fail("a JSON value");
         }

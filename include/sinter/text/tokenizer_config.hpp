@@ -4,7 +4,8 @@
 // normaliser stored in tokenizer.json, so they are what decides the tokenization.
 //
 // Parsed by sinter's strict JSON reader (io/json.hpp: duplicate keys, trailing bytes, unbalanced
-// brackets and deep nesting refused); every other key is ignored. A missing key keeps Hugging
+// brackets and deep nesting refused; Python's NaN and Infinity accepted, as Python's json writes
+// them); every other key is ignored. A missing key keeps Hugging
 // Face's default (lowercase on, strip_accents unset, CJK spacing on).
 #include <filesystem>
 #include <fstream>
@@ -22,7 +23,7 @@ namespace sinter::text {
 // The options from the text of a tokenizer_config.json; `source` names it in errors
 // (format_error for broken JSON, config_error for an option of the wrong type).
 inline NormalizerOptions parse_tokenizer_config(std::string_view json, std::string_view source = "tokenizer_config.json") {
-    const io::Json root = io::parse_json(json, source);
+    const io::Json root = io::parse_json(json, source, {.python_nonfinite = true});  // Python's json writes it
     if (!root.is_object()) throw format_error(std::string(source) + ": expected a JSON object ('{')");
     // An option's value: null when absent (Hugging Face's default stays), else a boolean (or null
     // where `nullable`); anything else is a config_error naming it.
