@@ -148,6 +148,11 @@ void overwrite_without_barrier_kernel(float* out) {
     out[threadIdx.x] = *cell;
 }
 
+void throwing_kernel(int* out) {
+    if (threadIdx.x == 3) throw value_error("thread 3 refuses");
+    out[threadIdx.x] = 1;
+}
+
 void ldmatrix_rows_kernel(int row_bytes) {
     std::uint32_t r[4];
     kernels::mma::ldmatrix_x4(r, simt::shared_memory() + row_bytes * threadIdx.x);
@@ -166,6 +171,8 @@ TEST_CASE("simt emulator: reports divergence, deadlock, exited lanes, early read
                          doctest::Contains("divergent"), simt::error);
     CHECK_THROWS_WITH_AS(simt::launch(deadlock_kernel, {1, 1, 1}, {64, 1, 1}, 0, out.data()),
                          doctest::Contains("deadlock"), simt::error);
+    CHECK_THROWS_WITH_AS(simt::launch(throwing_kernel, {1, 1, 1}, {32, 1, 1}, 0, out.data()),
+                         doctest::Contains("thread 3: the kernel threw: thread 3 refuses"), simt::error);
     std::vector<float> f(128), in(128 * 4, 1.f);
     CHECK_THROWS_WITH_AS(simt::launch(early_exit_shuffle_kernel, {1, 1, 1}, {64, 1, 1}, 0, f.data()),
                          doctest::Contains("exit"), simt::error);

@@ -206,7 +206,11 @@ inline void thread_exit() {
 }
 
 inline void entry() {
-    launch_state->body();
+    try {  // an exception cannot unwind past a fiber's first frame: it fails the launch instead
+        launch_state->body();
+    } catch (const std::exception& e) {
+        fail(std::string("the kernel threw: ") + e.what());
+    }
     thread_exit();
 }  // returns to uc_link: the scheduler
 
