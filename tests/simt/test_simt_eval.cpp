@@ -1,16 +1,19 @@
 // The CUDA evaluator's kernels (expr/eval_cuda_kernels.cuh), run on the host by the SIMT emulator
 // against the host evaluator: tier 1 (element-wise, a grid-stride loop over vectors) and tier 2 (a
-// warp or a block of 256 per row, CUB reductions). The expressions and row lengths of
-// tests/gpu/test_gpu_rows.cu and test_gpu_elementwise.cu; both row groups for every expression,
-// whatever eval would pick, and grids smaller than the work so that every loop takes several turns.
+// warp or a block of 256 per row, CUB reductions). The row cases are test_gpu_rows.cu's
+// (support/row_cases.hpp, on fewer rows), the element-wise ones test_gpu_elementwise.cu's; both
+// row groups for every expression, whatever eval would pick, and grids smaller than the work so
+// that every loop takes several turns.
 #include <algorithm>
 
 #include <simt/eval_kernels.hpp>
 
 #include "../support/check.hpp"
+#include "../support/row_cases.hpp"
 
 using namespace sinter;
 using test::fill_uniform;
+namespace cases = test::row_cases;
 
 namespace {
 
@@ -66,82 +69,31 @@ void emulated_matches_host(const std::string& what, const S& out_shape, Build bu
     }
 }
 
-// Short rows take the warp path in eval, long ones (over 128 vectors) the block path.
-const index_t extents[] = {1, 3, 63, 65, 767, 768, 769, 4096};
+// Runs a case's expression through the emulated kernels; compares with the host evaluator.
+const auto emulated = [](auto out, const std::string& what, const auto& shape, auto build, const auto&... inputs) {
+    emulated_matches_host<typename decltype(out)::type>(what, shape, build, inputs...);
+};
 
 }  // namespace
 
 TEST_CASE_TEMPLATE("emulated: layer_norm(x + residual)", T, float, half, bf16) {
-    for (index_t C : extents) {
-        const index_t R = 11;
-        Tensor<T, Shape<dyn, dyn>> x(R, C), r(R, C);
-        Tensor<T, Shape<dyn>> g(C), b(C);
-        fill_uniform(x.view(), -3, 3);
-        fill_uniform(r.view());
-        fill_uniform(g.view(), 0.5f, 1.5f);
-        fill_uniform(b.view());
-        for (index_t c = 0; c < C; ++c) {  // row 0: constant with a large mean
-            x(0, c) = from_float<T>(1e4f);
-            r(0, c) = from_float<T>(0.f);
-        }
-        emulated_matches_host<T>("layer_norm C=" + std::to_string(C), x.shape(),
-                                 [](auto x, auto r, auto g, auto b) { return layer_norm(x + r, g, b, 1e-12f); }, x, r,
-                                 g, b);
-    }
+    cases::layer_norm_of_sum<T>(emulated, 11);
 }
 
 TEST_CASE_TEMPLATE("emulated: row reductions inside element-wise trees", T, float, half) {
-    for (index_t C : extents) {
-        Tensor<T, Shape<dyn, dyn>> x(9, C);
-        fill_uniform(x.view(), 0.f, 2.f);
-        emulated_matches_host<float>(
-            "reductions C=" + std::to_string(C), x.shape(),
-            [](auto x) { return (x - row_mean(x)) * rsqrt(row_var(x) + 1e-5f) + row_max(x) - row_sum(x) * 0.01f; }, x);
-    }
+    cases::reductions_in_trees<T>(emulated, 9);
 }
 
 TEST_CASE_TEMPLATE("emulated: softmax with -inf entries and rows of -inf", T, float, half, bf16) {
-    for (index_t C : extents) {
-        Tensor<T, Shape<dyn, dyn>> x(5, C);
-        fill_uniform(x.view(), -10, 10);
-        for (index_t c = 0; c < C; c += 3) x(1, c) = from_float<T>(-INFINITY);
-        for (index_t c = 0; c < C; ++c) x(2, c) = from_float<T>(-INFINITY);
-        emulated_matches_host<T>("softmax C=" + std::to_string(C), x.shape(), [](auto x) { return softmax(x); }, x);
-    }
+    cases::softmax_with_infinities<T>(emulated, 5);
 }
 
 TEST_CASE("emulated: masked softmax over (B, NH, S, S) scores, (B, 1, 1, S) mask, one sequence fully masked") {
-    for (index_t S : {index_t(128), index_t(77)}) {
-        const index_t B = 3, NH = 2;
-        Tensor<half, Shape<dyn, dyn, dyn, dyn>> scores(B, NH, S, S);
-        fill_uniform(scores.view(), -8, 8);
-        Tensor<std::int32_t, Shape<dyn, 1, 1, dyn>> mask(B, S);
-        const index_t lengths[] = {S, S / 3, 0};
-        for (index_t b = 0; b < B; ++b)
-            for (index_t s = 0; s < S; ++s) mask(b, 0, 0, s) = s < lengths[b];
-        emulated_matches_host<half>("masked softmax S=" + std::to_string(S), scores.shape(),
-                                    [](auto x, auto m) { return masked_softmax(x * 0.125f, m); }, scores, mask);
-    }
+    cases::masked_softmax_of_scores(emulated, 2, {128, 77});
 }
 
 TEST_CASE("emulated: the embedding layer, layer_norm(word[ids] + pos[p] + type[t])") {
-    const index_t V = 300, T = 70, H = 768;
-    Tensor<half, Shape<dyn, H>> word(V), pos(512), type(2);
-    Tensor<half, Shape<H>> g{Shape<H>{}}, b{Shape<H>{}};
-    for (auto* t : {&word, &pos, &type}) fill_uniform(t->view());
-    fill_uniform(g.view(), 0.5f, 1.5f);
-    fill_uniform(b.view());
-    Tensor<int, Shape<dyn>> ids(T), p(T), tt(T);
-    for (index_t t = 0; t < T; ++t) {
-        ids(t) = int(test::rng()() % V);
-        p(t) = int(t % 512);
-        tt(t) = int(t % 2);
-    }
-    emulated_matches_host<half>("embedding layer", Shape<dyn, H>::from_dynamic({T}),
-                                [](auto w, auto p, auto ty, auto g, auto b, auto i, auto pi, auto ti) {
-                                    return layer_norm(gather(w, i) + gather(p, pi) + gather(ty, ti), g, b, 1e-12f);
-                                },
-                                word, pos, type, g, b, ids, p, tt);
+    cases::embedding_layer(emulated, 300, 70);
 }
 
 TEST_CASE_TEMPLATE("emulated: element-wise trees, broadcasting, mixed precision", T, float, half, bf16) {

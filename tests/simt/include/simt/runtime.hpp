@@ -363,22 +363,27 @@ inline void __syncwarp(unsigned mask = 0xffffffffu, std::source_location site = 
     arrive(w.barrier, 32, site, "__syncwarp");
 }
 
+namespace sinter::simt::detail {
+// Every lane's `value`; each gets the one of the lane `source_of(its lane)` names.
+template <class Source>
+float shuffle(unsigned mask, float value, int width, Source source_of, const std::source_location& site, const char* what) {
+    if (mask != 0xffffffffu || width != 32) fail(std::string(what) + " with a partial mask or width (not emulated)");
+    float all[32];
+    warp_exchange(value, all, site, what);
+    return all[source_of(lane_id()) % 32];
+}
+}  // namespace sinter::simt::detail
+
 inline float __shfl_xor_sync(unsigned mask, float value, int lane_mask, int width = 32,
                              std::source_location site = std::source_location::current()) {
-    using namespace sinter::simt::detail;
-    if (mask != 0xffffffffu || width != 32) fail("__shfl_xor_sync with a partial mask or width (not emulated)");
-    float all[32];
-    warp_exchange(value, all, site, "__shfl_xor_sync");
-    return all[(lane_id() ^ unsigned(lane_mask)) % 32];
+    return sinter::simt::detail::shuffle(mask, value, width, [&](unsigned lane) { return lane ^ unsigned(lane_mask); },
+                                         site, "__shfl_xor_sync");
 }
 
 inline float __shfl_sync(unsigned mask, float value, int source_lane, int width = 32,
                          std::source_location site = std::source_location::current()) {
-    using namespace sinter::simt::detail;
-    if (mask != 0xffffffffu || width != 32) fail("__shfl_sync with a partial mask or width (not emulated)");
-    float all[32];
-    warp_exchange(value, all, site, "__shfl_sync");
-    return all[unsigned(source_lane) % 32];
+    return sinter::simt::detail::shuffle(mask, value, width, [&](unsigned) { return unsigned(source_lane); }, site,
+                                         "__shfl_sync");
 }
 
 inline float __expf(float x) { return std::exp(x); }
