@@ -270,6 +270,7 @@ TEST_CASE_TEMPLATE("flash attention kernel (emulated) matches the host twin", T,
         simt::set_interleaving(mode.schedule, mode.timing);
         simt::reset_counters();
         check_head_sizes<T>(Kernel::flash, 2, {1, 15, 64, 0, 65, 200});
+        check_attention<T, 64>(Kernel::flash, 12, {128, 128});  // BERT-base's heads, full sequences
         // The shared tiles' rows are padded by 16 bytes so that every ldmatrix is conflict-free.
         const auto c = simt::counters();
         CHECK(c.ldmatrix_matrices > 0);
@@ -284,6 +285,7 @@ TEST_CASE_TEMPLATE("wmma attention kernel (emulated) matches the host twin", T, 
         INFO(mode.name);
         simt::set_interleaving(mode.schedule, mode.timing);
         check_head_sizes<T>(Kernel::wmma, 2, {1, 15, 64, 0, 65, 130});
+        check_attention<T, 64>(Kernel::wmma, 12, {128, 128});
     }
     simt::set_interleaving(simt::Schedule::round_robin, simt::CopyTiming::at_wait);
 }
