@@ -15,10 +15,10 @@
 namespace sinter::kernels::detail {
 
 // The wmma kernel's shared memory. The rows the softmax pass walks element by element (scores,
-// probabilities, output) are padded 16 bytes: the 16 rows a warp touches at once then start in 8
-// different banks, a 2-way conflict where unpadded rows of 128 or 256 bytes put all 32 lanes in
-// one bank; the padded strides keep WMMA's rules: ldm a multiple of 16 bytes, every fragment
-// pointer 32-byte aligned.
+// probabilities, output) are padded 16 bytes, so that the 16 rows a warp touches at once start in
+// 8 different banks (unpadded rows of 128 or 256 bytes all start in bank 0), and the pass staggers
+// the second 8 by two columns: no bank conflicts. The padded strides keep WMMA's rules: ldm a
+// multiple of 16 bytes, every fragment pointer 32-byte aligned.
 template <class T, int HD>
 struct AttentionTiles {
     // 32-key tiles from head size 64: 47.5 KiB at 32 and 64 (within the 64 KiB of an sm_75
@@ -108,19 +108,25 @@ __device__ __forceinline__ void attention_mma_block(T* __restrict__ ctx, const T
         }
         __syncwarp();
 
-        // Online softmax: two lanes per row, one the even columns, one the odd.
+        // Online softmax: two lanes per row, one the even columns, one the odd. Every padded stride
+        // (SLD, OLD floats; PLD 16-bit elements) puts rows r and r + 8 in the same bank, so the
+        // warp's second 8 rows walk their columns from 2 further on: the 32 lanes meet 32 banks.
         {
-            const int r = warp * 16 + lane / 2, c0 = lane % 2;
+            const int r = warp * 16 + lane / 2, c0 = lane % 2, turn = 2 * (lane / 16);
+            const auto column = [&](int i, int width) { return (c0 + 2 * i + turn) % width; };  // i-th of this lane
             const float* srow = ss + r * SLD;
             float tile_max = -f32_inf;
-            for (int c = c0; c < BK; c += 2)
+            for (int i = 0; i < BK / 2; ++i) {
+                const int c = column(i, BK);
                 if (k0 + c < len) tile_max = fmaxf(tile_max, srow[c] * scale);
+            }
             tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
             const float old_max = row_max[r];
             const float new_max = fmaxf(old_max, tile_max);  // finite: key k0 is valid
             float sum = 0.f;
             T* prow = sp + r * PLD;
-            for (int c = c0; c < BK; c += 2) {
+            for (int i = 0; i < BK / 2; ++i) {
+                const int c = column(i, BK);
                 const float e = k0 + c < len ? __expf(srow[c] * scale - new_max) : 0.f;
                 prow[c] = from_float<T>(e);
                 sum += e;
@@ -128,7 +134,7 @@ __device__ __forceinline__ void attention_mma_block(T* __restrict__ ctx, const T
             sum += __shfl_xor_sync(0xffffffffu, sum, 1);
             const float alpha = __expf(old_max - new_max);  // 0 on the first tile
             float* orow = so + r * OLD;
-            for (int d = c0; d < HD; d += 2) orow[d] *= alpha;
+            for (int i = 0; i < HD / 2; ++i) orow[column(i, HD)] *= alpha;
             __syncwarp();
             if (lane % 2 == 0) {
                 row_max[r] = new_max;
