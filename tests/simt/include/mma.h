@@ -42,24 +42,41 @@ struct Access {
     int layout;
 };
 
-// Every lane's (pointer, ldm, layout) must be the same: gathered and compared.
+// The rules on every lane's (pointer, ldm, layout): the same in all lanes, the pointer 256-bit
+// aligned, ldm a multiple of 16 bytes.
 template <class T>
-void check_access(const T* p, unsigned ldm, int layout, const char* what, const std::source_location& site) {
+void check_access(const Access (&all)[32], const char* what, const std::source_location& site) {
     using namespace sinter::simt::detail;
-    Access all[32];
-    warp_exchange(Access{p, ldm, layout}, all, site, what);
     for (const Access& a : all)
-        if (a.pointer != p || a.ldm != ldm || a.layout != layout)
+        if (a.pointer != all[0].pointer || a.ldm != all[0].ldm || a.layout != all[0].layout)
             fail(std::string(what) + " at " + where(site) + ": lanes pass different pointers, strides or layouts");
-    if (reinterpret_cast<std::uintptr_t>(p) % 32 != 0)
+    if (reinterpret_cast<std::uintptr_t>(all[0].pointer) % 32 != 0)
         fail(std::string(what) + " at " + where(site) + ": the pointer is not 256-bit aligned");
-    if (ldm * sizeof(T) % 16 != 0)
-        fail(std::string(what) + " at " + where(site) + ": ldm " + std::to_string(ldm) + " is not a multiple of 16 bytes");
+    if (all[0].ldm * sizeof(T) % 16 != 0)
+        fail(std::string(what) + " at " + where(site) + ": ldm " + std::to_string(all[0].ldm) +
+             " is not a multiple of 16 bytes");
 }
 
-template <class T>
-std::size_t offset(int r, int c, unsigned ldm, bool row_major_memory) {
+inline std::size_t offset(int r, int c, unsigned ldm, bool row_major_memory) {
     return row_major_memory ? std::size_t(r) * ldm + c : std::size_t(c) * ldm + r;
+}
+
+template <class Fragment>
+struct Elements {
+    std::remove_cv_t<std::remove_reference_t<decltype(Fragment{}.x[0])>> x[Fragment::num_elements];
+};
+
+// The whole warp's load, at once: lane l's elements of the operand at `p`.
+template <class Fragment, class T>
+void load(Fragment& f, const T* p, unsigned ldm, bool row_major_memory, const std::source_location& site) {
+    const auto mine = sinter::simt::detail::warp_collective<Elements<Fragment>>(
+        Access{p, ldm, row_major_memory}, [&](const Access (&all)[32], Elements<Fragment> (&out)[32]) {
+            check_access<T>(all, "wmma::load_matrix_sync", site);
+            for (unsigned lane = 0; lane < 32; ++lane)
+                for (int j = 0; j < Fragment::num_elements; ++j)
+                    out[lane].x[j] = p[offset(Fragment::row(lane, j), Fragment::col(lane, j), ldm, row_major_memory)];
+        }, site, "wmma::load_matrix_sync");
+    std::memcpy(f.x, mine.x, sizeof f.x);
 }
 
 }  // namespace emulated
@@ -73,28 +90,33 @@ template <class Use, class T, class Layout>
 void load_matrix_sync(fragment<Use, 16, 16, 16, T, Layout>& f, const T* p, unsigned ldm,
                       std::source_location site = std::source_location::current()) {
     static_assert(!std::is_same_v<Use, accumulator>, "load_matrix_sync: an accumulator takes a layout_t");
-    constexpr bool row_major_memory = std::is_same_v<Layout, row_major>;
-    emulated::check_access(p, ldm, row_major_memory, "wmma::load_matrix_sync", site);
-    const unsigned lane = sinter::simt::detail::lane_id();
-    for (int j = 0; j < f.num_elements; ++j)
-        f.x[j] = p[emulated::offset<T>(f.row(lane, j), f.col(lane, j), ldm, row_major_memory)];
+    emulated::load(f, p, ldm, std::is_same_v<Layout, row_major>, site);
 }
 
 template <class T>
 void load_matrix_sync(fragment<accumulator, 16, 16, 16, T>& f, const T* p, unsigned ldm, layout_t layout,
                       std::source_location site = std::source_location::current()) {
-    emulated::check_access(p, ldm, layout, "wmma::load_matrix_sync", site);
-    const unsigned lane = sinter::simt::detail::lane_id();
-    for (int j = 0; j < f.num_elements; ++j)
-        f.x[j] = p[emulated::offset<T>(f.row(lane, j), f.col(lane, j), ldm, layout == mem_row_major)];
+    emulated::load(f, p, ldm, layout == mem_row_major, site);
 }
 
+// The whole warp's store, at once.
 template <class T>
 void store_matrix_sync(T* p, const fragment<accumulator, 16, 16, 16, T>& f, unsigned ldm, layout_t layout,
                        std::source_location site = std::source_location::current()) {
-    emulated::check_access(p, ldm, layout, "wmma::store_matrix_sync", site);
-    const unsigned lane = sinter::simt::detail::lane_id();
-    for (int j = 0; j < f.num_elements; ++j) p[emulated::offset<T>(f.row(lane, j), f.col(lane, j), ldm, layout == mem_row_major)] = f.x[j];
+    using F = fragment<accumulator, 16, 16, 16, T>;
+    struct Store {
+        emulated::Access access;
+        T x[F::num_elements];
+    } mine{{p, ldm, layout == mem_row_major}, {}};
+    std::memcpy(mine.x, f.x, sizeof mine.x);
+    sinter::simt::detail::warp_collective<sinter::simt::detail::Nothing>(mine, [&](const Store (&all)[32], auto&) {
+        emulated::Access access[32];
+        for (unsigned lane = 0; lane < 32; ++lane) access[lane] = all[lane].access;
+        emulated::check_access<T>(access, "wmma::store_matrix_sync", site);
+        for (unsigned lane = 0; lane < 32; ++lane)
+            for (int j = 0; j < F::num_elements; ++j)
+                p[emulated::offset(F::row(lane, j), F::col(lane, j), ldm, layout == mem_row_major)] = all[lane].x[j];
+    }, site, "wmma::store_matrix_sync");
 }
 
 template <class T, class LayoutA, class LayoutB>
@@ -106,25 +128,28 @@ void mma_sync(fragment<accumulator, 16, 16, 16, float>& d, const fragment<matrix
     struct Operands {
         T a[A::num_elements], b[A::num_elements];
         float c[C::num_elements];
-    } mine, all[32];
+    } mine;
     std::memcpy(mine.a, a.x, sizeof mine.a);
     std::memcpy(mine.b, b.x, sizeof mine.b);
     std::memcpy(mine.c, c.x, sizeof mine.c);
-    sinter::simt::detail::warp_exchange(mine, all, site, "wmma::mma_sync");
-    float Am[16][16], Bm[16][16], Cm[16][16];
-    for (unsigned lane = 0; lane < 32; ++lane)
-        for (int j = 0; j < A::num_elements; ++j) {
-            Am[A::row(lane, j)][A::col(lane, j)] = sinter::to_float(all[lane].a[j]);
-            Bm[A::row(lane, j)][A::col(lane, j)] = sinter::to_float(all[lane].b[j]);  // same 16 x 16 distribution
-            Cm[C::row(lane, j)][C::col(lane, j)] = all[lane].c[j];
-        }
-    const unsigned lane = sinter::simt::detail::lane_id();
-    for (int j = 0; j < C::num_elements; ++j) {
-        const int m = C::row(lane, j), n = C::col(lane, j);
-        float sum = Cm[m][n];
-        for (int k = 0; k < 16; ++k) sum += Am[m][k] * Bm[k][n];
-        d.x[j] = sum;
-    }
+    const auto result = sinter::simt::detail::warp_collective<emulated::Elements<C>>(
+        mine, [&](const Operands (&all)[32], emulated::Elements<C> (&out)[32]) {
+            float Am[16][16], Bm[16][16], Cm[16][16];
+            for (unsigned lane = 0; lane < 32; ++lane)
+                for (int j = 0; j < A::num_elements; ++j) {
+                    Am[A::row(lane, j)][A::col(lane, j)] = sinter::to_float(all[lane].a[j]);
+                    Bm[A::row(lane, j)][A::col(lane, j)] = sinter::to_float(all[lane].b[j]);  // the same 16 x 16 spread
+                    Cm[C::row(lane, j)][C::col(lane, j)] = all[lane].c[j];
+                }
+            for (unsigned lane = 0; lane < 32; ++lane)
+                for (int j = 0; j < C::num_elements; ++j) {
+                    const int m = C::row(lane, j), n = C::col(lane, j);
+                    float sum = Cm[m][n];
+                    for (int k = 0; k < 16; ++k) sum += Am[m][k] * Bm[k][n];
+                    out[lane].x[j] = sum;
+                }
+        }, site, "wmma::mma_sync");
+    std::memcpy(d.x, result.x, sizeof d.x);
 }
 
 }  // namespace nvcuda::wmma

@@ -16,6 +16,13 @@
 //     address rules of ldmatrix, cp.async and WMMA (alignment, shared-memory operands), are checked.
 // Errors are thrown from launch() as simt::error, naming the block, thread and source line.
 //
+// What it does not model: memory is sequentially consistent, and a warp collective orders the
+// lanes' plain loads and stores as a __syncwarp would (on hardware only __syncwarp and
+// __syncthreads do), so a missing __syncwarp between lanes' shared-memory accesses that a shuffle
+// or a WMMA call happens to separate goes unseen; lanes between two collectives run one after
+// another in lane order; __shared__ variables other than the dynamic buffer are not poisoned;
+// timing, and the rounding order of tensor-core sums (f32, k in order here).
+//
 // Use: include the host headers the kernels need, then simt/kernels.hpp-style glue that defines
 // __CUDA_ARCH__ around the kernel headers; launch(kernel, grid, block, shared_bytes, args...).
 #include <ucontext.h>
@@ -61,7 +68,8 @@ namespace detail {
 
 struct Barrier {
     unsigned arrived = 0, generation = 0;
-    std::source_location site;  // where the first arrival of this generation waits
+    std::source_location site;  // where, and at what, the first arrival of this generation waits
+    const char* what = "";
 };
 
 struct Copy16 {
@@ -86,8 +94,8 @@ inline constexpr std::size_t slot_bytes = 128;
 struct Warp {
     Barrier barrier;
     unsigned exited = 0;
-    // Each lane's input to a collective; two sets, alternating by barrier generation, so a lane can
-    // enter the next collective while others still read this one's.
+    // Each lane's input to a collective, then its output; two sets, alternating by barrier
+    // generation, so a lane can enter the next collective while others still read this one's.
     alignas(16) std::byte slots[2][32][slot_bytes];
 };
 
@@ -142,14 +150,21 @@ inline std::string who() {
 
 inline void yield() { swapcontext(&current->context, &launch_state->scheduler); }
 
-inline void arrive(Barrier& b, unsigned participants, const std::source_location& site, const char* what) {
+// Waits until `participants` threads have arrived at `b`; the last to arrive runs `on_release` (the
+// whole group's work, done once at the moment they are all there) and goes on without waiting.
+template <class OnRelease>
+void arrive(Barrier& b, unsigned participants, const std::source_location& site, const char* what,
+            OnRelease&& on_release) {
     if (b.arrived == 0) {
         b.site = site;
-    } else if (b.site.line() != site.line() || std::strcmp(b.site.file_name(), site.file_name()) != 0) {
-        fail(std::string(what) + " reached at " + where(site) + " while others wait at " + where(b.site) +
-             " (divergent)");
+        b.what = what;
+    } else if (b.site.line() != site.line() || std::strcmp(b.site.file_name(), site.file_name()) != 0 ||
+               std::strcmp(b.what, what) != 0) {
+        fail(std::string(what) + " reached at " + where(site) + " while others wait at " + b.what + ", " +
+             where(b.site) + " (divergent)");
     }
     if (++b.arrived >= participants) {
+        on_release();
         b.arrived = 0;
         ++b.generation;
         return;
@@ -160,20 +175,37 @@ inline void arrive(Barrier& b, unsigned participants, const std::source_location
     current->waiting_on = nullptr;
 }
 
+inline void arrive(Barrier& b, unsigned participants, const std::source_location& site, const char* what) {
+    arrive(b, participants, site, what, [] {});
+}
+
 inline Warp& this_warp() { return launch_state->warps[current->linear / 32]; }
 inline unsigned lane_id() { return current->linear % 32; }
 
-// Every lane passes `mine`; each gets all 32 (indexed by lane) once the whole warp has arrived.
-template <class In>
-void warp_exchange(const In& mine, In (&all)[32], const std::source_location& site, const char* what) {
-    static_assert(std::is_trivially_copyable_v<In> && sizeof(In) <= slot_bytes, "warp_exchange: small POD inputs");
+// A warp-wide operation: every lane passes `mine`; once all 32 have arrived, the last runs
+// all_lanes(inputs, outputs) once for the warp (so its memory accesses happen together, at one
+// moment, as the instruction's do), and each lane gets its output.
+template <class Out, class In, class AllLanes>
+Out warp_collective(const In& mine, AllLanes&& all_lanes, const std::source_location& site, const char* what) {
+    static_assert(std::is_trivially_copyable_v<In> && sizeof(In) <= slot_bytes, "warp_collective: small POD inputs");
+    static_assert(std::is_trivially_copyable_v<Out> && sizeof(Out) <= slot_bytes, "warp_collective: small POD outputs");
     Warp& w = this_warp();
     if (w.exited != 0) fail(std::string(what) + " at " + where(site) + " in a warp with exited lanes");
     const unsigned set = w.barrier.generation % 2;
     std::memcpy(w.slots[set][lane_id()], &mine, sizeof(In));
-    arrive(w.barrier, 32, site, what);
-    for (int l = 0; l < 32; ++l) std::memcpy(&all[l], w.slots[set][l], sizeof(In));
+    arrive(w.barrier, 32, site, what, [&] {
+        In in[32];
+        Out out[32];
+        for (int l = 0; l < 32; ++l) std::memcpy(&in[l], w.slots[set][l], sizeof(In));
+        all_lanes(in, out);
+        for (int l = 0; l < 32; ++l) std::memcpy(w.slots[set][l], &out[l], sizeof(Out));
+    });
+    Out result;
+    std::memcpy(&result, w.slots[set][lane_id()], sizeof(Out));
+    return result;
 }
+
+struct Nothing {};
 
 inline unsigned char* shared_base();
 
@@ -206,11 +238,13 @@ inline void thread_exit() {
 }
 
 inline void entry() {
-    try {  // an exception cannot unwind past a fiber's first frame: it fails the launch instead
+    std::string thrown;  // an exception cannot unwind past a fiber's first frame: it fails the launch
+    try {
         launch_state->body();
     } catch (const std::exception& e) {
-        fail(std::string("the kernel threw: ") + e.what());
+        thrown = e.what();
     }
+    if (!thrown.empty()) fail("the kernel threw: " + thrown);  // outside the handler: it is finished
     thread_exit();
 }  // returns to uc_link: the scheduler
 
@@ -368,9 +402,9 @@ namespace sinter::simt::detail {
 template <class Source>
 float shuffle(unsigned mask, float value, int width, Source source_of, const std::source_location& site, const char* what) {
     if (mask != 0xffffffffu || width != 32) fail(std::string(what) + " with a partial mask or width (not emulated)");
-    float all[32];
-    warp_exchange(value, all, site, what);
-    return all[source_of(lane_id()) % 32];
+    return warp_collective<float>(value, [&](const float (&in)[32], float (&out)[32]) {
+        for (unsigned l = 0; l < 32; ++l) out[l] = in[source_of(l) % 32];
+    }, site, what);
 }
 }  // namespace sinter::simt::detail
 

@@ -19,13 +19,12 @@ public:
 
     template <class Op>
     T Reduce(T x, Op op, std::source_location site = std::source_location::current()) {
-        using namespace sinter::simt::detail;
-        T all[32];
-        warp_exchange(x, all, site, "cub::WarpReduce::Reduce");
-        if (lane_id() != 0) return T(NAN);
-        T acc = all[0];
-        for (int l = 1; l < 32; ++l) acc = op(acc, all[l]);
-        return acc;
+        return sinter::simt::detail::warp_collective<T>(x, [&](const T (&in)[32], T (&out)[32]) {
+            T acc = in[0];
+            for (int l = 1; l < 32; ++l) acc = op(acc, in[l]);
+            out[0] = acc;
+            for (int l = 1; l < 32; ++l) out[l] = T(NAN);
+        }, site, "cub::WarpReduce::Reduce");
     }
 };
 

@@ -44,10 +44,9 @@ inline void check_shared_row(const void* row, const std::source_location& site) 
     if (!in_shared(row, 16)) fail("ldmatrix at " + where(site) + ": a row outside the block's shared memory");
 }
 
-// Counts the wavefronts of one ldmatrix.x4 (lane 0 of the warp does it): for each matrix, the most
-// distinct 4-byte words that its 8 rows put in one of the 32 banks.
+// Counts the wavefronts of one ldmatrix.x4: for each matrix, the most distinct 4-byte words that
+// its 8 rows put in one of the 32 banks.
 inline void count_wavefronts(const void* const (&rows)[32]) {
-    if (simt::detail::lane_id() != 0) return;
     auto& c = simt::detail::counters;
     for (int i = 0; i < 4; ++i) {
         std::uintptr_t words[8 * 4];
@@ -69,31 +68,44 @@ inline void count_wavefronts(const void* const (&rows)[32]) {
     }
 }
 
+struct Registers4 {
+    std::uint32_t r[4];
+};
+
+// Register i of lane l: elements (l / 4, 2 (l % 4) + {0, 1}) of matrix i, or of its transpose.
+inline void ldmatrix(std::uint32_t (&r)[4], const void* row, bool transposed, const std::source_location& site) {
+    check_shared_row(row, site);
+    const auto mine = simt::detail::warp_collective<Registers4>(row, [&](const auto& rows, auto& regs) {
+        count_wavefronts(rows);
+        for (unsigned lane = 0; lane < 32; ++lane) {
+            const unsigned g = lane / 4, t = lane % 4;
+            for (unsigned i = 0; i < 4; ++i) {
+                const auto row_of = [&](unsigned j) { return static_cast<const unsigned char*>(rows[8 * i + j]); };
+                std::uint16_t low, high;
+                if (transposed) {  // column g of rows 2t and 2t + 1
+                    std::memcpy(&low, row_of(2 * t) + 2 * g, 2);
+                    std::memcpy(&high, row_of(2 * t + 1) + 2 * g, 2);
+                } else {  // row g, columns 2t and 2t + 1
+                    std::memcpy(&low, row_of(g) + 4 * t, 2);
+                    std::memcpy(&high, row_of(g) + 4 * t + 2, 2);
+                }
+                regs[lane].r[i] = std::uint32_t(low) | std::uint32_t(high) << 16;
+            }
+        }
+    }, site, transposed ? "ldmatrix.x4.trans" : "ldmatrix.x4");
+    for (int i = 0; i < 4; ++i) r[i] = mine.r[i];
+}
+
 }  // namespace emulated
 
 inline void ldmatrix_x4(std::uint32_t (&r)[4], const void* row,
                         std::source_location site = std::source_location::current()) {
-    emulated::check_shared_row(row, site);
-    const void* rows[32];
-    simt::detail::warp_exchange(row, rows, site, "ldmatrix.x4");
-    emulated::count_wavefronts(rows);
-    const unsigned lane = simt::detail::lane_id(), g = lane / 4, t = lane % 4;
-    for (int i = 0; i < 4; ++i) std::memcpy(&r[i], static_cast<const unsigned char*>(rows[8 * i + g]) + 4 * t, 4);
+    emulated::ldmatrix(r, row, false, site);
 }
 
 inline void ldmatrix_x4_trans(std::uint32_t (&r)[4], const void* row,
                               std::source_location site = std::source_location::current()) {
-    emulated::check_shared_row(row, site);
-    const void* rows[32];
-    simt::detail::warp_exchange(row, rows, site, "ldmatrix.x4.trans");
-    emulated::count_wavefronts(rows);
-    const unsigned lane = simt::detail::lane_id(), g = lane / 4, t = lane % 4;
-    for (int i = 0; i < 4; ++i) {
-        std::uint16_t low, high;  // column g of rows 2t and 2t + 1
-        std::memcpy(&low, static_cast<const unsigned char*>(rows[8 * i + 2 * t]) + 2 * g, 2);
-        std::memcpy(&high, static_cast<const unsigned char*>(rows[8 * i + 2 * t + 1]) + 2 * g, 2);
-        r[i] = std::uint32_t(low) | std::uint32_t(high) << 16;
-    }
+    emulated::ldmatrix(r, row, true, site);
 }
 
 template <class T>
@@ -101,30 +113,36 @@ void mma_16816(float (&d)[4], const std::uint32_t (&a)[4], std::uint32_t b0, std
                std::source_location site = std::source_location::current()) {
     static_assert(std::is_same_v<T, half> || std::is_same_v<T, bf16>, "mma_16816: T is half or bf16");
     constexpr bool is_bf16 = std::is_same_v<T, bf16>;
+    struct Accumulators {
+        float d[4];
+    };
     const emulated::MmaOperands mine{{a[0], a[1], a[2], a[3]}, {b0, b1}, {d[0], d[1], d[2], d[3]}};
-    emulated::MmaOperands all[32];
-    simt::detail::warp_exchange(mine, all, site, "mma.m16n8k16");
-    float A[16][16], B[16][8], C[16][8];
-    for (int lane = 0; lane < 32; ++lane) {
-        const int t0 = lane % 4, t1 = lane / 4;
-        for (int v = 0; v < 8; ++v) {
-            const int flat = 32 * t0 + t1 + 16 * (v % 2) + 8 * (v / 2 % 2) + 128 * (v / 4);
-            A[flat % 16][flat / 16] = emulated::element(all[lane].a[v / 2], v % 2, is_bf16);
+    const auto result = simt::detail::warp_collective<Accumulators>(mine, [&](const auto& all, auto& out) {
+        float A[16][16], B[16][8], C[16][8];
+        for (int lane = 0; lane < 32; ++lane) {
+            const int t0 = lane % 4, t1 = lane / 4;
+            for (int v = 0; v < 8; ++v) {
+                const int flat = 32 * t0 + t1 + 16 * (v % 2) + 8 * (v / 2 % 2) + 128 * (v / 4);
+                A[flat % 16][flat / 16] = emulated::element(all[lane].a[v / 2], v % 2, is_bf16);
+            }
+            for (int v = 0; v < 4; ++v) {
+                const int flat_b = 16 * t0 + t1 + 8 * (v % 2) + 64 * (v / 2);
+                B[flat_b / 8][flat_b % 8] = emulated::element(all[lane].b[v / 2], v % 2, is_bf16);
+                const int flat_c = 32 * t0 + t1 + 16 * (v % 2) + 8 * (v / 2);
+                C[flat_c % 16][flat_c / 16] = all[lane].c[v];
+            }
         }
-        for (int v = 0; v < 4; ++v) {
-            const int flat_b = 16 * t0 + t1 + 8 * (v % 2) + 64 * (v / 2);
-            B[flat_b / 8][flat_b % 8] = emulated::element(all[lane].b[v / 2], v % 2, is_bf16);
-            const int flat_c = 32 * t0 + t1 + 16 * (v % 2) + 8 * (v / 2);
-            C[flat_c % 16][flat_c / 16] = all[lane].c[v];
+        for (int lane = 0; lane < 32; ++lane) {
+            const int t0 = lane % 4, t1 = lane / 4;
+            for (int v = 0; v < 4; ++v) {
+                const int flat = 32 * t0 + t1 + 16 * (v % 2) + 8 * (v / 2), m = flat % 16, n = flat / 16;
+                float sum = C[m][n];
+                for (int k = 0; k < 16; ++k) sum += A[m][k] * B[k][n];  // products of 16-bit values: exact in f32
+                out[lane].d[v] = sum;
+            }
         }
-    }
-    const int lane = int(simt::detail::lane_id()), t0 = lane % 4, t1 = lane / 4;
-    for (int v = 0; v < 4; ++v) {
-        const int flat = 32 * t0 + t1 + 16 * (v % 2) + 8 * (v / 2), m = flat % 16, n = flat / 16;
-        float sum = C[m][n];
-        for (int k = 0; k < 16; ++k) sum += A[m][k] * B[k][n];  // products of 16-bit values: exact in f32
-        d[v] = sum;
-    }
+    }, site, "mma.m16n8k16");
+    for (int v = 0; v < 4; ++v) d[v] = result.d[v];
 }
 
 inline void cp_async_16(void* dst, const void* src, bool valid,
