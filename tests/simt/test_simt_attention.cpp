@@ -189,20 +189,20 @@ TEST_CASE("simt emulator: reports divergence, deadlock, exited lanes, early read
     simt::reset_counters();
     simt::launch(ldmatrix_rows_kernel, {1, 1, 1}, {32, 1, 1}, 32 * 144, 144);  // padded by 16 bytes: 8 banks
     CHECK(simt::counters().ldmatrix_wavefronts == 4);
-    simt::set_interleaving(simt::Schedule::round_robin, simt::CopyTiming::at_wait);
-    simt::launch(unwaited_copy_kernel, {1, 1, 1}, {128, 1, 1}, 2048, f.data(), in.data());
+    simt::launch(unwaited_copy_kernel, {1, 1, 1}, {128, 1, 1}, 2048, f.data(), in.data());  // the default: late
     CHECK(std::all_of(f.begin(), f.end(), [](float x) { return std::isnan(x); }));
-    simt::set_interleaving(simt::Schedule::round_robin, simt::CopyTiming::at_issue);
-    simt::launch(unwaited_copy_kernel, {1, 1, 1}, {128, 1, 1}, 2048, f.data(), in.data());
-    CHECK(std::all_of(f.begin(), f.end(), [](float x) { return x == 1.f; }));
+    {
+        const simt::ScopedInterleaving early({simt::Schedule::round_robin, simt::CopyTiming::at_issue, "copies early"});
+        simt::launch(unwaited_copy_kernel, {1, 1, 1}, {128, 1, 1}, 2048, f.data(), in.data());
+        CHECK(std::all_of(f.begin(), f.end(), [](float x) { return x == 1.f; }));
+    }
     // Warp 0 overwrites a tile warp 1 has yet to read, with no barrier between: seen only when the
     // warps run apart.
     for (const auto& mode : simt::interleavings) {
-        simt::set_interleaving(mode.schedule, mode.timing);
+        const simt::ScopedInterleaving interleaving(mode);
         simt::launch(overwrite_without_barrier_kernel, {1, 1, 1}, {64, 1, 1}, 1024, f.data());
         CHECK_MESSAGE(f[32] == (mode.schedule == simt::Schedule::round_robin ? 1.f : 2.f), mode.name);
     }
-    simt::set_interleaving(simt::Schedule::round_robin, simt::CopyTiming::at_wait);
 }
 
 // ---- the attention kernels -----------------------------------------------------------------------
@@ -267,7 +267,7 @@ void check_head_sizes(Kernel kernel, int heads, const std::vector<std::int32_t>&
 TEST_CASE_TEMPLATE("flash attention kernel (emulated) matches the host twin", T, half, bf16) {
     for (const auto& mode : simt::interleavings) {
         INFO(mode.name);
-        simt::set_interleaving(mode.schedule, mode.timing);
+        const simt::ScopedInterleaving interleaving(mode);
         simt::reset_counters();
         check_head_sizes<T>(Kernel::flash, 2, {1, 15, 64, 0, 65, 200});
         check_attention<T, 64>(Kernel::flash, 12, {128, 128});  // BERT-base's heads, full sequences
@@ -277,17 +277,15 @@ TEST_CASE_TEMPLATE("flash attention kernel (emulated) matches the host twin", T,
         CHECK_MESSAGE(c.ldmatrix_wavefronts == c.ldmatrix_matrices, c.ldmatrix_wavefronts, " wavefronts for ",
                       c.ldmatrix_matrices, " matrices");
     }
-    simt::set_interleaving(simt::Schedule::round_robin, simt::CopyTiming::at_wait);
 }
 
 TEST_CASE_TEMPLATE("wmma attention kernel (emulated) matches the host twin", T, half, bf16) {
     for (const auto& mode : simt::interleavings) {
         INFO(mode.name);
-        simt::set_interleaving(mode.schedule, mode.timing);
+        const simt::ScopedInterleaving interleaving(mode);
         check_head_sizes<T>(Kernel::wmma, 2, {1, 15, 64, 0, 65, 130});
         check_attention<T, 64>(Kernel::wmma, 12, {128, 128});
     }
-    simt::set_interleaving(simt::Schedule::round_robin, simt::CopyTiming::at_wait);
 }
 
 TEST_CASE_TEMPLATE("simt attention kernel (emulated) matches the host twin", T, float, half, bf16) {

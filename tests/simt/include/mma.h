@@ -4,6 +4,7 @@
 // of the row-major operand, so a kernel that assumed any particular layout would fail.
 // The CUDA Programming Guide's rules are checked (misuse is a simt::error): every lane passes the
 // same pointer, stride and layout; the pointer is 256-bit aligned; ldm is a multiple of 16 bytes.
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <source_location>
@@ -32,6 +33,11 @@ struct fragment {
     // Element j of this lane is element (e / cols, e % cols) of the operand, e = lane + 32 j.
     static int row(unsigned lane, int j) { return int(lane + 32 * j) / cols; }
     static int col(unsigned lane, int j) { return int(lane + 32 * j) % cols; }
+    // Where that element is in memory of stride ldm, row- or column-major.
+    static std::size_t offset(unsigned lane, int j, unsigned ldm, bool row_major_memory) {
+        return row_major_memory ? std::size_t(row(lane, j)) * ldm + col(lane, j)
+                                : std::size_t(col(lane, j)) * ldm + row(lane, j);
+    }
 };
 
 namespace emulated {
@@ -57,10 +63,6 @@ void check_access(const Access (&all)[32], const char* what, const std::source_l
              " is not a multiple of 16 bytes");
 }
 
-inline std::size_t offset(int r, int c, unsigned ldm, bool row_major_memory) {
-    return row_major_memory ? std::size_t(r) * ldm + c : std::size_t(c) * ldm + r;
-}
-
 template <class Fragment>
 struct Elements {
     std::remove_cv_t<std::remove_reference_t<decltype(Fragment{}.x[0])>> x[Fragment::num_elements];
@@ -74,7 +76,7 @@ void load(Fragment& f, const T* p, unsigned ldm, bool row_major_memory, const st
             check_access<T>(all, "wmma::load_matrix_sync", site);
             for (unsigned lane = 0; lane < 32; ++lane)
                 for (int j = 0; j < Fragment::num_elements; ++j)
-                    out[lane].x[j] = p[offset(Fragment::row(lane, j), Fragment::col(lane, j), ldm, row_major_memory)];
+                    out[lane].x[j] = p[Fragment::offset(lane, j, ldm, row_major_memory)];
         }, site, "wmma::load_matrix_sync");
     std::memcpy(f.x, mine.x, sizeof f.x);
 }
@@ -115,7 +117,7 @@ void store_matrix_sync(T* p, const fragment<accumulator, 16, 16, 16, T>& f, unsi
         emulated::check_access<T>(access, "wmma::store_matrix_sync", site);
         for (unsigned lane = 0; lane < 32; ++lane)
             for (int j = 0; j < F::num_elements; ++j)
-                p[emulated::offset(F::row(lane, j), F::col(lane, j), ldm, layout == mem_row_major)] = all[lane].x[j];
+                p[F::offset(lane, j, ldm, layout == mem_row_major)] = all[lane].x[j];
     }, site, "wmma::store_matrix_sync");
 }
 

@@ -90,6 +90,7 @@ struct Thread {
 };
 
 inline constexpr std::size_t slot_bytes = 128;
+inline constexpr std::size_t stack_bytes = 256 * 1024;  // per thread
 
 struct Warp {
     Barrier barrier;
@@ -133,10 +134,12 @@ inline std::string where(const std::source_location& s) {
     return f + ":" + std::to_string(s.line());
 }
 
+inline std::string block_name(const dim3& b) {
+    return "block (" + std::to_string(b.x) + ", " + std::to_string(b.y) + ", " + std::to_string(b.z) + ")";
+}
+
 inline std::string who() {
-    const Launch& l = *launch_state;
-    return "block (" + std::to_string(l.block_index.x) + ", " + std::to_string(l.block_index.y) + ", " +
-           std::to_string(l.block_index.z) + ") thread " + std::to_string(current ? current->linear : 0);
+    return block_name(launch_state->block_index) + " thread " + std::to_string(current ? current->linear : 0);
 }
 
 // Records the first failure and leaves this fiber for good: the scheduler ends the launch.
@@ -269,7 +272,7 @@ namespace detail {
 // switch away and restored as they were by the switch back.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wclobbered"
-inline void run_block(Launch& state, std::size_t stack_bytes) {
+inline void run_block(Launch& state) {
     const unsigned threads = unsigned(state.stacks.size());
     const dim3 block = state.block;
     std::memset(kernels::detail::smem, 0xff, sizeof kernels::detail::smem);
@@ -301,9 +304,7 @@ inline void run_block(Launch& state, std::size_t stack_bytes) {
             std::string waits;
             for (const Thread& t : state.threads)
                 if (!t.done && waits.size() < 400) waits += " thread " + std::to_string(t.linear) + " at " + where(t.waiting_on->site) + ";";
-            const dim3 b = state.block_index;
-            throw error("simt::launch: deadlock in block (" + std::to_string(b.x) + ", " + std::to_string(b.y) + ", " +
-                        std::to_string(b.z) + "):" + waits);
+            throw error("simt::launch: deadlock in " + block_name(state.block_index) + ":" + waits);
         }
         current = next;
         swapcontext(&state.scheduler, &next->context);
@@ -332,8 +333,7 @@ void launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared
     state.copy_timing = detail::default_copy_timing;
     state.schedule = detail::default_schedule;
     state.body = [&] { kernel(Params(args)...); };
-    constexpr std::size_t stack_bytes = 256 * 1024;
-    for (unsigned i = 0; i < threads; ++i) state.stacks.emplace_back(new char[stack_bytes]);
+    for (unsigned i = 0; i < threads; ++i) state.stacks.emplace_back(new char[detail::stack_bytes]);
     detail::launch_state = &state;
     struct Reset {
         ~Reset() {
@@ -345,7 +345,7 @@ void launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared
         for (unsigned y = 0; y < grid.y; ++y)
             for (unsigned x = 0; x < grid.x; ++x) {
                 state.block_index = {x, y, z};
-                detail::run_block(state, stack_bytes);
+                detail::run_block(state);
             }
 }
 
@@ -356,22 +356,40 @@ inline void reset_counters() { detail::counters = {}; }
 // The running block's dynamic shared memory, for kernels written in tests.
 inline unsigned char* shared_memory() { return detail::shared_base(); }
 
-// How the launches that follow interleave a block's threads (see Schedule and CopyTiming).
-inline void set_interleaving(Schedule schedule, CopyTiming timing) {
-    detail::default_schedule = schedule;
-    detail::default_copy_timing = timing;
-}
-
-// The two extremes: warps in step with copies landing late (exposes reads before a wait), and
-// warps apart with copies landing early (exposes overwrites before a barrier).
+// How a block's threads interleave (see Schedule and CopyTiming).
 struct Interleaving {
     Schedule schedule;
     CopyTiming timing;
     const char* name;
 };
+
+// The two extremes: warps in step with copies landing late (exposes reads before a wait), and
+// warps apart with copies landing early (exposes overwrites before a barrier). The first is the
+// default.
 inline constexpr Interleaving interleavings[] = {
     {Schedule::round_robin, CopyTiming::at_wait, "warps in step, copies land at the wait"},
     {Schedule::lowest_first, CopyTiming::at_issue, "warps apart, copies land at the issue"}};
+
+// While it lives, launches interleave a block's threads as `mode` says; then as before (also when
+// a launch throws).
+class ScopedInterleaving {
+public:
+    explicit ScopedInterleaving(const Interleaving& mode)
+        : schedule_(detail::default_schedule), timing_(detail::default_copy_timing) {
+        detail::default_schedule = mode.schedule;
+        detail::default_copy_timing = mode.timing;
+    }
+    ~ScopedInterleaving() {
+        detail::default_schedule = schedule_;
+        detail::default_copy_timing = timing_;
+    }
+    ScopedInterleaving(const ScopedInterleaving&) = delete;
+    ScopedInterleaving& operator=(const ScopedInterleaving&) = delete;
+
+private:
+    Schedule schedule_;
+    CopyTiming timing_;
+};
 
 }  // namespace sinter::simt
 
@@ -392,9 +410,7 @@ inline void __syncthreads(std::source_location site = std::source_location::curr
 inline void __syncwarp(unsigned mask = 0xffffffffu, std::source_location site = std::source_location::current()) {
     using namespace sinter::simt::detail;
     if (mask != 0xffffffffu) fail("__syncwarp with a partial mask (not emulated)");
-    Warp& w = this_warp();
-    if (w.exited != 0) fail("__syncwarp at " + where(site) + " in a warp with exited lanes");
-    arrive(w.barrier, 32, site, "__syncwarp");
+    warp_collective<Nothing>(Nothing{}, [](const auto&, auto&) {}, site, "__syncwarp");
 }
 
 namespace sinter::simt::detail {

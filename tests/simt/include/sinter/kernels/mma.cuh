@@ -14,7 +14,8 @@
 // ldmatrix (PTX ISA, "Warp-level matrix load instruction: ldmatrix"): lane 8i + j addresses row j
 // of matrix i; register i of lane l holds elements (l / 4, 2 (l % 4) + {0, 1}) of matrix i, or of
 // its transpose with .trans. cp.async lands its 16 bytes at the issue or at the wait, as
-// simt::set_interleaving says.
+// simt::ScopedInterleaving says.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -30,6 +31,23 @@ namespace emulated {
 inline float element(std::uint32_t reg, int half_index, bool is_bf16) {
     const auto bits = static_cast<std::uint16_t>(half_index ? reg >> 16 : reg & 0xffffu);
     return is_bf16 ? to_float(sinter::detail::bf16_from_bits(bits)) : to_float(sinter::detail::half_from_bits(bits));
+}
+
+// The operands' thread-value layouts (CuTe's, above): the (row, column) of value v of `lane`.
+struct Position {
+    int row, col;
+};
+inline Position a_position(int lane, int v) {  // A: 16 x 16, values 0-7
+    const int flat = 32 * (lane % 4) + lane / 4 + 16 * (v % 2) + 8 * (v / 2 % 2) + 128 * (v / 4);
+    return {flat % 16, flat / 16};
+}
+inline Position b_position(int lane, int v) {  // B: 16 (K) x 8 (N), values 0-3
+    const int flat = 16 * (lane % 4) + lane / 4 + 8 * (v % 2) + 64 * (v / 2);
+    return {flat / 8, flat % 8};
+}
+inline Position c_position(int lane, int v) {  // C, D: 16 x 8, values 0-3
+    const int flat = 32 * (lane % 4) + lane / 4 + 16 * (v % 2) + 8 * (v / 2);
+    return {flat % 16, flat / 16};
 }
 
 struct MmaOperands {
@@ -52,19 +70,11 @@ inline void count_wavefronts(const void* const (&rows)[32]) {
         std::uintptr_t words[8 * 4];
         for (int j = 0; j < 8; ++j)
             for (int k = 0; k < 4; ++k) words[4 * j + k] = reinterpret_cast<std::uintptr_t>(rows[8 * i + j]) / 4 + k;
-        int worst = 0;
-        for (int bank = 0; bank < 32; ++bank) {
-            int distinct = 0;
-            for (int a = 0; a < 32; ++a) {
-                if (words[a] % 32 != std::uintptr_t(bank)) continue;
-                bool seen = false;
-                for (int b = 0; b < a; ++b) seen = seen || words[b] == words[a];
-                distinct += !seen;
-            }
-            worst = distinct > worst ? distinct : worst;
-        }
+        std::sort(std::begin(words), std::end(words));
+        int per_bank[32] = {};
+        for (auto w = std::begin(words); w != std::unique(std::begin(words), std::end(words)); ++w) ++per_bank[*w % 32];
         ++c.ldmatrix_matrices;
-        c.ldmatrix_wavefronts += std::uint64_t(worst);
+        c.ldmatrix_wavefronts += std::uint64_t(*std::max_element(std::begin(per_bank), std::end(per_bank)));
     }
 }
 
@@ -118,29 +128,25 @@ void mma_16816(float (&d)[4], const std::uint32_t (&a)[4], std::uint32_t b0, std
     };
     const emulated::MmaOperands mine{{a[0], a[1], a[2], a[3]}, {b0, b1}, {d[0], d[1], d[2], d[3]}};
     const auto result = simt::detail::warp_collective<Accumulators>(mine, [&](const auto& all, auto& out) {
-        float A[16][16], B[16][8], C[16][8];
+        using emulated::a_position, emulated::b_position, emulated::c_position;
+        float A[16][16], B[16][8];
         for (int lane = 0; lane < 32; ++lane) {
-            const int t0 = lane % 4, t1 = lane / 4;
             for (int v = 0; v < 8; ++v) {
-                const int flat = 32 * t0 + t1 + 16 * (v % 2) + 8 * (v / 2 % 2) + 128 * (v / 4);
-                A[flat % 16][flat / 16] = emulated::element(all[lane].a[v / 2], v % 2, is_bf16);
+                const auto [m, k] = a_position(lane, v);
+                A[m][k] = emulated::element(all[lane].a[v / 2], v % 2, is_bf16);
             }
             for (int v = 0; v < 4; ++v) {
-                const int flat_b = 16 * t0 + t1 + 8 * (v % 2) + 64 * (v / 2);
-                B[flat_b / 8][flat_b % 8] = emulated::element(all[lane].b[v / 2], v % 2, is_bf16);
-                const int flat_c = 32 * t0 + t1 + 16 * (v % 2) + 8 * (v / 2);
-                C[flat_c % 16][flat_c / 16] = all[lane].c[v];
+                const auto [k, n] = b_position(lane, v);
+                B[k][n] = emulated::element(all[lane].b[v / 2], v % 2, is_bf16);
             }
         }
-        for (int lane = 0; lane < 32; ++lane) {
-            const int t0 = lane % 4, t1 = lane / 4;
-            for (int v = 0; v < 4; ++v) {
-                const int flat = 32 * t0 + t1 + 16 * (v % 2) + 8 * (v / 2), m = flat % 16, n = flat / 16;
-                float sum = C[m][n];
+        for (int lane = 0; lane < 32; ++lane)
+            for (int v = 0; v < 4; ++v) {  // D = C + A B, each lane's C and D at the same positions
+                const auto [m, n] = c_position(lane, v);
+                float sum = all[lane].c[v];
                 for (int k = 0; k < 16; ++k) sum += A[m][k] * B[k][n];  // products of 16-bit values: exact in f32
                 out[lane].d[v] = sum;
             }
-        }
     }, site, "mma.m16n8k16");
     for (int v = 0; v < 4; ++v) d[v] = result.d[v];
 }
