@@ -24,7 +24,7 @@ enum class RowGroup { warp, block };
 template <int N, class T, class S, class E>
 void emulate_launch(T* out, const S& shape, const E& e, RowGroup group, unsigned max_blocks) {
     const auto grid = [&](index_t items, int per_block) {
-        return simt::dim3{unsigned(std::clamp<index_t>((items + per_block - 1) / per_block, 1, max_blocks)), 1, 1};
+        return simt::dim3{unsigned(expr::detail::blocks_for(items, per_block, max_blocks)), 1, 1};
     };
     if constexpr (!E::has_reduction) {
         simt::launch(expr::detail::elementwise_kernel<N, T, S, E>, grid(shape.size() / N, 256), {256, 1, 1}, 0, out,
@@ -44,7 +44,7 @@ void emulate_launch(T* out, const S& shape, const E& e, RowGroup group, unsigned
 template <class T, class S, class E>
 void emulate_eval(const TensorView<T, S, host_space>& out, const E& e, RowGroup group, unsigned max_blocks) {
     constexpr int N = expr::detail::vector_width<T, E>;
-    if (expr::detail::view_vectorizable<N>(out) && out.shape().cols() % N == 0 && e.template vectorizable<N>())
+    if (expr::detail::vectorizable<N>(out, e))
         emulate_launch<N>(out.data(), out.shape(), e, group, max_blocks);
     else
         emulate_launch<1>(out.data(), out.shape(), e, group, max_blocks);

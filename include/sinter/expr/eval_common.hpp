@@ -1,5 +1,7 @@
 #pragma once
-// What the host and CUDA evaluators share: the checks on (out, expression) and the row indexing.
+// What the host and CUDA evaluators share: the checks on (out, expression) and the row indexing;
+// and, for the CUDA evaluator and its emulation in tests/simt, the vector width and block counts.
+#include <algorithm>
 #include <string>
 
 #include "node.hpp"
@@ -49,5 +51,17 @@ SINTER_UNROLL
 template <class TOut, class E>
 inline constexpr int vector_width =
     16 / (int(sizeof(TOut)) < E::min_elem_bytes ? int(sizeof(TOut)) : E::min_elem_bytes);
+
+// Blocks of `per_block` work items for `items` of them: at least 1, at most `cap`.
+inline index_t blocks_for(index_t items, index_t per_block, index_t cap) {
+    return std::clamp<index_t>((items + per_block - 1) / per_block, 1, cap);
+}
+
+// Whether out = e can be evaluated N elements at a time: the output's and every operand's extents
+// and alignment allow N-wide loads and stores.
+template <int N, class OutView, class E>
+bool vectorizable(const OutView& out, const E& e) {
+    return view_vectorizable<N>(out) && out.shape().cols() % N == 0 && e.template vectorizable<N>();
+}
 
 }  // namespace sinter::expr::detail

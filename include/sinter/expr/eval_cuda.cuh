@@ -9,7 +9,6 @@
 //   tier 3 (contractions): lowered first (contraction.hpp): each linear form is one call on a
 //     GEMM engine (blas::Gemm: cuBLASLt with the epilogue fused), scratch from the stream-ordered
 //     allocator, then at most one kernel for the rest.
-#include <algorithm>
 #include <vector>
 
 #include "../cuda/device.cuh"
@@ -32,7 +31,7 @@ inline int multiprocessors() {
 
 inline unsigned grid_for(index_t work_items, int per_block) {
     static const index_t cap = index_t(multiprocessors()) * 32;  // enough blocks to fill the GPU
-    return unsigned(std::clamp<index_t>((work_items + per_block - 1) / per_block, 1, cap));
+    return unsigned(blocks_for(work_items, per_block, cap));
 }
 
 template <int N, class T, class S, class E>
@@ -122,7 +121,7 @@ void eval(const TensorView<T, S, device_space>& out, const X& x, cudaStream_t st
         eval_contraction(ctx, out, e);
     } else {
         constexpr int N = detail::vector_width<T, E>;
-        if (detail::view_vectorizable<N>(out) && out.shape().cols() % N == 0 && e.template vectorizable<N>())
+        if (detail::vectorizable<N>(out, e))
             detail::launch<N>(out.data(), out.shape(), e, stream);
         else
             detail::launch<1>(out.data(), out.shape(), e, stream);

@@ -5,12 +5,10 @@
 //
 // Parsed by sinter's strict JSON reader (io/json.hpp: duplicate keys, trailing bytes, unbalanced
 // brackets and deep nesting refused; Python's NaN and Infinity accepted, as Python's json writes
-// them); every other key is ignored. A missing key keeps Hugging
-// Face's default (lowercase on, strip_accents unset, CJK spacing on).
+// them); every other key is ignored. A missing key keeps Hugging Face's default (lowercase on,
+// strip_accents unset, CJK spacing on).
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -44,11 +42,7 @@ inline NormalizerOptions parse_tokenizer_config(std::string_view json, std::stri
 }
 
 inline NormalizerOptions read_tokenizer_config(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw io_error("cannot open " + file.string());
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_tokenizer_config(text.str(), file.string());
+    return parse_tokenizer_config(sinter::detail::read_file_bytes(file), file.string());
 }
 
 }  // namespace sinter::text
