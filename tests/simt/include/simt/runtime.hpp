@@ -3,7 +3,7 @@
 // host, so that their index arithmetic, fragment layouts and synchronisation are tested where no
 // GPU is lent. Test code only.
 //
-// A launch runs its blocks one after another. The threads of a block are fibers (ucontext) on the
+// A launch runs its blocks one after another. The threads of a block are fibers on the
 // calling thread; they switch only where a CUDA thread would wait for others: __syncthreads, the
 // warp collectives (shuffles, ldmatrix, mma, WMMA), __syncwarp. So the block's threads interleave
 // deterministically, and the checks below are exact:
@@ -78,8 +78,23 @@ struct Copy16 {
     bool valid;
 };
 
+// A fiber's saved context. On x86-64 Linux a switch saves the stack pointer, the six callee-saved
+// registers, MXCSR and the x87 control word (sinter_simt_switch, below): a few nanoseconds. Elsewhere
+// ucontext, whose swapcontext also saves the signal mask: a system call per switch.
+#if defined(__x86_64__) && defined(__linux__)
+#define SINTER_SIMT_FAST_SWITCH 1
+struct Context {
+    void* sp = nullptr;
+};
+#else
+#define SINTER_SIMT_FAST_SWITCH 0
+struct Context {
+    ucontext_t uc{};
+};
+#endif
+
 struct Thread {
-    ucontext_t context{};
+    Context context;
     dim3 index;
     unsigned linear = 0;
     bool done = false;
@@ -110,7 +125,7 @@ struct Launch {
     Barrier block_barrier;
     unsigned alive = 0;
     std::vector<std::unique_ptr<char[]>> stacks;
-    ucontext_t scheduler{};
+    Context scheduler;
     std::function<void()> body;
     std::string failure;
 };
@@ -122,6 +137,77 @@ struct Counters {
     std::uint64_t ldmatrix_matrices = 0, ldmatrix_wavefronts = 0;
 };
 inline Counters counters;
+
+#if SINTER_SIMT_FAST_SWITCH
+// sinter_simt_switch(&from->sp, to->sp): saves this fiber's registers on its stack and its stack
+// pointer in *from, then resumes `to` where it switched away (or, the first time, enters its
+// function: start_context lays out a frame that this returns into). Weak and in a COMDAT section:
+// every test that includes this header defines it, the linker keeps one.
+extern "C" void sinter_simt_switch(void** from, void* to);
+__asm__(
+    ".pushsection .text.sinter_simt_switch,\"axG\",@progbits,sinter_simt_switch,comdat\n"
+    ".weak sinter_simt_switch\n"
+    ".type sinter_simt_switch,@function\n"
+    "sinter_simt_switch:\n"
+    "    pushq %rbp\n"
+    "    pushq %rbx\n"
+    "    pushq %r12\n"
+    "    pushq %r13\n"
+    "    pushq %r14\n"
+    "    pushq %r15\n"
+    "    subq $8, %rsp\n"
+    "    stmxcsr (%rsp)\n"
+    "    fnstcw 4(%rsp)\n"
+    "    movq %rsp, (%rdi)\n"
+    "    movq %rsi, %rsp\n"
+    "    ldmxcsr (%rsp)\n"
+    "    fldcw 4(%rsp)\n"
+    "    addq $8, %rsp\n"
+    "    popq %r15\n"
+    "    popq %r14\n"
+    "    popq %r13\n"
+    "    popq %r12\n"
+    "    popq %rbx\n"
+    "    popq %rbp\n"
+    "    ret\n"
+    ".size sinter_simt_switch, .-sinter_simt_switch\n"
+    ".popsection\n");
+#endif
+
+inline void switch_context(Context& from, Context& to) {
+#if SINTER_SIMT_FAST_SWITCH
+    sinter_simt_switch(&from.sp, to.sp);
+#else
+    swapcontext(&from.uc, &to.uc);
+#endif
+}
+
+// Makes `c` start fn() (which must never return) on [stack, stack + bytes) when first switched to.
+inline void start_context(Context& c, char* stack, std::size_t bytes, void (*fn)()) {
+#if SINTER_SIMT_FAST_SWITCH
+    // From the 16-byte aligned top down: fn's return address (none: 0), where the switch returns
+    // to (fn), six zero registers, MXCSR and the x87 control word as they are now. fn is entered
+    // with the stack as a call leaves it (8 mod 16).
+    auto* slot = reinterpret_cast<std::uint64_t*>(reinterpret_cast<std::uintptr_t>(stack + bytes) & ~std::uintptr_t(15));
+    *--slot = 0;
+    *--slot = reinterpret_cast<std::uint64_t>(fn);
+    for (int r = 0; r < 6; ++r) *--slot = 0;
+    std::uint32_t mxcsr = 0;
+    std::uint16_t fpu_control = 0;
+    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+    __asm__ volatile("fnstcw %0" : "=m"(fpu_control));
+    *--slot = 0;
+    std::memcpy(slot, &mxcsr, 4);
+    std::memcpy(reinterpret_cast<char*>(slot) + 4, &fpu_control, 2);
+    c.sp = slot;
+#else
+    getcontext(&c.uc);
+    c.uc.uc_stack.ss_sp = stack;
+    c.uc.uc_stack.ss_size = bytes;
+    c.uc.uc_link = nullptr;
+    makecontext(&c.uc, fn, 0);
+#endif
+}
 
 inline Launch* launch_state = nullptr;
 inline Thread* current = nullptr;
@@ -147,11 +233,11 @@ inline std::string who() {
     if (launch_state->failure.empty()) launch_state->failure = who() + ": " + what;
     Thread* self = current;
     self->done = true;
-    swapcontext(&self->context, &launch_state->scheduler);
+    switch_context(self->context, launch_state->scheduler);
     std::abort();  // never resumed
 }
 
-inline void yield() { swapcontext(&current->context, &launch_state->scheduler); }
+inline void yield() { switch_context(current->context, launch_state->scheduler); }
 
 // Waits until `participants` threads have arrived at `b`; the last to arrive runs `on_release` (the
 // whole group's work, done once at the moment they are all there) and goes on without waiting.
@@ -249,7 +335,9 @@ inline void entry() {
     }
     if (!thrown.empty()) fail("the kernel threw: " + thrown);  // outside the handler: it is finished
     thread_exit();
-}  // returns to uc_link: the scheduler
+    switch_context(current->context, launch_state->scheduler);  // for good: the thread is done
+    std::abort();
+}
 
 }  // namespace detail
 
@@ -275,7 +363,7 @@ namespace detail {
 inline void run_block(Launch& state) {
     const unsigned threads = unsigned(state.stacks.size());
     const dim3 block = state.block;
-    std::memset(kernels::detail::smem, 0xff, sizeof kernels::detail::smem);
+    std::memset(kernels::detail::smem, 0xff, state.shared_bytes);  // the rest: once per launch
     state.threads.assign(threads, {});
     state.warps.assign(threads / 32, {});
     state.block_barrier = {};
@@ -284,11 +372,7 @@ inline void run_block(Launch& state) {
         Thread& t = state.threads[i];
         t.linear = i;
         t.index = {i % block.x, i / block.x % block.y, i / (block.x * block.y)};
-        getcontext(&t.context);
-        t.context.uc_stack.ss_sp = state.stacks[i].get();
-        t.context.uc_stack.ss_size = stack_bytes;
-        t.context.uc_link = &state.scheduler;
-        makecontext(&t.context, entry, 0);
+        start_context(t.context, state.stacks[i].get(), stack_bytes, entry);
     }
     for (unsigned cursor = 0;;) {
         Thread* next = nullptr;
@@ -307,7 +391,7 @@ inline void run_block(Launch& state) {
             throw error("simt::launch: deadlock in " + block_name(state.block_index) + ":" + waits);
         }
         current = next;
-        swapcontext(&state.scheduler, &next->context);
+        switch_context(state.scheduler, next->context);
         if (!state.failure.empty()) throw error(state.failure);
         cursor = state.schedule == Schedule::round_robin ? (next->linear + 1) % threads : 0;
     }
@@ -334,6 +418,7 @@ void launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared
     state.schedule = detail::default_schedule;
     state.body = [&] { kernel(Params(args)...); };
     for (unsigned i = 0; i < threads; ++i) state.stacks.emplace_back(new char[detail::stack_bytes]);
+    std::memset(kernels::detail::smem, 0xff, sizeof kernels::detail::smem);
     detail::launch_state = &state;
     struct Reset {
         ~Reset() {
