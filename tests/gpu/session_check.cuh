@@ -1,6 +1,7 @@
 #pragma once
 // One golden check of bert::Session<tiny, T> against Hugging Face's outputs (hidden states,
-// embeddings, pooled output, logits), eagerly and then from the captured graph. Shared by
+// embeddings, pooled output, logits), eagerly and then from the captured graph, with another
+// batch of the same launch shape run in between. Shared by
 // test_gpu_bert*.cu (split by dtype to keep each file's compile time under a minute).
 #include <algorithm>
 #include <cmath>
@@ -23,7 +24,22 @@ void check_session(const std::string& model, double tolerance,
 
     const auto enc = bert::Encoder<bert::tiny, T>::load(golden(model));
     bert::Session<bert::tiny, T> session(enc, options);
+    // Another batch of the same launch shape (other token ids, the same mask) runs between the
+    // golden ones, checked against a session without graphs: a replay that ran nothing, or ran
+    // with the inputs it was captured with, would leave earlier outputs behind.
+    std::vector<std::int32_t> other_ids = golden_data.ids;
+    for (auto& id : other_ids) id = (id * 7 + 3) % bert::tiny.vocab;
+    const bert::Inputs other{B, golden_data.S, other_ids, mask, golden_data.types};
+    bert::SessionOptions eager_options = options;
+    eager_options.cuda_graphs = false;
+    const bert::Outputs other_want = bert::Session<bert::tiny, T>(enc, eager_options).forward(other);
     for (int replay = 0; replay < 3; ++replay) {  // eager, then captured graph replays
+        if (replay > 0) {
+            const bert::Outputs got = session.forward(other);
+            test::compare(got.last_hidden_state.data(), other_want.last_hidden_state.data(),
+                          index_t(got.last_hidden_state.size()), tolerance, tolerance,
+                          model + " another batch, run " + std::to_string(replay));
+        }
         const bert::Outputs out = session.forward(in);
         const std::string what = model + " " + std::string(name(dtype_of<T>)) + " run " + std::to_string(replay);
         const auto hf = g.read<float>("last_hidden_state");

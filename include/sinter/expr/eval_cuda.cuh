@@ -13,6 +13,8 @@
 
 #include "../cuda/device.cuh"
 #include "../cuda/error.cuh"
+// By the include path: the SIMT emulator (tests/simt) has its own.
+#include <sinter/cuda/launch.cuh>
 #include "contraction.hpp"
 #include "eval_common.hpp"
 #include "eval_cuda_kernels.cuh"
@@ -38,16 +40,17 @@ template <int N, class T, class S, class E>
 void launch(T* out, const S& shape, const E& e, cudaStream_t stream) {
     if constexpr (!E::has_reduction) {
         constexpr int threads = 256;
-        elementwise_kernel<N><<<grid_for(shape.size() / N, threads), threads, 0, stream>>>(out, shape, e);
+        cuda::launch(elementwise_kernel<N, T, S, E>, grid_for(shape.size() / N, threads), threads, 0, stream, out, shape, e);
         SINTER_CHECK_LAUNCH("sinter::expr::elementwise_kernel");
     } else {
         // A warp per row while a lane has at most 4 vectors to handle, else a block per row.
         if (shape.cols() <= 32 * 4 * N) {
             using G = WarpGroup<N, 8>;
-            rowwise_kernel<G><<<grid_for(shape.rows(), G::rows_per_block), G::threads, 0, stream>>>(out, shape, e);
+            cuda::launch(rowwise_kernel<G, T, S, E>, grid_for(shape.rows(), G::rows_per_block), G::threads, 0, stream, out,
+                         shape, e);
         } else {
             using G = BlockGroup<N, 256>;
-            rowwise_kernel<G><<<grid_for(shape.rows(), 1), G::threads, 0, stream>>>(out, shape, e);
+            cuda::launch(rowwise_kernel<G, T, S, E>, grid_for(shape.rows(), 1), G::threads, 0, stream, out, shape, e);
         }
         SINTER_CHECK_LAUNCH("sinter::expr::rowwise_kernel");
     }

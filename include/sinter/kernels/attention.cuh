@@ -25,6 +25,8 @@
 
 #include "../core/dtype.hpp"
 #include "../cuda/error.cuh"
+// By the include path: the SIMT emulator (tests/simt) has its own.
+#include <sinter/cuda/launch.cuh>
 #include "attention_simt.cuh"
 #include "attention_wmma.cuh"
 #include "flash_attention.cuh"
@@ -54,7 +56,7 @@ void launch_tiled(void (*kernel)(T*, const T*, const std::int32_t*, int, float),
                   cudaStream_t stream) {
     SINTER_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(Tiles::bytes)));
     const dim3 grid(unsigned((max_len + Tiles::BQ - 1) / Tiles::BQ), unsigned(heads), unsigned(batch));
-    kernel<<<grid, Tiles::threads, Tiles::bytes, stream>>>(ctx, qkv, offsets, heads, scale);
+    cuda::launch(kernel, grid, Tiles::threads, Tiles::bytes, stream, ctx, qkv, offsets, heads, scale);
     sinter::cuda::check(cudaGetLastError(), launch_name, __FILE__, __LINE__);
 }
 
@@ -139,7 +141,7 @@ void launch_attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t
     const float scale = 1.f / sqrtf(float(HD));
     if (kernel == AttentionKernel::simt) {
         const dim3 grid(unsigned((max_len + 3) / 4), unsigned(heads), unsigned(batch));
-        attention_simt_kernel<T, HD><<<grid, 128, 0, stream>>>(ctx, qkv, offsets, heads, scale);
+        cuda::launch(attention_simt_kernel<T, HD>, grid, 128, 0, stream, ctx, qkv, offsets, heads, scale);
         SINTER_CHECK_LAUNCH("sinter::kernels::attention_simt_kernel");
         return;
     }

@@ -1,0 +1,4 @@
+// tests/gpu/test_gpu_rows.cu, unchanged, on the fake CUDA device (simt/device.hpp).
+#include <simt/device.hpp>
+
+#include "../../gpu/test_gpu_rows.cu"

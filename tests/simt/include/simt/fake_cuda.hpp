@@ -1,0 +1,85 @@
+#pragma once
+// A fake CUDA device for the SIMT emulator: the CUDA runtime and cuBLASLt calls sinter makes,
+// defined on the host (tests/simt/fake_cuda.cpp, linked instead of libcudart and libcublasLt), so
+// that the library's device code runs whole where no GPU is lent: bert::Session, blas::Gemm,
+// expr::eval and kernels::attention with their launch code, graphs and error paths. Kernels run on
+// the emulator (runtime.hpp); cuBLASLt's matmul is computed from its documented semantics.
+// Test code only.
+//
+// What it models, each rule from the CUDA Runtime API or cuBLASLt documentation:
+//   - memory: cudaMalloc'd and pinned allocations are registered; device memory starts as 0xff
+//     bytes (NaN in every float type: it is uninitialised on a GPU); copies and memsets check that
+//     each side is where their kind says and in bounds; a kernel's pointer arguments must point to
+//     device or pinned memory (else an illegal-address fault when it runs);
+//   - streams: work is queued and runs when the host waits for it (stream, event or device
+//     synchronisation, a synchronous copy, cudaFree), not when it is enqueued, so a missing wait
+//     shows as stale data; a copy to or from pageable memory is staged at the call, as CUDA does;
+//   - faults: a kernel that fails on the emulator, an illegal or misaligned access, poisons the
+//     context (a sticky error, returned by every later synchronising call and by cudaGetLastError);
+//     a bad launch configuration is a pending error that cudaGetLastError returns and clears;
+//   - launches: block size, grid limits, and dynamic shared memory over 48 KiB without the
+//     kernel's cudaFuncAttributeMaxDynamicSharedMemorySize opt-in;
+//   - stream capture: work on a capturing stream is recorded, not run; a graph replays it (reading
+//     pinned inputs when it runs); calls that are unsafe during a capture (synchronisation,
+//     cudaMalloc, cudaFree, synchronous copies), and pageable copies into a capture, fail with
+//     cudaErrorStreamCaptureUnsupported and invalidate it;
+//   - cuBLASLt: column-major layouts, op(A) and op(B), D = epilogue(alpha op(A) op(B) + beta C
+//     [+ bias]) with C not read when beta is 0, in-place only with C's layout equal to D's, the
+//     BIAS, RELU and GELU (tanh form) epilogues, f32 accumulation in k order; the heuristic returns
+//     up to four algorithms, each assuming the operand alignment the preference states (256 bytes
+//     by default) and a 16-byte aligned bias, and a matmul whose pointers break that faults with a
+//     misaligned address; autotuning timings make the heuristic's last candidate the fastest.
+// One device, sm_90 with 132 multiprocessors and 227 KiB of opt-in shared memory per block, one
+// host thread.
+//
+// What it does not model: streams running at the same time (queued work runs when waited for,
+// one stream at a time, so a race between streams shows only as stale data); the legacy default
+// stream's implicit ordering with blocking streams (sinter makes non-blocking ones); bounds of a
+// kernel's plain loads and stores (memory is host memory: only an access that leaves the process's
+// pages faults); cuBLASLt's real kernels, their summation order, workspace use and which
+// configurations they refuse; time (a fake clock advances per operation); stream-ordered
+// allocations inside a graph (made once at the capture and kept).
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <functional>
+#include <string>
+
+// The runtime's C++ overloads that take a kernel itself; cuda_runtime.h declares them for nvcc only.
+template <class T>
+cudaError_t cudaFuncGetAttributes(cudaFuncAttributes* attributes, T* kernel) {
+    return ::cudaFuncGetAttributes(attributes, reinterpret_cast<const void*>(kernel));
+}
+
+template <class T>
+cudaError_t cudaFuncSetAttribute(T* kernel, cudaFuncAttribute attribute, int value) {
+    return ::cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel), attribute, value);
+}
+
+namespace sinter::simt::fake {
+
+// Work a stream runs in order; a non-success result is the error the work raised.
+using Work = std::function<cudaError_t()>;
+
+// Enqueues `work` on `stream` (or records it into the capture in progress there); `what` names it
+// in messages. A work item that throws is a launch failure, reported with the exception's text.
+cudaError_t enqueue(cudaStream_t stream, Work work, std::string what);
+
+// The runtime's checks of a launch configuration (not of its arguments).
+cudaError_t check_launch(const void* kernel, ::dim3 grid, ::dim3 block, std::size_t shared_bytes);
+
+// Records a launch's error as the pending one (what cudaGetLastError returns next); invalidates a
+// capture in progress on `stream`.
+void fail_launch(cudaStream_t stream, cudaError_t error);
+
+// Whether [p, p + bytes) lies in one device or pinned allocation.
+bool device_accessible(const void* p, std::size_t bytes = 1);
+
+// Kernel launches and cuBLASLt matmuls issued so far (into a capture too), and graph launches (a
+// replayed graph's work counts there only).
+struct Counters {
+    long launches = 0, matmuls = 0, graph_launches = 0;
+};
+Counters counters();
+
+}  // namespace sinter::simt::fake

@@ -1,0 +1,162 @@
+// The fake CUDA device (simt/fake_cuda.hpp) against its own rules, so that the GPU tests run on it
+// (test_simt_gpu_*) test sinter and not the fake: cuBLASLt's column-major matmul and epilogues
+// against a plain loop written from the documentation; queued work that runs only when waited
+// for; what a stream capture refuses; launch limits; and that bert::Session replays its graphs.
+#include <cmath>
+
+#include <simt/device.hpp>
+
+#include "../support/golden.hpp"
+#include "../support/gpu.cuh"
+
+using namespace sinter;
+
+namespace {
+
+// D (m x n, column-major, ld m) = act(op(A) op(B) + beta C + bias), each from its definition.
+std::vector<float> reference(bool ta, bool tb, int m, int n, int k, const std::vector<float>& a,
+                             const std::vector<float>& b, const std::vector<float>& c, float beta,
+                             const std::vector<float>& bias, bool gelu) {
+    std::vector<float> d(std::size_t(m * n));
+    for (int j = 0; j < n; ++j)
+        for (int i = 0; i < m; ++i) {
+            double s = 0;
+            for (int p = 0; p < k; ++p) {
+                const double x = ta ? a[std::size_t(i * k + p)] : a[std::size_t(p * m + i)];  // A: k x m if ta
+                const double y = tb ? b[std::size_t(p * n + j)] : b[std::size_t(j * k + p)];  // B: n x k if tb
+                s += x * y;
+            }
+            s += beta * c[std::size_t(j * m + i)] + (bias.empty() ? 0.0 : bias[std::size_t(i)]);
+            if (gelu) s = 0.5 * s * (1 + std::tanh(std::sqrt(2 / M_PI) * (s + 0.044715 * s * s * s)));
+            d[std::size_t(j * m + i)] = float(s);
+        }
+    return d;
+}
+
+template <class T>
+T* device_copy(const std::vector<float>& v) {
+    void* p = nullptr;
+    SINTER_CUDA_CHECK(cudaMalloc(&p, v.size() * sizeof(float)));
+    SINTER_CUDA_CHECK(cudaMemcpy(p, v.data(), v.size() * sizeof(float), cudaMemcpyHostToDevice));
+    return static_cast<T*>(p);
+}
+
+std::vector<float> random(std::size_t n) {
+    std::vector<float> v(n);
+    test::fill_uniform(v.data(), index_t(n), -1, 1);
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("fake cuBLASLt: D = epilogue(op(A) op(B) + beta C + bias), column-major, against a plain loop") {
+    const int m = 5, n = 7, k = 3;
+    for (const bool ta : {false, true})
+        for (const bool tb : {false, true})
+            for (const bool epilogue : {false, true}) {
+                const auto a = random(m * k), b = random(k * n), c = random(m * n), bias = random(m);
+                const float beta = epilogue ? 0.5f : 0.f;
+                const auto want = reference(ta, tb, m, n, k, a, b, c, beta, epilogue ? bias : std::vector<float>{}, epilogue);
+                float *da = device_copy<float>(a), *db = device_copy<float>(b), *dc = device_copy<float>(c),
+                      *dbias = device_copy<float>(bias);
+                cublasLtHandle_t handle;
+                cublasLtMatmulDesc_t desc;
+                cublasLtMatrixLayout_t la, lb, lc;
+                REQUIRE(cublasLtCreate(&handle) == CUBLAS_STATUS_SUCCESS);
+                REQUIRE(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F) == CUBLAS_STATUS_SUCCESS);
+                const cublasOperation_t opa = ta ? CUBLAS_OP_T : CUBLAS_OP_N, opb = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
+                const cublasLtEpilogue_t ep = epilogue ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
+                cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &opa, sizeof opa);
+                cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &opb, sizeof opb);
+                cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep);
+                cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &dbias, sizeof dbias);
+                REQUIRE(cublasLtMatrixLayoutCreate(&la, CUDA_R_32F, ta ? k : m, ta ? m : k, ta ? k : m) == 0);
+                REQUIRE(cublasLtMatrixLayoutCreate(&lb, CUDA_R_32F, tb ? n : k, tb ? k : n, tb ? n : k) == 0);
+                REQUIRE(cublasLtMatrixLayoutCreate(&lc, CUDA_R_32F, m, n, m) == 0);
+                cublasLtMatmulPreference_t pref;
+                cublasLtMatmulPreferenceCreate(&pref);
+                cublasLtMatmulHeuristicResult_t result{};
+                int returned = 0;
+                REQUIRE(cublasLtMatmulAlgoGetHeuristic(handle, desc, la, lb, lc, lc, pref, 1, &result, &returned) == 0);
+                REQUIRE(returned == 1);
+                const float alpha = 1.f;
+                // In place (C = D): C is read before D is written.
+                REQUIRE(cublasLtMatmul(handle, desc, &alpha, da, la, db, lb, &beta, dc, lc, dc, lc, &result.algo, nullptr, 0,
+                                       nullptr) == CUBLAS_STATUS_SUCCESS);
+                std::vector<float> got(std::size_t(m * n));
+                SINTER_CUDA_CHECK(cudaMemcpy(got.data(), dc, got.size() * sizeof(float), cudaMemcpyDeviceToHost));
+                test::compare(got.data(), want.data(), index_t(got.size()), 1e-6, 1e-6,
+                              std::string("op(A) ") + (ta ? "T" : "N") + ", op(B) " + (tb ? "T" : "N") +
+                                  (epilogue ? ", GELU_BIAS, beta 0.5" : ""));
+                // A layout whose shape does not make the product is refused.
+                cublasLtMatrixLayout_t wrong;
+                REQUIRE(cublasLtMatrixLayoutCreate(&wrong, CUDA_R_32F, m + 1, n, m + 1) == 0);
+                CHECK(cublasLtMatmulAlgoGetHeuristic(handle, desc, la, lb, wrong, wrong, pref, 1, &result, &returned) ==
+                      CUBLAS_STATUS_INVALID_VALUE);
+                for (auto l : {la, lb, lc, wrong}) cublasLtMatrixLayoutDestroy(l);
+                cublasLtMatmulPreferenceDestroy(pref);
+                cublasLtMatmulDescDestroy(desc);
+                cublasLtDestroy(handle);
+                for (float* p : {da, db, dc, dbias}) SINTER_CUDA_CHECK(cudaFree(p));
+            }
+}
+
+TEST_CASE("fake runtime: queued work runs when waited for; captures refuse what CUDA refuses; launch limits") {
+    cuda::Stream s;
+    Tensor<float, Shape<dyn>, device_space> d(4);
+    float* pinned = nullptr;
+    SINTER_CUDA_CHECK(cudaMallocHost(&pinned, 4 * sizeof(float)));
+    const std::vector<float> ones(4, 1.f);
+    SINTER_CUDA_CHECK(cudaMemcpyAsync(d.data(), ones.data(), 16, cudaMemcpyHostToDevice, s));  // pageable: staged
+    SINTER_CUDA_CHECK(cudaMemcpyAsync(pinned, d.data(), 16, cudaMemcpyDeviceToHost, s));
+    CHECK(std::isnan(pinned[0]));  // not waited for: the pinned buffer still holds what it held
+    s.synchronize();
+    CHECK(pinned[3] == 1.f);
+    SINTER_CUDA_CHECK(cudaFreeHost(pinned));
+
+    // During a capture: a synchronisation, an allocation or a pageable copy fails and invalidates it.
+    for (int refused = 0; refused < 3; ++refused) {
+        SINTER_CUDA_CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+        void* p = nullptr;
+        const cudaError_t e = refused == 0   ? cudaStreamSynchronize(s)
+                              : refused == 1 ? cudaMalloc(&p, 16)
+                                             : cudaMemcpyAsync(d.data(), ones.data(), 16, cudaMemcpyHostToDevice, s);
+        CHECK(e == cudaErrorStreamCaptureUnsupported);
+        cudaGraph_t graph = nullptr;
+        CHECK(cudaStreamEndCapture(s, &graph) == cudaErrorStreamCaptureInvalidated);
+        CHECK(graph == nullptr);
+        (void)cudaGetLastError();
+    }
+    // A copy whose sides are not where its kind says.
+    CHECK(cudaMemcpyAsync(d.data(), ones.data(), 16, cudaMemcpyDeviceToHost, s) == cudaErrorInvalidValue);
+    (void)cudaGetLastError();
+    // Over 48 KiB of dynamic shared memory needs the kernel's opt-in; over 1024 threads never runs.
+    const void* kernel = reinterpret_cast<const void*>(&kernels::detail::flash_attention_kernel<half, 64>);
+    CHECK(simt::fake::check_launch(kernel, dim3(1), dim3(128), 64 * 1024) == cudaErrorInvalidValue);
+    SINTER_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, 64 * 1024));
+    CHECK(simt::fake::check_launch(kernel, dim3(1), dim3(128), 64 * 1024) == cudaSuccess);
+    CHECK(simt::fake::check_launch(kernel, dim3(1), dim3(2048), 0) == cudaErrorInvalidConfiguration);
+    CHECK(simt::fake::check_launch(kernel, dim3(1, 70000), dim3(128), 0) == cudaErrorInvalidConfiguration);
+    CHECK_FALSE(cuda::context_poisoned());
+}
+
+TEST_CASE("bert::Session on the fake device: eager, then captured, then replayed") {
+    const auto enc = bert::Encoder<bert::tiny, half>::load(test::golden("bert_tiny"));
+    bert::Session<bert::tiny, half> session(enc, {.max_tokens = 256, .max_batch = 8});
+    const test::Golden g("bert_tiny");
+    const auto before = simt::fake::counters();
+    (void)session.forward(g.inputs());
+    const auto eager = simt::fake::counters();
+    CHECK(eager.graph_launches == before.graph_launches);
+    const long launches = eager.launches - before.launches, matmuls = eager.matmuls - before.matmuls;
+    // Per layer four GEMMs (QKV, attention output, intermediate with the GELU epilogue, output)
+    // and three kernels (attention, two LayerNorms); then the embedding, the first-token gather,
+    // the pooler's GEMM and its tanh (cuBLASLt has no tanh epilogue). No classifier here.
+    CHECK(matmuls == 4 * bert::tiny.layers + 1);
+    CHECK(launches == 3 * bert::tiny.layers + 3);
+    (void)session.forward(g.inputs());  // captured, then launched
+    (void)session.forward(g.inputs());  // replayed
+    const auto after = simt::fake::counters();
+    CHECK(after.graph_launches - eager.graph_launches == 2);
+    CHECK(session.graphs() == 1);
+}
