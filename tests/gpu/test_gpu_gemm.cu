@@ -98,6 +98,32 @@ TEST_CASE_TEMPLATE("a bias under 16-byte alignment is added after the GEMM, befo
     form("x W^T + b + r", [](auto x, auto w, auto b, auto r) { return matmul(x, transpose(w)) + b + r; });
 }
 
+// The heuristic takes the bias's alignment from the descriptor's bias pointer: a plan chosen with a
+// 256-byte aligned bias must not serve one 16 or 32 bytes past 256 (blas::Gemm chooses each plan
+// with the call's bias and keeps plans per bias alignment). All three are fused.
+TEST_CASE("biases 256, 16 and 32 bytes aligned on one shape and engine each get their own plan") {
+    SINTER_REQUIRE_GPU();
+    blas::Gemm gemm;
+    Operands<float> o(45, 96, 64);
+    sinter::cuda::Stream s;
+    Tensor<float, Shape<dyn, dyn>> want(o.rows, o.N);
+    eval(want.view(), relu(matmul(o.x.view(), transpose(o.w.view())) + o.b.view()), host);
+    for (const index_t offset : {0, 4, 8}) {  // in floats: 256-, 16- and 32-byte aligned
+        Tensor<float, Shape<dyn>> shifted(o.N + offset);
+        for (index_t i = 0; i < o.N; ++i) shifted(i + offset) = o.b(i);
+        const auto dshifted = test::to_device(shifted);
+        const TensorView<const float, Shape<dyn>, device_space> bias(dshifted.data() + offset, o.N);
+        Tensor<float, Shape<dyn, dyn>, device_space> y(o.rows, o.N);
+        test::poison(y.view());
+        eval(y.view(), relu(matmul(o.dx.view(), transpose(o.dw.view())) + bias), s, gemm);
+        s.synchronize();
+        const auto got = test::to_host(y);
+        test::compare_as<float>(got.data(), want.data(), got.size(),
+                                "relu(x W^T + b), bias " + std::to_string(offset * 4) + " bytes past 256");
+    }
+    CHECK(gemm.plans() == 3);
+}
+
 TEST_CASE("the plan cache is bounded: shapes past max_plans evict the least recently used and come back") {
     SINTER_REQUIRE_GPU();
     blas::Gemm gemm(std::size_t(32) << 20, 0, /*max_plans=*/2);

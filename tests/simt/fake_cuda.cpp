@@ -48,7 +48,8 @@ struct Stream {
 };
 
 struct Event {
-    bool recorded = false, done = false;
+    bool recorded = false, done = false, captured = false;
+    unsigned generation = 0;  // of the latest record: an earlier one still queued does not count
     double time_ms = 0;
     Stream* stream = nullptr;
 };
@@ -59,6 +60,9 @@ struct Runtime {
     std::set<Stream*> streams;
     cudaError_t pending = cudaSuccess, sticky = cudaSuccess;
     std::map<const void*, int> max_dynamic_shared;
+    std::map<const Event*, std::shared_ptr<Event>> events;  // a destroyed one lives while queued work holds it
+    std::deque<std::pair<void*, std::size_t>> quarantine;   // freed blocks, kept poisoned and unregistered
+    std::size_t quarantined_bytes = 0;
     double clock_ms = 0;
     Counters counters;
 };
@@ -158,12 +162,23 @@ void* allocate(std::size_t bytes, bool pinned_memory) {
     return p;
 }
 
+// A freed block leaves the registry (work that still uses it faults: cudaFree does not promise to
+// wait for it) and is kept, poisoned, so that its address is not handed out again soon.
 cudaError_t release(void* p, bool pinned_memory) {
     if (!p) return cudaSuccess;
-    const auto it = rt().allocations.find(reinterpret_cast<std::uintptr_t>(p));
-    if (it == rt().allocations.end() || it->second.pinned != pinned_memory) return cudaErrorInvalidValue;
-    rt().allocations.erase(it);
-    std::free(p);
+    Runtime& r = rt();
+    const auto it = r.allocations.find(reinterpret_cast<std::uintptr_t>(p));
+    if (it == r.allocations.end() || it->second.pinned != pinned_memory) return cudaErrorInvalidValue;
+    const std::size_t bytes = it->second.bytes;
+    r.allocations.erase(it);
+    std::memset(p, 0xff, bytes);
+    r.quarantine.emplace_back(p, bytes);
+    r.quarantined_bytes += bytes;
+    while (r.quarantined_bytes > (std::size_t(256) << 20)) {
+        r.quarantined_bytes -= r.quarantine.front().second;
+        std::free(r.quarantine.front().first);
+        r.quarantine.pop_front();
+    }
     return cudaSuccess;
 }
 
@@ -182,16 +197,19 @@ cudaError_t check_copy(void* dst, const void* src, std::size_t n, cudaMemcpyKind
 }  // namespace
 
 cudaError_t enqueue(cudaStream_t stream, Work work, std::string what) {
+    if (status()) return status();
     Stream& s = stream_of(stream);
+    if (s.capturing && s.invalidated) return cudaErrorStreamCaptureInvalidated;
     if (s.capturing) s.captured.push_back({std::move(work), std::move(what)});
     else s.queue.push_back({std::move(work), std::move(what)});
     return cudaSuccess;
 }
 
 cudaError_t check_launch(const void* kernel, ::dim3 grid, ::dim3 block, std::size_t shared_bytes) {
+    if (status()) return status();
     const unsigned long threads = std::size_t(block.x) * block.y * block.z;
     if (threads == 0 || threads > 1024 || block.z > 64 || grid.x == 0 || grid.y == 0 || grid.z == 0 ||
-        grid.y > 65535 || grid.z > 65535)
+        grid.x > 2147483647u || grid.y > 65535 || grid.z > 65535)
         return cudaErrorInvalidConfiguration;
     if (shared_bytes > std::size_t(shared_default)) {
         const auto it = rt().max_dynamic_shared.find(kernel);
@@ -303,6 +321,7 @@ const char* cudaGetErrorName(cudaError_t error) {
         case cudaErrorIllegalState: return "cudaErrorIllegalState";
         case cudaErrorStreamCaptureUnsupported: return "cudaErrorStreamCaptureUnsupported";
         case cudaErrorStreamCaptureInvalidated: return "cudaErrorStreamCaptureInvalidated";
+        case cudaErrorCapturedEvent: return "cudaErrorCapturedEvent";
         case cudaErrorNoDevice: return "cudaErrorNoDevice";
         default: return "cudaError(fake: unnamed)";
     }
@@ -320,7 +339,7 @@ cudaError_t cudaMalloc(void** p, size_t bytes) {
 
 cudaError_t cudaFree(void* p) {
     if (const cudaError_t e = refuse_during_capture("cudaFree")) return rt().pending = e;
-    drain_all();  // cudaFree synchronises the device
+    if (status()) return status();
     if (release(p, false) != cudaSuccess) return rt().pending = cudaErrorInvalidValue;
     return status();
 }
@@ -328,6 +347,7 @@ cudaError_t cudaFree(void* p) {
 cudaError_t cudaMallocHost(void** p, size_t bytes) {
     *p = nullptr;
     if (const cudaError_t e = refuse_during_capture("cudaMallocHost")) return rt().pending = e;
+    if (status()) return status();
     *p = allocate(bytes, true);
     return *p ? cudaSuccess : (rt().pending = cudaErrorMemoryAllocation);
 }
@@ -336,34 +356,47 @@ cudaError_t cudaHostAlloc(void** p, size_t bytes, unsigned int) { return cudaMal
 
 cudaError_t cudaFreeHost(void* p) {
     if (const cudaError_t e = refuse_during_capture("cudaFreeHost")) return rt().pending = e;
-    drain_all();
+    if (status()) return status();
     if (release(p, true) != cudaSuccess) return rt().pending = cudaErrorInvalidValue;
     return status();
 }
 
 // Stream-ordered allocation: the block exists from the call (a captured one until its graph goes,
 // which this fake does not track: it is kept); the free is ordered on the stream.
-cudaError_t cudaMallocAsync(void** p, size_t bytes, cudaStream_t) {
+cudaError_t cudaMallocAsync(void** p, size_t bytes, cudaStream_t stream) {
+    *p = nullptr;
+    if (status()) return status();
+    if (stream_of(stream).capturing && stream_of(stream).invalidated) return cudaErrorStreamCaptureInvalidated;
     *p = allocate(bytes, false);
     return *p ? cudaSuccess : (rt().pending = cudaErrorMemoryAllocation);
 }
 
 cudaError_t cudaFreeAsync(void* p, cudaStream_t stream) {
+    if (status()) return status();
     if (!on_device(p, 1)) return rt().pending = cudaErrorInvalidValue;
     if (stream_of(stream).capturing) return cudaSuccess;  // kept: the graph may replay
     return enqueue(stream, [p] { return release(p, false); }, "cudaFreeAsync");
 }
 
+// As the runtime's "API synchronization behavior" states: from pageable host memory to the device
+// the call may return once the source is staged, before the copy lands; device to device it does
+// not wait at all (both queued on the legacy stream here); otherwise it returns once the copy is
+// done. It orders itself after the legacy stream's earlier work only (sinter's streams do not block).
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, enum cudaMemcpyKind kind) {
     if (const cudaError_t e = refuse_during_capture("cudaMemcpy")) return rt().pending = e;
     if (const cudaError_t e = check_copy(dst, src, n, kind)) return rt().pending = e;
-    drain(rt().legacy);  // the legacy stream's earlier work (the streams sinter makes do not block)
+    if (status()) return status();
+    if (n == 0) return cudaSuccess;
+    const bool src_device = on_device(src, n), dst_device = on_device(dst, n);
+    if (dst_device && (src_device || !pinned(src, n))) return cudaMemcpyAsync(dst, src, n, kind, nullptr);
+    drain(rt().legacy);
     if (status()) return status();
     std::memmove(dst, src, n);
     return cudaSuccess;
 }
 
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, enum cudaMemcpyKind kind, cudaStream_t stream) {
+    if (status()) return status();
     if (const cudaError_t e = check_copy(dst, src, n, kind)) return rt().pending = e;
     if (n == 0) return cudaSuccess;
     const bool from_pageable = !on_device(src, n) && !pinned(src, n);
@@ -395,6 +428,7 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, enum cudaMemcp
 }
 
 cudaError_t cudaMemsetAsync(void* p, int value, size_t n, cudaStream_t stream) {
+    if (status()) return status();
     if (n && !on_device(p, n)) return rt().pending = cudaErrorInvalidValue;
     return enqueue(stream, [p, value, n] {
         std::memset(p, value, n);
@@ -408,6 +442,7 @@ cudaError_t cudaMemset(void* p, int value, size_t n) {
 }
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned int) {
+    if (status()) return status();
     auto* s = new Stream;
     rt().streams.insert(s);
     *stream = reinterpret_cast<cudaStream_t>(s);
@@ -495,42 +530,60 @@ cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
 }
 
 cudaError_t cudaEventCreate(cudaEvent_t* event) {
-    *event = reinterpret_cast<cudaEvent_t>(new Event);
+    auto e = std::make_shared<Event>();
+    rt().events[e.get()] = e;
+    *event = reinterpret_cast<cudaEvent_t>(e.get());
     return cudaSuccess;
 }
 
 cudaError_t cudaEventDestroy(cudaEvent_t event) {
-    delete reinterpret_cast<Event*>(event);
-    return cudaSuccess;
+    return rt().events.erase(reinterpret_cast<const Event*>(event)) ? cudaSuccess : cudaErrorInvalidResourceHandle;
 }
 
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
-    auto* e = reinterpret_cast<Event*>(event);
+    if (status()) return status();
+    const auto it = rt().events.find(reinterpret_cast<const Event*>(event));
+    if (it == rt().events.end()) return rt().pending = cudaErrorInvalidResourceHandle;
+    std::shared_ptr<Event> e = it->second;
+    Stream& s = stream_of(stream);
     e->recorded = true;
     e->done = false;
-    e->stream = &stream_of(stream);
-    return enqueue(stream, [e] {
-        e->done = true;
-        e->time_ms = rt().clock_ms;
+    e->captured = s.capturing;
+    e->stream = &s;
+    const unsigned generation = ++e->generation;
+    return enqueue(stream, [e, generation] {
+        if (e->generation == generation) {
+            e->done = true;
+            e->time_ms = rt().clock_ms;
+        }
         return cudaSuccess;
     }, "cudaEventRecord");
 }
 
+// Runs the event's stream until its latest record has run.
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
     if (const cudaError_t e = refuse_during_capture("cudaEventSynchronize")) return rt().pending = e;
-    auto* e = reinterpret_cast<Event*>(event);
-    if (!e->recorded) return cudaSuccess;
-    while (!e->done && !e->stream->queue.empty()) {
-        Item item = std::move(e->stream->queue.front());
-        e->stream->queue.pop_front();
+    const auto it = rt().events.find(reinterpret_cast<const Event*>(event));
+    if (it == rt().events.end()) return rt().pending = cudaErrorInvalidResourceHandle;
+    Event& e = *it->second;
+    if (e.captured) return rt().pending = cudaErrorCapturedEvent;
+    if (!e.recorded) return cudaSuccess;
+    const bool stream_alive = e.stream == &rt().legacy || rt().streams.count(e.stream);
+    while (stream_alive && !e.done && !e.stream->queue.empty() && status() == cudaSuccess) {
+        Item item = std::move(e.stream->queue.front());
+        e.stream->queue.pop_front();
         run(item);
     }
     return status();
 }
 
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
-    const auto* a = reinterpret_cast<const Event*>(start);
-    const auto* b = reinterpret_cast<const Event*>(end);
+    if (status()) return status();
+    const auto ia = rt().events.find(reinterpret_cast<const Event*>(start));
+    const auto ib = rt().events.find(reinterpret_cast<const Event*>(end));
+    if (ia == rt().events.end() || ib == rt().events.end()) return rt().pending = cudaErrorInvalidResourceHandle;
+    const Event* a = ia->second.get();
+    const Event* b = ib->second.get();
     if (!a->recorded || !b->recorded) return rt().pending = cudaErrorInvalidResourceHandle;
     if (!a->done || !b->done) return rt().pending = cudaErrorNotReady;
     *ms = float(b->time_ms - a->time_ms);
@@ -564,7 +617,7 @@ struct Preference {
 };
 
 // An algorithm of the fake heuristic: data[0] its rank, [1..4] the operand alignments it assumes,
-// [5] the workspace it needs.
+// [5] the workspace it needs, [6] the bias alignment it assumes.
 constexpr int fake_algorithms = 4;
 
 float load(cudaDataType_t type, const void* base, std::size_t i) {
@@ -740,6 +793,8 @@ cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t, cublasLtMatmulDe
         r.algo.data[0] = std::uint64_t(i);
         for (int j = 0; j < 4; ++j) r.algo.data[1 + j] = p.alignment[j];
         r.algo.data[5] = workspace;
+        // The bias's alignment as the descriptor's pointer shows it (a null pointer: 256 bytes).
+        r.algo.data[6] = dd.bias ? alignment_of(dd.bias) : 256;
         r.workspaceSize = workspace;
         r.state = CUBLAS_STATUS_SUCCESS;
         r.wavesCount = 1.f;
@@ -764,6 +819,9 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t, cublasLtMatmulDesc_t desc, const
     const float a_scale = *static_cast<const float*>(alpha), b_scale = *static_cast<const float*>(beta);
     const int rank = int(algo->data[0]);
     const std::uint64_t workspace_needed = algo->data[5];
+    const std::uint32_t bias_assumed = std::max<std::uint32_t>(std::uint32_t(algo->data[6]), 16);
+    if (workspace_bytes && alignment_of(workspace) < 256) return CUBLAS_STATUS_INVALID_VALUE;
+    if (status()) return CUBLAS_STATUS_EXECUTION_FAILED;
     std::uint32_t assumed[4];
     for (int j = 0; j < 4; ++j) assumed[j] = std::uint32_t(algo->data[1 + j]);
     ++rt().counters.matmuls;
@@ -774,23 +832,30 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t, cublasLtMatmulDesc_t desc, const
                           d.epilogue == CUBLASLT_EPILOGUE_GELU_BIAS;
         if (!on_device(A, extent(al) * e) || !on_device(B, extent(bl) * e) || !on_device(D, extent(dl) * e) ||
             (b_scale != 0.f && !on_device(C, extent(cl) * e)) || (bias && !on_device(d.bias, m * e)) ||
-            (workspace_needed && !on_device(workspace, workspace_needed)))
-            throw std::runtime_error("cublasLtMatmul: an operand outside device memory (illegal address)");
+            (workspace_needed && !on_device(workspace, workspace_needed))) {
+            std::fprintf(stderr, "fake cuBLASLt: an operand outside device memory\n");
+            return cudaErrorIllegalAddress;
+        }
         if (alignment_of(A) < assumed[0] || alignment_of(B) < assumed[1] || alignment_of(C) < assumed[2] ||
-            alignment_of(D) < assumed[3] || (bias && alignment_of(d.bias) < 16)) {
+            alignment_of(D) < assumed[3] || (bias && alignment_of(d.bias) < bias_assumed)) {
             std::fprintf(stderr, "fake cuBLASLt: operands less aligned than the algorithm assumes\n");
             return cudaErrorMisalignedAddress;
         }
         const auto at = [](const Layout& l, std::uint64_t r, std::uint64_t c) { return c * std::uint64_t(l.ld) + r; };
-        std::vector<float> out(m * n);
+        // op(A) as rows of k and op(B) as columns of k, in f32: each output a contiguous dot product.
+        std::vector<float> a_rows(m * k), b_cols(n * k), out(m * n);
+        for (std::uint64_t i = 0; i < m; ++i)
+            for (std::uint64_t kk = 0; kk < k; ++kk)
+                a_rows[i * k + kk] = load(al.type, A, d.transa == CUBLAS_OP_N ? at(al, i, kk) : at(al, kk, i));
+        for (std::uint64_t j = 0; j < n; ++j)
+            for (std::uint64_t kk = 0; kk < k; ++kk)
+                b_cols[j * k + kk] = load(bl.type, B, d.transb == CUBLAS_OP_N ? at(bl, kk, j) : at(bl, j, kk));
         for (std::uint64_t j = 0; j < n; ++j)
             for (std::uint64_t i = 0; i < m; ++i) {
+                const float* x = &a_rows[i * k];
+                const float* y = &b_cols[j * k];
                 float acc = 0.f;
-                for (std::uint64_t kk = 0; kk < k; ++kk) {
-                    const float x = load(al.type, A, d.transa == CUBLAS_OP_N ? at(al, i, kk) : at(al, kk, i));
-                    const float y = load(bl.type, B, d.transb == CUBLAS_OP_N ? at(bl, kk, j) : at(bl, j, kk));
-                    acc += x * y;
-                }
+                for (std::uint64_t kk = 0; kk < k; ++kk) acc += x[kk] * y[kk];
                 float v = a_scale * acc;
                 if (b_scale != 0.f) v += b_scale * load(cl.type, C, at(cl, i, j));
                 if (bias) v += load(dl.type, d.bias, i);
@@ -810,7 +875,10 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t, cublasLtMatmulDesc_t desc, const
         rt().clock_ms += 0.001 * double(fake_algorithms - rank);  // the last candidate is the fastest
         return cudaSuccess;
     };
-    enqueue(stream, std::move(work), "cublasLtMatmul");
+    if (const cudaError_t e = enqueue(stream, std::move(work), "cublasLtMatmul")) {
+        if (e == cudaErrorStreamCaptureInvalidated) rt().pending = e;
+        return CUBLAS_STATUS_EXECUTION_FAILED;
+    }
     return CUBLAS_STATUS_SUCCESS;
 }
 

@@ -9,7 +9,7 @@
 //   gelu (exact erf) and tanh: the GEMM, then one element-wise kernel over y (with the bias when
 //     it could not be fused).
 // f32 accumulation (CUBLAS_COMPUTE_32F) for every dtype. The algorithm is chosen once per (dtype,
-// shape, epilogue, operand alignment) and cached: cuBLASLt's heuristic's first choice, or, with
+// shape, epilogue, operand and bias alignment) and cached: cuBLASLt's heuristic's first choice, or, with
 // autotuning, the fastest of its first few candidates timed on the first call of that shape made
 // outside a stream capture. One workspace per Gemm. expr::eval(out, expression, stream[, gemm])
 // is how layers use it.
@@ -99,9 +99,11 @@ inline cublasLtEpilogue_t fused_epilogue(bool bias, expr::Activation act) {
 }
 
 // What cuBLASLt's epilogue does for a call and what one element-wise kernel after it finishes.
-// gelu (erf) and tanh have no epilogue. cuBLASLt's alignment preferences do not cover the bias,
-// which it may read 16 bytes at a time (a misaligned-address fault, which is sticky): a bias less
-// aligned than that is added by the second kernel, and then the activation must follow it there.
+// gelu (erf) and tanh have no epilogue. The heuristic takes the bias's alignment from the pointer
+// in the descriptor (cublasLt.h, CUBLASLT_MATMUL_DESC_BIAS_POINTER), so plans are chosen with the
+// call's bias and kept per bias alignment; but kernels have been seen to read a bias 16 bytes at a
+// time whatever it said (a misaligned-address fault, which is sticky): a bias less aligned than
+// that is added by the second kernel, and then the activation must follow it there.
 struct EpilogueSplit {
     bool fused_bias;
     expr::Activation fused_activation;
@@ -158,9 +160,12 @@ public:
         cuda::ensure_usable("blas::Gemm");
         const detail::EpilogueSplit split = detail::split_epilogue(call.bias, call.activation);
         const std::uint32_t alignment = detail::common_alignment(call.y, call.a, call.b, call.residual);
+        // The heuristic reads the bias pointer's alignment from the descriptor: a plan holds for
+        // biases aligned as the one it was chosen with.
+        const std::uint32_t bias_alignment = split.fused_bias ? detail::common_alignment(call.bias) : 0;
         const Key key{int(cuda_type<T>()), call.rows, call.N, call.K, call.b_transposed, split.fused_bias,
-                      int(split.fused_activation), call.residual != nullptr, alignment};
-        detail::Plan& plan = plan_for<T>(key);
+                      int(split.fused_activation), call.residual != nullptr, alignment, bias_alignment};
+        detail::Plan& plan = plan_for<T>(key, split.fused_bias ? call.bias : nullptr);
         const float alpha = 1.f, beta = call.residual ? 1.f : 0.f;
         // The bias pointer is an attribute of the descriptor: set per call (cheap, host-side).
         if (split.fused_bias)
@@ -237,15 +242,15 @@ private:
         p.candidate_count = 0;  // timed once
     }
 
-    // (dtype, rows, N, K, b transposed, bias, activation, residual, alignment)
-    using Key = std::tuple<int, index_t, index_t, index_t, bool, bool, int, bool, std::uint32_t>;
+    // (dtype, rows, N, K, b transposed, bias, activation, residual, operand alignment, bias alignment)
+    using Key = std::tuple<int, index_t, index_t, index_t, bool, bool, int, bool, std::uint32_t, std::uint32_t>;
 
     template <class T>
-    detail::Plan& plan_for(const Key& key) {
+    detail::Plan& plan_for(const Key& key, const T* bias) {
         if (plans_.peek(key)) return plans_[key];  // now the most recently used
         detail::Plan& p = plans_[key];
         try {
-            build_plan<T>(p, key);
+            build_plan<T>(p, key, bias);
         } catch (...) {
             plans_.erase(key);
             throw;
@@ -253,9 +258,10 @@ private:
         return p;
     }
 
+    // The bias pointer is set before the heuristic runs: it takes the expected alignment from it.
     template <class T>
-    void build_plan(detail::Plan& p, const Key& key) {
-        const auto [type_id, rows, N, K, b_transposed, bias, activation, residual, alignment] = key;
+    void build_plan(detail::Plan& p, const Key& key, const T* bias_pointer) {
+        const auto [type_id, rows, N, K, b_transposed, bias, activation, residual, alignment, bias_alignment] = key;
         const cudaDataType_t type = cuda_type<T>();
         SINTER_CUBLAS_CHECK(cublasLtMatmulDescCreate(&p.desc.d, CUBLAS_COMPUTE_32F, CUDA_R_32F));
         const cublasOperation_t transa = b_transposed ? CUBLAS_OP_T : CUBLAS_OP_N, transb = CUBLAS_OP_N;
@@ -263,8 +269,11 @@ private:
         SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc.d, CUBLASLT_MATMUL_DESC_TRANSB, &transb, sizeof transb));
         const cublasLtEpilogue_t ep = detail::fused_epilogue(bias, expr::Activation(activation));
         SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc.d, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep));
-        if (bias)
+        if (bias) {
             SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc.d, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &type, sizeof type));
+            SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc.d, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias_pointer,
+                                                               sizeof bias_pointer));
+        }
         if (b_transposed)
             SINTER_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p.a.d, type, std::uint64_t(K), std::uint64_t(N), K));
         else
@@ -301,6 +310,7 @@ private:
         if (found > 1)
             for (int i = 0; i < found; ++i) p.candidates[std::size_t(p.candidate_count++)] = results[std::size_t(i)].algo;
         (void)type_id;
+        (void)bias_alignment;
     }
 
     Handle handle_;

@@ -10,25 +10,33 @@
 //   - memory: cudaMalloc'd and pinned allocations are registered; device memory starts as 0xff
 //     bytes (NaN in every float type: it is uninitialised on a GPU); copies and memsets check that
 //     each side is where their kind says and in bounds; a kernel's pointer arguments must point to
-//     device or pinned memory (else an illegal-address fault when it runs);
+//     device or pinned memory (else an illegal-address fault when it runs); cudaFree does not wait
+//     for queued work (CUDA does not promise to): a freed block leaves the registry at once, is
+//     poisoned and is not reused soon, so work still using it faults or reads NaN;
 //   - streams: work is queued and runs when the host waits for it (stream, event or device
-//     synchronisation, a synchronous copy, cudaFree), not when it is enqueued, so a missing wait
-//     shows as stale data; a copy to or from pageable memory is staged at the call, as CUDA does;
+//     synchronisation, a copy to pageable memory), not when it is enqueued, so a missing wait
+//     shows as stale data; a copy from pageable memory is staged at the call; the synchronous
+//     cudaMemcpy returns before a pageable-to-device or device-to-device copy lands, as the
+//     runtime's "API synchronization behavior" allows;
 //   - faults: a kernel that fails on the emulator, an illegal or misaligned access, poisons the
-//     context (a sticky error, returned by every later synchronising call and by cudaGetLastError);
-//     a bad launch configuration is a pending error that cudaGetLastError returns and clears;
+//     context (a sticky error, returned by every later call that enqueues, allocates or waits, and
+//     by cudaGetLastError); a bad launch configuration is a pending error that cudaGetLastError
+//     returns and clears;
 //   - launches: block size, grid limits, and dynamic shared memory over 48 KiB without the
 //     kernel's cudaFuncAttributeMaxDynamicSharedMemorySize opt-in;
 //   - stream capture: work on a capturing stream is recorded, not run; a graph replays it (reading
 //     pinned inputs when it runs); calls that are unsafe during a capture (synchronisation,
 //     cudaMalloc, cudaFree, synchronous copies), and pageable copies into a capture, fail with
-//     cudaErrorStreamCaptureUnsupported and invalidate it;
+//     cudaErrorStreamCaptureUnsupported and invalidate it; work on an invalidated capture is
+//     refused (cudaErrorStreamCaptureInvalidated); an event recorded in a capture cannot be waited
+//     for (cudaErrorCapturedEvent);
 //   - cuBLASLt: column-major layouts, op(A) and op(B), D = epilogue(alpha op(A) op(B) + beta C
 //     [+ bias]) with C not read when beta is 0, in-place only with C's layout equal to D's, the
 //     BIAS, RELU and GELU (tanh form) epilogues, f32 accumulation in k order; the heuristic returns
 //     up to four algorithms, each assuming the operand alignment the preference states (256 bytes
-//     by default) and a 16-byte aligned bias, and a matmul whose pointers break that faults with a
-//     misaligned address; autotuning timings make the heuristic's last candidate the fastest.
+//     by default) and the bias alignment of the descriptor's bias pointer at that moment (256 for
+//     none; 16 at the least), and a matmul whose pointers break that faults with a misaligned
+//     address; autotuning timings make the heuristic's last candidate the fastest.
 // One device, sm_90 with 132 multiprocessors and 227 KiB of opt-in shared memory per block, one
 // host thread.
 //

@@ -4,6 +4,7 @@
 // the stream runs. Pointer arguments must point to device (or pinned) memory, else the kernel
 // faults with an illegal address when it runs. Include simt/runtime.hpp and the kernels first.
 #include <cstddef>
+#include <cstdio>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -21,7 +22,7 @@ void launch(void (*kernel)(Params...), ::dim3 grid, ::dim3 block, std::size_t sh
         fake::fail_launch(stream, e);
         return;
     }
-    auto work = [kernel, grid, block, shared_bytes, ... params = Params(std::forward<Args>(args))]() {
+    auto work = [kernel, grid, block, shared_bytes, ... params = Params(std::forward<Args>(args))]() -> cudaError_t {
         int index = 0;
         bool host_pointer = false;
         const auto check = [&](const auto& p) {
@@ -30,8 +31,10 @@ void launch(void (*kernel)(Params...), ::dim3 grid, ::dim3 block, std::size_t sh
             if (!host_pointer) ++index;
         };
         (check(params), ...);
-        if (host_pointer)
-            throw simt::error("kernel argument " + std::to_string(index) + " is not a device address (illegal address)");
+        if (host_pointer) {
+            std::fprintf(stderr, "fake CUDA: kernel argument %d is not a device address\n", index);
+            return cudaErrorIllegalAddress;
+        }
         simt::launch(kernel, simt::dim3{grid.x, grid.y, grid.z}, simt::dim3{block.x, block.y, block.z}, shared_bytes,
                      params...);
         return cudaSuccess;
