@@ -102,8 +102,9 @@ void run(Item& item) {
     if (e != cudaSuccess) raise(e, item.what, why);
 }
 
-void drain(Stream& s) {
-    while (!s.queue.empty()) {
+// Runs the stream's queued work in order: all of it, or until *until turns true.
+void drain(Stream& s, const bool* until = nullptr) {
+    while (!s.queue.empty() && !(until && *until)) {
         Item item = std::move(s.queue.front());
         s.queue.pop_front();
         run(item);
@@ -117,29 +118,24 @@ void drain_all() {
 
 cudaError_t status() { return rt().sticky; }
 
-// A capture in progress on this (the only) thread: its unsafe calls fail and invalidate it.
-bool capture_active() {
-    if (rt().legacy.capturing) return true;
-    for (Stream* s : rt().streams)
-        if (s->capturing) return true;
-    return false;
-}
-
+// An unsafe call while a capture is in progress on this (the only) thread fails and invalidates
+// the capture (the legacy stream cannot capture).
 cudaError_t refuse_during_capture(const char* call) {
-    if (!capture_active()) return cudaSuccess;
+    bool refused = false;
     for (Stream* s : rt().streams)
-        if (s->capturing) s->invalidated = true;
+        if (s->capturing) refused = s->invalidated = true;
+    if (!refused) return cudaSuccess;
     std::fprintf(stderr, "fake CUDA: %s during a stream capture\n", call);
     return cudaErrorStreamCaptureUnsupported;
 }
 
-const Allocation* find(const void* p, std::size_t bytes, std::uintptr_t* begin = nullptr) {
+// The allocation [p, p + bytes) lies in, if any.
+const Allocation* find(const void* p, std::size_t bytes) {
     const auto a = reinterpret_cast<std::uintptr_t>(p);
     auto it = rt().allocations.upper_bound(a);
     if (it == rt().allocations.begin()) return nullptr;
     --it;
     if (a + bytes > it->first + it->second.bytes) return nullptr;
-    if (begin) *begin = it->first;
     return &it->second;
 }
 
@@ -182,7 +178,7 @@ cudaError_t release(void* p, bool pinned_memory) {
     return cudaSuccess;
 }
 
-// Whether a copy's sides are where `kind` says; the pageable host side, if any.
+// Whether a copy's sides are where `kind` says (pinned memory counts as host memory).
 cudaError_t check_copy(void* dst, const void* src, std::size_t n, cudaMemcpyKind kind) {
     if (kind == cudaMemcpyDefault) return cudaSuccess;
     const bool dst_device = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
@@ -568,12 +564,7 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
     Event& e = *it->second;
     if (e.captured) return rt().pending = cudaErrorCapturedEvent;
     if (!e.recorded) return cudaSuccess;
-    const bool stream_alive = e.stream == &rt().legacy || rt().streams.count(e.stream);
-    while (stream_alive && !e.done && !e.stream->queue.empty() && status() == cudaSuccess) {
-        Item item = std::move(e.stream->queue.front());
-        e.stream->queue.pop_front();
-        run(item);
-    }
+    if (e.stream == &rt().legacy || rt().streams.count(e.stream)) drain(*e.stream, &e.done);
     return status();
 }
 
@@ -640,6 +631,18 @@ std::size_t element_bytes(cudaDataType_t type) { return type == CUDA_R_32F ? 4 :
 
 bool supported_type(cudaDataType_t type) { return type == CUDA_R_32F || type == CUDA_R_16F || type == CUDA_R_16BF; }
 
+bool has_bias(cublasLtEpilogue_t e) {
+    return e == CUBLASLT_EPILOGUE_BIAS || e == CUBLASLT_EPILOGUE_RELU_BIAS || e == CUBLASLT_EPILOGUE_GELU_BIAS;
+}
+
+// Sets a descriptor's attribute from (buf, bytes), as the SetAttribute calls do.
+template <class Field>
+cublasStatus_t set_attribute(Field& field, const void* buf, std::size_t bytes) {
+    if (!buf || bytes != sizeof field) return CUBLAS_STATUS_INVALID_VALUE;
+    std::memcpy(&field, buf, bytes);
+    return CUBLAS_STATUS_SUCCESS;
+}
+
 // The problem (m, n, k) of D = op(A) op(B), or why the layouts do not make one.
 cublasStatus_t problem(const MatmulDesc& d, const Layout& a, const Layout& b, const Layout& c, const Layout& dl,
                        std::uint64_t& m, std::uint64_t& n, std::uint64_t& k) {
@@ -652,9 +655,7 @@ cublasStatus_t problem(const MatmulDesc& d, const Layout& a, const Layout& b, co
     const std::uint64_t bk = d.transb == CUBLAS_OP_N ? b.rows : b.cols, bn = d.transb == CUBLAS_OP_N ? b.cols : b.rows;
     k = ak;
     if (am != m || bn != n || bk != k || c.rows != m || c.cols != n) return CUBLAS_STATUS_INVALID_VALUE;
-    const bool bias = d.epilogue == CUBLASLT_EPILOGUE_BIAS || d.epilogue == CUBLASLT_EPILOGUE_RELU_BIAS ||
-                      d.epilogue == CUBLASLT_EPILOGUE_GELU_BIAS;
-    if (bias && d.bias_type != -1 && d.bias_type != std::int32_t(dl.type)) return CUBLAS_STATUS_NOT_SUPPORTED;
+    if (has_bias(d.epilogue) && d.bias_type != -1 && d.bias_type != std::int32_t(dl.type)) return CUBLAS_STATUS_NOT_SUPPORTED;
     switch (d.epilogue) {
         case CUBLASLT_EPILOGUE_DEFAULT:
         case CUBLASLT_EPILOGUE_BIAS:
@@ -710,17 +711,12 @@ cublasStatus_t cublasLtMatmulDescDestroy(cublasLtMatmulDesc_t desc) {
 cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t desc, cublasLtMatmulDescAttributes_t attr,
                                               const void* buf, size_t bytes) {
     auto& d = *reinterpret_cast<MatmulDesc*>(desc);
-    const auto set = [&](auto& field) {
-        if (!buf || bytes != sizeof field) return CUBLAS_STATUS_INVALID_VALUE;
-        std::memcpy(&field, buf, bytes);
-        return CUBLAS_STATUS_SUCCESS;
-    };
     switch (attr) {
-        case CUBLASLT_MATMUL_DESC_TRANSA: return set(d.transa);
-        case CUBLASLT_MATMUL_DESC_TRANSB: return set(d.transb);
-        case CUBLASLT_MATMUL_DESC_EPILOGUE: return set(d.epilogue);
-        case CUBLASLT_MATMUL_DESC_BIAS_POINTER: return set(d.bias);
-        case CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE: return set(d.bias_type);
+        case CUBLASLT_MATMUL_DESC_TRANSA: return set_attribute(d.transa, buf, bytes);
+        case CUBLASLT_MATMUL_DESC_TRANSB: return set_attribute(d.transb, buf, bytes);
+        case CUBLASLT_MATMUL_DESC_EPILOGUE: return set_attribute(d.epilogue, buf, bytes);
+        case CUBLASLT_MATMUL_DESC_BIAS_POINTER: return set_attribute(d.bias, buf, bytes);
+        case CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE: return set_attribute(d.bias_type, buf, bytes);
         default: return CUBLAS_STATUS_NOT_SUPPORTED;  // not modelled
     }
 }
@@ -752,17 +748,12 @@ cublasStatus_t cublasLtMatmulPreferenceSetAttribute(cublasLtMatmulPreference_t p
                                                     cublasLtMatmulPreferenceAttributes_t attr, const void* buf,
                                                     size_t bytes) {
     auto& p = *reinterpret_cast<Preference*>(pref);
-    const auto set = [&](auto& field) {
-        if (!buf || bytes != sizeof field) return CUBLAS_STATUS_INVALID_VALUE;
-        std::memcpy(&field, buf, bytes);
-        return CUBLAS_STATUS_SUCCESS;
-    };
     switch (attr) {
-        case CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES: return set(p.max_workspace);
-        case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES: return set(p.alignment[0]);
-        case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES: return set(p.alignment[1]);
-        case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES: return set(p.alignment[2]);
-        case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES: return set(p.alignment[3]);
+        case CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES: return set_attribute(p.max_workspace, buf, bytes);
+        case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES: return set_attribute(p.alignment[0], buf, bytes);
+        case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES: return set_attribute(p.alignment[1], buf, bytes);
+        case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES: return set_attribute(p.alignment[2], buf, bytes);
+        case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES: return set_attribute(p.alignment[3], buf, bytes);
         default: return CUBLAS_STATUS_NOT_SUPPORTED;
     }
 }
@@ -828,8 +819,7 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t, cublasLtMatmulDesc_t desc, const
     auto work = [=]() -> cudaError_t {
         const std::size_t e = element_bytes(dl.type);
         const auto extent = [](const Layout& l) { return (l.cols - 1) * std::uint64_t(l.ld) + l.rows; };
-        const bool bias = d.epilogue == CUBLASLT_EPILOGUE_BIAS || d.epilogue == CUBLASLT_EPILOGUE_RELU_BIAS ||
-                          d.epilogue == CUBLASLT_EPILOGUE_GELU_BIAS;
+        const bool bias = has_bias(d.epilogue);
         if (!on_device(A, extent(al) * e) || !on_device(B, extent(bl) * e) || !on_device(D, extent(dl) * e) ||
             (b_scale != 0.f && !on_device(C, extent(cl) * e)) || (bias && !on_device(d.bias, m * e)) ||
             (workspace_needed && !on_device(workspace, workspace_needed))) {

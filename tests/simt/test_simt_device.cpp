@@ -33,12 +33,11 @@ std::vector<float> reference(bool ta, bool tb, int m, int n, int k, const std::v
     return d;
 }
 
-template <class T>
-T* device_copy(const std::vector<float>& v) {
+float* device_copy(const std::vector<float>& v) {
     void* p = nullptr;
     SINTER_CUDA_CHECK(cudaMalloc(&p, v.size() * sizeof(float)));
     SINTER_CUDA_CHECK(cudaMemcpy(p, v.data(), v.size() * sizeof(float), cudaMemcpyHostToDevice));
-    return static_cast<T*>(p);
+    return static_cast<float*>(p);
 }
 
 std::vector<float> random(std::size_t n) {
@@ -57,8 +56,8 @@ TEST_CASE("fake cuBLASLt: D = epilogue(op(A) op(B) + beta C + bias), column-majo
                 const auto a = random(m * k), b = random(k * n), c = random(m * n), bias = random(m);
                 const float beta = epilogue ? 0.5f : 0.f;
                 const auto want = reference(ta, tb, m, n, k, a, b, c, beta, epilogue ? bias : std::vector<float>{}, epilogue);
-                float *da = device_copy<float>(a), *db = device_copy<float>(b), *dc = device_copy<float>(c),
-                      *dbias = device_copy<float>(bias);
+                float *da = device_copy(a), *db = device_copy(b), *dc = device_copy(c),
+                      *dbias = device_copy(bias);
                 cublasLtHandle_t handle;
                 cublasLtMatmulDesc_t desc;
                 cublasLtMatrixLayout_t la, lb, lc;
