@@ -6,6 +6,13 @@
 #include <cublasLt.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#include <simt/runtime.hpp>
+
+#include <cxxabi.h>
+#include <dlfcn.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -27,9 +34,27 @@ namespace {
 constexpr int shared_optin = 227 * 1024;
 constexpr int shared_default = 48 * 1024;
 
+// Device and pinned memory come from an arena of address space reserved once. Each allocation has
+// pages of its own, ends flush against a page that is never accessible (a guard), and its addresses
+// are never handed out again: a freed one's pages become inaccessible for good. A live device
+// allocation's pages are accessible only while device work runs or the fake copies (DeviceAccess),
+// so a kernel that runs past the end of an allocation, work that uses freed memory, and host code
+// that dereferences a device pointer all fault; the fault is explained (explain_fault) and then
+// handed to the handler that was there before (doctest's, which names the test case).
+constexpr std::size_t arena_bytes = std::size_t(1) << 40;
+
 struct Allocation {
     std::size_t bytes;
     bool pinned;
+    std::byte* pages;  // [pages, pages + span) holds the allocation, flush at its end; a guard page follows
+    std::size_t span;
+};
+
+// Every allocation ever made, by its first page: what a faulting address is explained by.
+struct Chunk {
+    const std::byte* begin;
+    std::size_t bytes, span;
+    bool pinned, freed;
 };
 
 struct Item {
@@ -61,8 +86,11 @@ struct Runtime {
     cudaError_t pending = cudaSuccess, sticky = cudaSuccess;
     std::map<const void*, int> max_dynamic_shared;
     std::map<const Event*, std::shared_ptr<Event>> events;  // a destroyed one lives while queued work holds it
-    std::deque<std::pair<void*, std::size_t>> quarantine;   // freed blocks, kept poisoned and unregistered
-    std::size_t quarantined_bytes = 0;
+    std::byte* arena = nullptr;
+    std::size_t arena_used = 0;
+    std::map<std::uintptr_t, Chunk> chunks;  // first page -> chunk
+    int device_access = 0;                   // DeviceAccess scopes open: live device pages accessible
+    const std::string* running = nullptr;    // the work item running, for a fault's explanation
     double clock_ms = 0;
     Counters counters;
 };
@@ -87,23 +115,142 @@ void raise(cudaError_t e, const std::string& what, const std::string& why) {
     else rt().pending = e;
 }
 
+// ---- device memory (see Allocation) ----
+std::size_t page_bytes() {
+    static const std::size_t page = std::size_t(sysconf(_SC_PAGESIZE));
+    return page;
+}
+
+void protect(std::byte* pages, std::size_t span, int access) {
+    if (mprotect(pages, span, access) != 0) {
+        std::perror("fake CUDA: mprotect");
+        std::abort();
+    }
+}
+
+void ensure_fault_handler();
+
+// Makes every live device allocation accessible (or not) to the process.
+void expose_device_memory(bool accessible) {
+    for (const auto& [begin, a] : rt().allocations)
+        if (!a.pinned) protect(a.pages, a.span, accessible ? PROT_READ | PROT_WRITE : PROT_NONE);
+}
+
+// While one is alive, device memory is accessible: the scope of device work and of the fake's copies.
+class DeviceAccess {
+public:
+    DeviceAccess() {
+        if (rt().device_access++ == 0) {
+            ensure_fault_handler();
+            expose_device_memory(true);
+        }
+    }
+    ~DeviceAccess() {
+        if (--rt().device_access == 0) expose_device_memory(false);
+    }
+    DeviceAccess(const DeviceAccess&) = delete;
+    DeviceAccess& operator=(const DeviceAccess&) = delete;
+};
+
+// Where `a` (in the arena) lies: in which allocation, before or past its bytes, or in the guard
+// page after one.
+std::string locate(std::uintptr_t a) {
+    const auto& chunks = rt().chunks;
+    auto it = chunks.upper_bound(a);
+    if (it == chunks.begin()) return "no allocation there";
+    --it;
+    const Chunk& c = it->second;
+    const auto begin = reinterpret_cast<std::uintptr_t>(c.begin);
+    const auto end = begin + c.bytes;
+    if (a >= it->first + c.span + page_bytes()) return "no allocation there";
+    char text[200];
+    const char* kind = c.freed ? "freed" : c.pinned ? "pinned" : "live";
+    if (a < begin)
+        std::snprintf(text, sizeof text, "%zu bytes before the start of a %s %zu-byte allocation at %p",
+                      std::size_t(begin - a), kind, c.bytes, static_cast<const void*>(c.begin));
+    else if (a >= end)
+        std::snprintf(text, sizeof text, "%zu bytes past the end of a %s %zu-byte allocation at %p",
+                      std::size_t(a - end), kind, c.bytes, static_cast<const void*>(c.begin));
+    else
+        std::snprintf(text, sizeof text, "byte %zu of a %s %zu-byte allocation at %p", std::size_t(a - begin), kind,
+                      c.bytes, static_cast<const void*>(c.begin));
+    return text;
+}
+
+// The function holding the faulting instruction, when the executable exports its symbols.
+std::string faulting_function(void* context) {
+#if defined(__x86_64__) && defined(__linux__)
+    const auto* uc = static_cast<const ucontext_t*>(context);
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void*>(uc->uc_mcontext.gregs[REG_RIP]), &info) && info.dli_sname) {
+        int status = 0;
+        char* name = abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status);
+        std::string result = status == 0 ? name : info.dli_sname;
+        std::free(name);
+        if (result.size() > 300) result = result.substr(0, 300) + "...";
+        return result;
+    }
+#else
+    (void)context;
+#endif
+    return "a function without an exported name";
+}
+
+struct sigaction previous_fault_handler;
+
+// SIGSEGV in the arena: says what touched which memory, then lets the access fault again under the
+// handler that was installed before (the last message of a dying test; not async-signal-safe, and
+// need not be).
+void explain_fault(int, siginfo_t* info, void* context) {
+    Runtime& r = rt();
+    const auto a = reinterpret_cast<std::uintptr_t>(info->si_addr);
+    const auto arena = reinterpret_cast<std::uintptr_t>(r.arena);
+    if (info->si_code > 0 && a >= arena && a < arena + arena_bytes) {
+        std::string who = "host code (device memory is not addressable from the host: copy it)";
+        if (r.device_access > 0) {
+            who = r.running ? *r.running : std::string("the fake's own copy");
+            if (simt::detail::launch_state) who += ", " + simt::detail::who();
+        }
+        std::fprintf(stderr, "fake CUDA: illegal address %p, %s, by %s, in %s\n", info->si_addr, locate(a).c_str(),
+                     who.c_str(), faulting_function(context).c_str());
+    }
+    sigaction(SIGSEGV, &previous_fault_handler, nullptr);
+}
+
+// Puts explain_fault in front of whatever handles SIGSEGV now. Called at each allocation and each
+// opening of device access, since doctest installs its handler afresh for every test case.
+void ensure_fault_handler() {
+    struct sigaction now {};
+    sigaction(SIGSEGV, nullptr, &now);
+    if ((now.sa_flags & SA_SIGINFO) && now.sa_sigaction == explain_fault) return;
+    struct sigaction action {};
+    action.sa_sigaction = explain_fault;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGSEGV, &action, &previous_fault_handler);
+}
+
 void run(Item& item) {
     Runtime& r = rt();
     if (r.sticky != cudaSuccess) return;  // a dead context runs nothing
     cudaError_t e = cudaSuccess;
     std::string why = "failed";
+    r.running = &item.what;
     try {
         e = item.work();
     } catch (const std::exception& x) {
         e = cudaErrorLaunchFailure;
         why = x.what();
     }
+    r.running = nullptr;
     r.clock_ms += 0.001;
     if (e != cudaSuccess) raise(e, item.what, why);
 }
 
 // Runs the stream's queued work in order: all of it, or until *until turns true.
 void drain(Stream& s, const bool* until = nullptr) {
+    if (s.queue.empty() || (until && *until)) return;
+    const DeviceAccess access;
     while (!s.queue.empty() && !(until && *until)) {
         Item item = std::move(s.queue.front());
         s.queue.pop_front();
@@ -150,31 +297,41 @@ bool pinned(const void* p, std::size_t bytes) {
 }
 
 void* allocate(std::size_t bytes, bool pinned_memory) {
+    Runtime& r = rt();
+    if (!r.arena) {  // address space only, no memory
+        void* base = mmap(nullptr, arena_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (base == MAP_FAILED) return nullptr;
+        r.arena = static_cast<std::byte*>(base);
+    }
+    ensure_fault_handler();
+    const std::size_t page = page_bytes();
     const std::size_t rounded = (std::max<std::size_t>(bytes, 1) + 255) / 256 * 256;
-    void* p = std::aligned_alloc(256, rounded);
-    if (!p) return nullptr;
-    std::memset(p, 0xff, rounded);
-    rt().allocations[reinterpret_cast<std::uintptr_t>(p)] = {bytes, pinned_memory};
+    const std::size_t span = (rounded + page - 1) / page * page;
+    if (r.arena_used + page + span > arena_bytes) return nullptr;
+    std::byte* pages = r.arena + r.arena_used + page;  // after a guard page (the arena starts with one)
+    r.arena_used += page + span;
+    protect(pages, span, PROT_READ | PROT_WRITE);
+    std::memset(pages, 0xff, span);
+    if (!pinned_memory && r.device_access == 0) protect(pages, span, PROT_NONE);
+    std::byte* p = pages + span - rounded;
+    r.allocations[reinterpret_cast<std::uintptr_t>(p)] = {bytes, pinned_memory, pages, span};
+    r.chunks[reinterpret_cast<std::uintptr_t>(pages)] = {p, bytes, span, pinned_memory, false};
     return p;
 }
 
 // A freed block leaves the registry (work that still uses it faults: cudaFree does not promise to
-// wait for it) and is kept, poisoned, so that its address is not handed out again soon.
+// wait for it); its pages become inaccessible, their memory is returned, and its addresses are not
+// handed out again.
 cudaError_t release(void* p, bool pinned_memory) {
     if (!p) return cudaSuccess;
     Runtime& r = rt();
     const auto it = r.allocations.find(reinterpret_cast<std::uintptr_t>(p));
     if (it == r.allocations.end() || it->second.pinned != pinned_memory) return cudaErrorInvalidValue;
-    const std::size_t bytes = it->second.bytes;
+    const Allocation a = it->second;
     r.allocations.erase(it);
-    std::memset(p, 0xff, bytes);
-    r.quarantine.emplace_back(p, bytes);
-    r.quarantined_bytes += bytes;
-    while (r.quarantined_bytes > (std::size_t(256) << 20)) {
-        r.quarantined_bytes -= r.quarantine.front().second;
-        std::free(r.quarantine.front().first);
-        r.quarantine.pop_front();
-    }
+    protect(a.pages, a.span, PROT_NONE);
+    madvise(a.pages, a.span, MADV_DONTNEED);
+    r.chunks[reinterpret_cast<std::uintptr_t>(a.pages)].freed = true;
     return cudaSuccess;
 }
 
@@ -387,6 +544,7 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, enum cudaMemcpyKind
     if (dst_device && (src_device || !pinned(src, n))) return cudaMemcpyAsync(dst, src, n, kind, nullptr);
     drain(rt().legacy);
     if (status()) return status();
+    const DeviceAccess access;
     std::memmove(dst, src, n);
     return cudaSuccess;
 }
@@ -406,6 +564,7 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, enum cudaMemcp
     if (to_pageable) {  // returns once the copy is done
         drain(s);
         if (status()) return status();
+        const DeviceAccess access;
         std::memmove(dst, src, n);
         return cudaSuccess;
     }

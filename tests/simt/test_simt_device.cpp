@@ -1,8 +1,16 @@
 // The fake CUDA device (simt/fake_cuda.hpp) against its own rules, so that the GPU tests run on it
 // (test_simt_gpu_*) test sinter and not the fake: cuBLASLt's column-major matmul and epilogues
 // against a plain loop written from the documentation; queued work that runs only when waited
-// for; what a stream capture refuses; launch limits; and that bert::Session replays its graphs.
+// for; what a stream capture refuses; launch limits; device memory that faults where a GPU's
+// would (past an allocation's end, once freed, from host code); and that bert::Session replays
+// its graphs.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
+#include <string>
 
 #include <simt/device.hpp>
 
@@ -11,7 +19,59 @@
 
 using namespace sinter;
 
+// out[i] = in.data[i] for i < n: the pointer inside a struct, as the evaluator passes its operands
+// (the launch checks only pointers that are arguments themselves). External linkage: the fake
+// names the function of a faulting access from the exported symbols.
+struct Operand {
+    const float* data;
+};
+__global__ void read_operand_kernel(Operand in, float* out, int n) {
+    const int i = int(blockIdx.x * blockDim.x + threadIdx.x);
+    if (i < n) out[i] = in.data[i];
+}
+
 namespace {
+
+// Runs `body` in a child process, with SIGSEGV handled by default there (not by doctest): whether
+// it died of SIGSEGV, and what it wrote to stderr.
+struct Death {
+    bool segfault;
+    std::string message;
+};
+template <class Body>
+Death run_in_child(Body body) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    std::fflush(nullptr);
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        dup2(fds[1], 2);
+        std::freopen("/dev/null", "w", stdout);
+        body();
+        _exit(0);
+    }
+    close(fds[1]);
+    std::string message;
+    char buffer[4096];
+    for (ssize_t n; (n = read(fds[0], buffer, sizeof buffer)) > 0;) message.append(buffer, std::size_t(n));
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return {WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, message};
+}
+
+float* device_floats(int n) {
+    void* p = nullptr;
+    SINTER_CUDA_CHECK(cudaMalloc(&p, std::size_t(n) * sizeof(float)));
+    return static_cast<float*>(p);
+}
+
+void launch_read(const float* in, float* out, int n) {
+    cuda::launch(&read_operand_kernel, dim3(1), dim3(128), 0, nullptr, Operand{in}, out, n);
+    (void)cudaDeviceSynchronize();
+}
 
 // D (m x n, column-major, ld m) = act(op(A) op(B) + beta C + bias), each from its definition.
 std::vector<float> reference(bool ta, bool tb, int m, int n, int k, const std::vector<float>& a,
@@ -137,6 +197,40 @@ TEST_CASE("fake runtime: queued work runs when waited for; captures refuse what 
     CHECK(simt::fake::check_launch(kernel, dim3(1), dim3(2048), 0) == cudaErrorInvalidConfiguration);
     CHECK(simt::fake::check_launch(kernel, dim3(1, 70000), dim3(128), 0) == cudaErrorInvalidConfiguration);
     CHECK_FALSE(cuda::context_poisoned());
+}
+
+TEST_CASE("fake device memory faults where a GPU's would, and says which allocation and who") {
+    // In bounds it runs.
+    float *in = device_floats(64), *out = device_floats(128);
+    launch_read(in, out, 64);
+    CHECK_FALSE(cuda::context_poisoned());
+
+    const Death host = run_in_child([] {
+        const float* p = device_floats(64);
+        std::printf("%f\n", double(*static_cast<const volatile float*>(p)));
+    });
+    INFO(host.message);
+    CHECK(host.segfault);
+    CHECK(host.message.find("byte 0 of a live 256-byte allocation") != std::string::npos);
+    CHECK(host.message.find("by host code") != std::string::npos);
+
+    const Death past_end = run_in_child([] { launch_read(device_floats(64), device_floats(128), 65); });
+    INFO(past_end.message);
+    CHECK(past_end.segfault);
+    CHECK(past_end.message.find("0 bytes past the end of a live 256-byte allocation") != std::string::npos);
+    CHECK(past_end.message.find("kernel launch, block (0, 0, 0) thread 64") != std::string::npos);
+    CHECK(past_end.message.find("read_operand_kernel") != std::string::npos);
+
+    const Death freed = run_in_child([] {
+        float* p = device_floats(64);
+        SINTER_CUDA_CHECK(cudaFree(p));
+        launch_read(p, device_floats(64), 64);
+    });
+    INFO(freed.message);
+    CHECK(freed.segfault);
+    CHECK(freed.message.find("byte 0 of a freed 256-byte allocation") != std::string::npos);
+    SINTER_CUDA_CHECK(cudaFree(in));
+    SINTER_CUDA_CHECK(cudaFree(out));
 }
 
 TEST_CASE("bert::Session on the fake device: eager, then captured, then replayed") {
