@@ -12,17 +12,16 @@ using namespace sinter;
 
 namespace {
 
-template <class T>
-const bert::Encoder<bert::base_uncased, T>& encoder() {
-    static const bert::Encoder<bert::base_uncased, T> enc(
-        bert::random_weights<bert::base_uncased, T, device_space>(2026));
+template <bert::Config C, class T>
+const bert::Encoder<C, T>& encoder() {
+    static const bert::Encoder<C, T> enc(bert::random_weights<C, T, device_space>(2026));
     return enc;
 }
 
 // range(2): 0 full-length sequences; 1 lengths uniform in [16, S], the same batch every forward;
 // 2 such batches, a new one every forward (64 cycled: a server's traffic, warmed up).
-template <class T, int Autotune = 0>
-void bert_base_body(benchmark::State& state) {
+template <bert::Config C, class T, int Autotune>
+void forward_body(benchmark::State& state) {
     if (!bench::require_gpu(state)) return;
     const index_t B = state.range(0), S = state.range(1);
     const int mode = int(state.range(2));
@@ -36,7 +35,7 @@ void bert_base_body(benchmark::State& state) {
     for (Batch& batch : batches) {
         batch.ids.resize(std::size_t(B * S));
         batch.mask.assign(std::size_t(B * S), 1);
-        for (auto& id : batch.ids) id = std::int32_t(rng() % 30522);
+        for (auto& id : batch.ids) id = std::int32_t(rng() % std::uint32_t(C.vocab));
         batch.tokens = 0;
         double batch_squares = 0;
         for (index_t b = 0; b < B; ++b) {
@@ -48,7 +47,7 @@ void bert_base_body(benchmark::State& state) {
         tokens += double(batch.tokens) / double(batches.size());
         squares += batch_squares / double(batches.size());
     }
-    bert::Session<bert::base_uncased, T> session(encoder<T>(), {.max_tokens = B * S, .max_batch = B, .gemm_autotune = Autotune});
+    bert::Session<C, T> session(encoder<C, T>(), {.max_tokens = B * S, .max_batch = B, .gemm_autotune = Autotune});
     const auto inputs = [&](std::size_t i) {
         const Batch& batch = batches[i % batches.size()];
         return bert::Inputs{B, S, batch.ids, batch.mask, {}};
@@ -69,33 +68,54 @@ void bert_base_body(benchmark::State& state) {
         times.push_back(seconds);
     }
     const double median = bench::median_seconds(std::move(times));  // as the PyTorch baseline reports
-    // Per layer: the GEMMs 2 * tokens * (3 + 1 + 4 + 4) * 768^2; attention 4 * sum(len^2) * 768.
-    const double flops = 12.0 * (24.0 * tokens * 768 * 768 + 4.0 * squares * 768);
+    // Per layer: the GEMMs 2 * tokens * (4 H^2 + 2 H I) (QKV, output, up, down; 24 tokens H^2 for
+    // BERT-base); attention 4 * sum(len^2) * H.
+    const double H = double(C.hidden), I = double(C.intermediate);
+    const double flops = double(C.layers) * (2.0 * tokens * (4 * H * H + 2 * H * I) + 4.0 * squares * H);
     state.counters["tokens_per_second"] = median > 0 ? tokens / median : 0;  // real tokens
     state.counters["latency_ms"] = median * 1e3;
     state.counters["model_TFLOPs"] = median > 0 ? flops / median * 1e-12 : 0;
     state.counters["graphs"] = double(session.graphs());
     state.SetLabel(sinter::cuda::device_info().name + ", attention " +
-                   kernels::name(kernels::attention_kernel_for<T>(64)));
+                   kernels::name(kernels::attention_kernel_for<T>(C.hidden / C.heads)));
 }
 
 template <class T, int Autotune = 0>
 void bert_base(benchmark::State& state) {
-    bench::guarded(state, [&] { bert_base_body<T, Autotune>(state); });
+    bench::guarded(state, [&] { forward_body<bert::base_uncased, T, Autotune>(state); });
 }
 
+// The smoke build on the fake CUDA device (bench/CMakeLists.txt): the same body on the tiny config.
+template <class T, int Autotune = 0>
+void bert_tiny(benchmark::State& state) {
+    bench::guarded(state, [&] { forward_body<bert::tiny, T, Autotune>(state); });
+}
+
+#if !defined(SINTER_BENCH_SMOKE)
 void shapes(benchmark::internal::Benchmark* b) {
     for (auto [B, S] : {std::pair{1, 128}, {8, 128}, {32, 128}, {128, 128}, {32, 512}}) b->Args({B, S, 0});
     b->Args({32, 128, 1});  // padded: lengths uniform in [16, 128]
     b->Args({32, 128, 2});  // the same, a new batch every forward
     b->UseManualTime()->Unit(benchmark::kMillisecond);
 }
+#else
+void smoke_shapes(benchmark::internal::Benchmark* b) {
+    for (int mode : {0, 1, 2}) b->Args({4, 32, mode});
+    b->UseManualTime()->Unit(benchmark::kMillisecond);
+}
+#endif
 
 }  // namespace
 
+#if !defined(SINTER_BENCH_SMOKE)
 BENCHMARK_TEMPLATE(bert_base, half)->Apply(shapes);
 BENCHMARK_TEMPLATE(bert_base, bf16)->Apply(shapes);
 // GEMM algorithms timed (the fastest of 8 candidates per shape) instead of the heuristic's first.
 BENCHMARK_TEMPLATE(bert_base, half, 8)->Args({1, 128, 0})->Args({32, 128, 0})->UseManualTime()->Unit(benchmark::kMillisecond);
+#else
+BENCHMARK_TEMPLATE(bert_tiny, half)->Apply(smoke_shapes);
+BENCHMARK_TEMPLATE(bert_tiny, bf16)->Apply(smoke_shapes);
+BENCHMARK_TEMPLATE(bert_tiny, half, 8)->Args({4, 32, 0})->UseManualTime()->Unit(benchmark::kMillisecond);
+#endif
 
 BENCHMARK_MAIN();

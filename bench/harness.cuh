@@ -1,11 +1,14 @@
 #pragma once
 // What every device benchmark shares: CUDA-event timing (UseManualTime), the measured
 // device-to-device copy bandwidth as the ceiling of memory-bound kernels, and buffer sets rotated
-// so that the L2 cache does not serve a kernel its own previous inputs.
+// so that the L2 cache does not serve a kernel its own previous inputs (SINTER_BENCH_SETS=N in the
+// environment fixes the number of sets instead: 1 times kernels on inputs the L2 may still hold).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "median.hpp"
@@ -37,8 +40,14 @@ inline double copy_bandwidth() {
     return bandwidth;
 }
 
-// How many buffer sets of `bytes_per_set` to rotate through so the working set exceeds 2x L2.
+// How many buffer sets of `bytes_per_set` to rotate through so the working set exceeds 2x L2
+// (at most 64), or SINTER_BENCH_SETS.
 inline int rotation_count(std::size_t bytes_per_set) {
+    if (const char* sets = std::getenv("SINTER_BENCH_SETS")) {
+        const int n = std::atoi(sets);
+        if (n < 1 || n > 64) throw value_error("SINTER_BENCH_SETS=" + std::string(sets) + ": want 1 to 64 buffer sets");
+        return n;
+    }
     const std::size_t l2 = cuda::device_info().l2_bytes;
     return int(std::clamp<std::size_t>(2 * l2 / std::max<std::size_t>(bytes_per_set, 1) + 1, 1, 64));
 }
@@ -46,13 +55,18 @@ inline int rotation_count(std::size_t bytes_per_set) {
 // Holds the device busy for `ns` nanoseconds (the global timer): enqueued before a timed launch,
 // it keeps the launch's host-side work (argument setup, cuBLASLt's plan lookup, attribute
 // queries) out of the interval between the events, which then holds the kernels alone.
+// (Device code only: on the fake CUDA device of tests/simt, whose clock is not real, it returns.)
 template <int = 0>  // a template: defined in a header that several files of one program may include
 __global__ void spin_kernel(unsigned long long ns) {
+#if defined(__CUDA_ARCH__)
     unsigned long long start = 0, now = 0;
     asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
     do {
         asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
     } while (now - start < ns);
+#else
+    (void)ns;
+#endif
 }
 
 // Runs a benchmark's body; an exception (a CUDA error, a refused kernel, no cuBLASLt algorithm)
@@ -79,7 +93,8 @@ inline double time_kernel(benchmark::State& state, int sets, double bytes,
     int k = 0;
     std::vector<double> times;
     for (auto _ : state) {
-        spin_kernel<<<1, 1, 0, stream>>>(200000);  // 200 us: longer than any launch's host work
+        // 200 us: longer than any launch's host work. One warp: the least a GPU schedules.
+        cuda::launch(&spin_kernel<>, 1, 32, 0, stream, 200000ull);
         SINTER_CHECK_LAUNCH("sinter::bench::spin_kernel");
         start.record(stream);
         launch(k, stream);
