@@ -1,6 +1,7 @@
 #pragma once
-// What every device benchmark shares: CUDA-event timing (UseManualTime), the measured
-// device-to-device copy bandwidth as the ceiling of memory-bound kernels, and buffer sets rotated
+// What every device benchmark shares: CUDA-event timing (UseManualTime), the measured ceilings
+// (device-to-device copy bandwidth for memory-bound kernels, the dense f16 GEMM rate for
+// contractions), and buffer sets rotated
 // so that the L2 cache does not serve a kernel its own previous inputs (SINTER_BENCH_SETS=N in the
 // environment fixes the number of sets instead: 1 times kernels on inputs the L2 may still hold).
 #include <benchmark/benchmark.h>
@@ -38,6 +39,43 @@ inline double copy_bandwidth() {
         return 2.0 * double(bytes) / (double(best) * 1e-3);
     }();
     return bandwidth;
+}
+
+// Dense f16 GEMM FLOP/s, measured once: C = A B^T at n^3 (n = 8192: ANCHORS' 708 TFLOP/s on an
+// H200), the fastest of cuBLASLt's first 8 algorithms, on random inputs (a GPU draws less power,
+// and runs faster, on zeros). The ceiling of the contractions.
+inline double gemm_rate() {
+    static const double rate = [] {
+#if defined(SINTER_BENCH_SMOKE)
+        const index_t n = 256;  // the fake device of tests/simt multiplies on the host
+#else
+        const index_t n = 8192;
+#endif
+        using M = Shape<dyn, dyn>;
+        Tensor<half, M> host_a(M::from_dynamic({n, n}));
+        std::uint32_t x = 12345;
+        for (index_t i = 0; i < host_a.size(); ++i) {
+            x = x * 1664525u + 1013904223u;
+            host_a.data()[i] = from_float<half>(float(x >> 8) / float(1 << 24) - 0.5f);
+        }
+        Tensor<half, M, device_space> a(host_a.shape()), b(host_a.shape()), c(host_a.shape());
+        copy(a.view(), host_a.view());
+        copy(b.view(), host_a.view());
+        blas::Gemm gemm(std::size_t(32) << 20, 8);
+        cuda::Stream stream;
+        cuda::Event start, stop;
+        eval(c.view(), matmul(a, transpose(b)), stream, gemm);  // tunes the algorithm
+        float best = 1e30f;
+        for (int i = 0; i < 10; ++i) {
+            start.record(stream);
+            eval(c.view(), matmul(a, transpose(b)), stream, gemm);
+            stop.record(stream);
+            stop.synchronize();
+            best = std::min(best, cuda::Event::elapsed_ms(start, stop));
+        }
+        return 2.0 * double(n) * double(n) * double(n) / (double(best) * 1e-3);
+    }();
+    return rate;
 }
 
 // How many buffer sets of `bytes_per_set` to rotate through so the working set exceeds 2x L2

@@ -24,19 +24,19 @@ def bert_table(folder):
     path = os.path.join(folder, "bench_bert.json")
     sinter = load(path, "sinter's BERT benchmark")
     if sinter is None:
-        return [("bench_bert.json", "ERROR: truncated output (crash or timeout)", "", "", "", "", "")] \
+        return [("bench_bert.json", "ERROR: truncated output (crash or timeout)", "", "", "", "", "", "")] \
             if os.path.exists(path) else []
     torch_ms = (load(os.path.join(folder, "torch_bert.json"), "PyTorch's BERT baseline") or {}).get("median_ms", {})
     rows = []
     for b in sinter.get("benchmarks", []):
         name = b["name"].replace("/manual_time", "")
         if b.get("error_occurred"):
-            rows.append((name, "ERROR: " + b.get("error_message", ""), "", "", "", "", ""))
+            rows.append((name, "ERROR: " + b.get("error_message", ""), "", "", "", "", "", ""))
             continue
         ms = b.get("latency_ms", 0)
         eager, graph = torch_ms.get(name + "/eager"), torch_ms.get(name + "/cudagraph")
         best = min((t for t in (eager, graph) if t), default=None)  # PyTorch's best, as ANCHORS compares
-        rows.append((name, f"{ms:.3f}", f"{b.get('tokens_per_second', 0) / 1e3:.0f}k",
+        rows.append((name, f"{ms:.3f}", f"{b.get('tokens_per_second', 0) / 1e3:.0f}k", f"{b.get('model_TFLOPs', 0):.0f}",
                      f"{eager:.3f}" if eager else "-", f"{graph:.3f}" if graph else "-",
                      f"{best / ms:.2f}x" if best and ms else "-", b.get("label", "")))
     return rows
@@ -52,7 +52,7 @@ def print_table(header, rows):
 def main(folder):
     bert = bert_table(folder)
     torch_us = (load(os.path.join(folder, "torch_expr.json"), "PyTorch's kernel baselines") or {}).get("median_us", {})
-    rows = []
+    rows, all_benchmarks = [], []
     for path in sorted(glob.glob(os.path.join(folder, "bench_*.json"))):
         if path.endswith("bench_bert.json"):
             continue
@@ -60,6 +60,7 @@ def main(folder):
         if data is None:
             rows.append((os.path.basename(path), "ERROR: truncated output (crash or timeout)", "", "", "", ""))
             continue
+        all_benchmarks += data.get("benchmarks", [])
         for b in data.get("benchmarks", []):
             if b.get("error_occurred"):
                 rows.append((b["name"], "ERROR: " + b.get("error_message", ""), "", "", "", ""))
@@ -70,13 +71,24 @@ def main(folder):
             gbps = b.get("bytes_per_second", 0) / 1e9
             frac = b.get("copy_fraction", 0)
             t = torch_us.get(name)
-            # A contraction is compute-bound: its rate is FLOP/s, not a fraction of copy bandwidth.
-            rate = (f"{b['flops_per_second'] / 1e12:.0f} TFLOP/s" if "flops_per_second" in b else f"{gbps:.0f} GB/s")
-            share = "-" if "flops_per_second" in b else f"{100 * frac:.0f}%"
+            # A contraction is compute-bound: its rate is FLOP/s, its ceiling the measured dense f16
+            # GEMM rate; the others' is the measured copy bandwidth.
+            if "flops_per_second" in b:
+                rate = f"{b['flops_per_second'] / 1e12:.0f} TFLOP/s"
+                share = f"{100 * b['gemm_fraction']:.0f}% GEMM" if "gemm_fraction" in b else "-"
+            else:
+                rate, share = f"{gbps:.0f} GB/s", f"{100 * frac:.0f}% copy"
             rows.append((name, f"{us:.1f}", rate, share, f"{t:.1f}" if t else "-", f"{t / us:.2f}x" if t else "-"))
-    print_table(("case", "sinter us", "rate", "% copy BW", "torch us", "torch/sinter"), rows)
+    print_table(("case", "sinter us", "rate", "of ceiling", "torch us", "torch/sinter"), rows)
+    ceilings = [(b.get("copy_bw_GBps"), b.get("gemm_TFLOPs")) for b in all_benchmarks]
+    copy_bw = next((c for c, _ in ceilings if c), None)
+    gemm = next((g for _, g in ceilings if g), None)
+    if copy_bw or gemm:
+        print("ceilings, measured in this run: " +
+              (f"copy {copy_bw:.0f} GB/s (read + write)" if copy_bw else "copy -") + ", " +
+              (f"dense f16 GEMM {gemm:.0f} TFLOP/s" if gemm else "dense f16 GEMM -"))
     if bert:
-        print_table(("bert (B/S/padded)", "sinter ms", "tokens/s", "torch eager ms", "torch graph ms",
+        print_table(("bert (B/S/padded)", "sinter ms", "tokens/s", "model TFLOP/s", "torch eager ms", "torch graph ms",
                      "best torch/sinter", "card, attention"), bert)
     return 0 if all(not str(r[1]).startswith("ERROR") for r in rows + bert) else 1
 

@@ -57,8 +57,10 @@ def main(bench_expr, bench_bert):
         check_cases("bench_expr", expr, EXPR_COUNTERS, 11)  # 5 linear, 2 bias_gelu, layer_norm, softmax, 2 attention
         check_cases("bench_bert", bert, BERT_COUNTERS, 7)  # f16 and bf16 x 3 modes, autotuned
         for b in expr:
-            if b["name"].startswith(("linear/", "attention/")) and not b.get("flops_per_second", 0) > 0:
-                fail(f"{b['name']}: no flops_per_second")
+            if b["name"].startswith(("linear/", "attention/")):
+                for c in ("flops_per_second", "gemm_fraction", "gemm_TFLOPs"):
+                    if not b.get(c, 0) > 0:
+                        fail(f"{b['name']}: counter {c} missing or not positive ({b.get(c)})")
 
         # PyTorch's side as gpu_check.sh's baselines write it, at known ratios to sinter's times.
         name = lambda b: b["name"].replace("/manual_time", "")
@@ -78,6 +80,11 @@ def main(bench_expr, bench_bert):
                 fail(f"the summary has no row for {name(b)}")
             if "ERROR" in row or "2.00x" not in row.split():
                 fail(f"the summary's row for {name(b)} lacks PyTorch's 2.00x: {row}")
+            ceiling = "GEMM" if "flops_per_second" in b else "copy" if b in expr else None
+            if ceiling and f"% {ceiling}" not in row:
+                fail(f"the summary's row for {name(b)} lacks its fraction of the {ceiling} ceiling: {row}")
+        if not any(l.startswith("ceilings, measured in this run: copy ") for l in lines):
+            fail("the summary does not state the measured ceilings")
     print("bench_smoke: every case ran and the summary shows them with PyTorch's ratios")
 
 
