@@ -62,10 +62,10 @@ def main(folder):
             continue
         all_benchmarks += data.get("benchmarks", [])
         for b in data.get("benchmarks", []):
-            if b.get("error_occurred"):
-                rows.append((b["name"], "ERROR: " + b.get("error_message", ""), "", "", "", ""))
-                continue
             name = b["name"].replace("/manual_time", "")
+            if b.get("error_occurred"):
+                rows.append((name, "ERROR: " + b.get("error_message", ""), "", "", "", ""))
+                continue
             # The median (as PyTorch's baselines report); Google Benchmark's real_time is the mean.
             us = b.get("median_us") or (b["real_time"] * {"ns": 1e-3, "us": 1, "ms": 1e3, "s": 1e6}[b["time_unit"]])
             gbps = b.get("bytes_per_second", 0) / 1e9

@@ -13,7 +13,13 @@
 #include "sinter/io/hf_config.hpp"
 #include "sinter/nn/bert/encoder.hpp"
 
-#if defined(__CUDACC__)
+// SINTER_CLI_GPU: whether the GPU path is compiled in. By default in a CUDA build; the tests also
+// build it against the fake CUDA device of tests/simt.
+#if !defined(SINTER_CLI_GPU) && defined(__CUDACC__)
+#define SINTER_CLI_GPU 1
+#endif
+
+#if defined(SINTER_CLI_GPU)
 #include "sinter/cuda/device.cuh"
 #include "sinter/nn/bert/session.cuh"
 #endif
@@ -87,7 +93,7 @@ private:
 };
 
 // ==== The GPU path: the only CUDA in the CLI, compiled when the CLI is built as CUDA ==========
-#if defined(__CUDACC__)
+#if defined(SINTER_CLI_GPU)
 template <bert::Config C>
 class DeviceBackend final : public Backend {
 public:
@@ -120,7 +126,7 @@ Loaded load(std::size_t which, const std::filesystem::path& dir, io::BertHead he
     if constexpr (I < std::size(compiled_configs)) {
         if (which != I) return load<I + 1>(which, dir, head, limits, force_host);
         constexpr bert::Config C = compiled_configs[I].config;
-#if defined(__CUDACC__)
+#if defined(SINTER_CLI_GPU)
         if (!force_host && cuda::gpu_available())
             return {std::make_unique<DeviceBackend<C>>(dir, head, limits), "GPU 0, f16", cuda::device_info().name};
         const char* why = force_host ? "--host" : "no CUDA device found";

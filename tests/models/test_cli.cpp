@@ -56,9 +56,9 @@ const fs::path& scratch() {
     return dir.path;
 }
 
-// Runs `sinter ARGS [< stdin_file]`; stderr goes to a file so both streams come back.
-Run sinter_cli(const std::vector<std::string>& args, const fs::path& stdin_file = {}) {
-    std::string cmd = quote(SINTER_CLI);
+// Runs `BINARY ARGS [< stdin_file]`; stderr goes to a file so both streams come back.
+Run run_tool(const char* binary, const std::vector<std::string>& args, const fs::path& stdin_file = {}) {
+    std::string cmd = quote(binary);
     // Appended piece by piece: g++ 12 warns (-Wrestrict, falsely) on `literal + std::string` here.
     for (const auto& a : args) cmd.append(" ").append(quote(a));
     cmd.append(" < ").append(quote(stdin_file.empty() ? std::string("/dev/null") : stdin_file.string()));
@@ -73,6 +73,11 @@ Run sinter_cli(const std::vector<std::string>& args, const fs::path& stdin_file 
     r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     r.err = read_file(err);
     return r;
+}
+
+// The host build of `sinter`.
+Run sinter_cli(const std::vector<std::string>& args, const fs::path& stdin_file = {}) {
+    return run_tool(SINTER_CLI, args, stdin_file);
 }
 
 std::vector<std::string> lines_of(const std::string& s) {
@@ -290,3 +295,48 @@ TEST_CASE("sinter embed on all-MiniLM-L6-v2 matches sentence-transformers (cosin
     MESSAGE("worst cosine through the CLI: " << worst);
     CHECK(worst >= 0.9999);
 }
+
+#if defined(SINTER_CLI_FAKE_DEVICE)
+// The same tool with its GPU path compiled in (as sinter-cuda is), run on the fake CUDA device
+// (tests/simt): bert::Session in f16 behind the CLI's batching, against the host build's f32.
+TEST_CASE("sinter with its GPU path, on the fake device: f16 embeddings and labels as the host's") {
+    const fs::path dir = model_copy("bert_tiny");
+    std::vector<std::string> args = {"embed", "--model", dir.string(), "--batch-size", "2", "the word, on hot!",
+                                     "what", "some people were there when I called"};
+    const Run gpu = run_tool(SINTER_CLI_FAKE_DEVICE, args), host = sinter_cli(args);
+    INFO("stderr (device): " << gpu.err);
+    REQUIRE(gpu.status == 0);
+    REQUIRE(host.status == 0);
+    CHECK(gpu.err.find("running on the GPU 0, f16 (sinter SIMT emulator") != std::string::npos);
+    const auto got = json_lines(gpu.out), want = json_lines(host.out);
+    REQUIRE(got.size() == 3);
+    REQUIRE(want.size() == 3);
+    double worst = 1;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        const auto a = floats(got[i]), b = floats(want[i]);
+        REQUIRE(a.size() == b.size());
+        worst = std::min(worst, test::cosine(a.data(), b.data(), index_t(a.size())));
+    }
+    MESSAGE("worst cosine, device f16 vs host f32, through the CLI: " << worst);
+    CHECK(worst >= 0.999);
+
+    args.insert(args.begin() + 1, "--host");  // forced onto the host: the host's numbers exactly
+    const Run forced = run_tool(SINTER_CLI_FAKE_DEVICE, args);
+    CHECK(forced.err.find("running on the host, f32 (--host)") != std::string::npos);
+    CHECK(forced.out == host.out);
+
+    const std::vector<std::string> classify = {"classify", "--model", model_copy("bert_tiny_cls").string(),
+                                               "the word", "hot water", "some people"};
+    const Run labels = run_tool(SINTER_CLI_FAKE_DEVICE, classify), host_labels = sinter_cli(classify);
+    INFO("stderr (device, classify): " << labels.err);
+    REQUIRE(labels.status == 0);
+    const auto l = json_lines(labels.out), hl = json_lines(host_labels.out);
+    REQUIRE(l.size() == 3);
+    REQUIRE(hl.size() == 3);
+    for (std::size_t i = 0; i < l.size(); ++i) {
+        for (const auto& [name, score] : l[i].at("scores").as_object())
+            CHECK(score.as_double() == doctest::Approx(hl[i].at("scores").at(name).as_double()).epsilon(1e-2));
+        CHECK(l[i].at("label").as_string() == hl[i].at("label").as_string());
+    }
+}
+#endif
