@@ -71,7 +71,60 @@ void one_wmma_kernel(float* c, const T* a, const T* b) {
     wmma::store_matrix_sync(c, acc, 16, wmma::mem_row_major);
 }
 
+// A kernel that takes WMMA's unspecified fragment layouts for granted: S = A B^T, then S fed back as
+// a matrix_a element by element (P.x[j] = S.x[j], as if an accumulator and a matrix_a held the same
+// elements), then C = P B^T. Legal C++; on a GPU it computes whatever the layouts make of it.
+template <class T>
+void accumulator_as_matrix_a_kernel(float* c, const T* a, const T* b) {
+    using namespace nvcuda;
+    T* sa = reinterpret_cast<T*>(simt::shared_memory());
+    T* sb = sa + 256;
+    for (int i = int(threadIdx.x); i < 256; i += 32) {
+        sa[i] = a[i];
+        sb[i] = b[i];
+    }
+    __syncwarp();
+    wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> fa;
+    wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> fb;
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+    wmma::fill_fragment(acc, 0.f);
+    wmma::load_matrix_sync(fa, sa, 16);
+    wmma::load_matrix_sync(fb, sb, 16);
+    wmma::mma_sync(acc, fa, fb, acc);
+    for (int j = 0; j < acc.num_elements; ++j) fa.x[j] = from_float<T>(acc.x[j]);
+    wmma::fill_fragment(acc, 0.f);
+    wmma::mma_sync(acc, fa, fb, acc);
+    wmma::store_matrix_sync(c, acc, 16, wmma::mem_row_major);
+}
+
 }  // namespace
+
+TEST_CASE_TEMPLATE("simt emulator: a kernel that assumes WMMA's fragment layouts fails", T, half, bf16) {
+    const auto a = random_values<T>(256, -1, 1), b = random_values<T>(256, -1, 1);
+    alignas(32) float c[256];
+    if constexpr (std::is_same_v<T, half>) {
+        // f16 matrix_a fragments have 16 elements, each operand element twice: 8 written, 8 stale.
+        CHECK_THROWS_WITH_AS(simt::launch(accumulator_as_matrix_a_kernel<T>, {1, 1, 1}, {32, 1, 1}, 1024, c, a.data(),
+                                          b.data()),
+                             doctest::Contains("the two copies of a matrix_a element differ"), simt::error);
+    } else {
+        // bf16 fragments have 8 elements, but the accumulator's are other elements than matrix_a's.
+        simt::launch(accumulator_as_matrix_a_kernel<T>, {1, 1, 1}, {32, 1, 1}, 1024, c, a.data(), b.data());
+        double worst = 0;  // against what the kernel meant: P = S, rounded to T
+        for (int m = 0; m < 16; ++m)
+            for (int n = 0; n < 16; ++n) {
+                double want = 0;
+                for (int k = 0; k < 16; ++k) {
+                    double s = 0;
+                    for (int i = 0; i < 16; ++i) s += double(to_float(a[m * 16 + i])) * to_float(b[k * 16 + i]);
+                    want += double(to_float(from_float<T>(float(s)))) * to_float(b[n * 16 + k]);
+                }
+                worst = std::max(worst, std::abs(double(c[m * 16 + n]) - want));
+            }
+        MESSAGE("a layout-assuming kernel is off by up to " << worst);
+        CHECK(worst > 0.5);
+    }
+}
 
 TEST_CASE_TEMPLATE("simt emulator: ldmatrix and mma.m16n8k16 compute A B + C", T, half, bf16) {
     const auto a = random_values<T>(16 * 16, -1, 1), b = random_values<T>(16 * 8, -1, 1);

@@ -1,9 +1,15 @@
 #pragma once
 // The SIMT emulator's stand-in for CUDA's <mma.h> (nvcuda::wmma), 16x16x16 shapes only, computed on
-// the host. WMMA leaves the fragment layout unspecified; here lane l holds elements l, l + 32, ...
-// of the row-major operand, so a kernel that assumed any particular layout would fail.
+// the host. WMMA leaves the fragment layout unspecified, so each kind here has its own, and a kernel
+// that assumed any (say, that an accumulator's x[j] is the same element as a matrix_a's, or that
+// x[j] is a given row and column) computes the wrong thing: matrix_a is striped across the lanes in
+// row-major order, matrix_b in column-major order, an accumulator is blocked (eight consecutive
+// row-major elements per lane). Fragments have as many elements as CUDA's <mma.h> gives them: 16
+// per lane for f16 matrix_a and matrix_b, where each operand element is held twice, 8 otherwise.
 // The CUDA Programming Guide's rules are checked (misuse is a simt::error): every lane passes the
-// same pointer, stride and layout; the pointer is 256-bit aligned; ldm is a multiple of 16 bytes.
+// same pointer, stride and layout; the pointer is 256-bit aligned; ldm is a multiple of 16 bytes;
+// and the two copies of an f16 operand element agree when mma_sync reads them (a kernel that
+// changed elements x[0..7] only, as if there were 8, would fail there).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -26,13 +32,19 @@ enum layout_t { mem_row_major, mem_col_major };
 template <class Use, int M, int N, int K, class T, class Layout = void>
 struct fragment {
     static_assert(M == 16 && N == 16 && K == 16, "the emulated WMMA has the 16x16x16 shape only");
-    static constexpr int rows = std::is_same_v<Use, matrix_b> ? K : M;
-    static constexpr int cols = std::is_same_v<Use, matrix_a> ? K : N;
-    static constexpr int num_elements = rows * cols / 32;
+    static constexpr bool is_a = std::is_same_v<Use, matrix_a>, is_b = std::is_same_v<Use, matrix_b>;
+    static constexpr int rows = is_b ? K : M;
+    static constexpr int cols = is_a ? K : N;
+    static constexpr int num_elements = (is_a || is_b) && std::is_same_v<T, __half> ? 16 : 8;
+    static constexpr int distinct = rows * cols / 32;  // elements per lane; the rest repeat them
     T x[num_elements];
-    // Element j of this lane is element (e / cols, e % cols) of the operand, e = lane + 32 j.
-    static int row(unsigned lane, int j) { return int(lane + 32 * j) / cols; }
-    static int col(unsigned lane, int j) { return int(lane + 32 * j) % cols; }
+    // Element j of this lane is element e of the operand (see the top of this file).
+    static int index(unsigned lane, int j) {
+        j %= distinct;
+        return std::is_same_v<Use, accumulator> ? int(lane) * distinct + j : int(lane) + 32 * j;
+    }
+    static int row(unsigned lane, int j) { return is_b ? index(lane, j) % rows : index(lane, j) / cols; }
+    static int col(unsigned lane, int j) { return is_b ? index(lane, j) / rows : index(lane, j) % cols; }
     // Where that element is in memory of stride ldm, row- or column-major.
     static std::size_t offset(unsigned lane, int j, unsigned ldm, bool row_major_memory) {
         return row_major_memory ? std::size_t(row(lane, j)) * ldm + col(lane, j)
@@ -126,9 +138,10 @@ void mma_sync(fragment<accumulator, 16, 16, 16, float>& d, const fragment<matrix
               const fragment<matrix_b, 16, 16, 16, T, LayoutB>& b, const fragment<accumulator, 16, 16, 16, float>& c,
               std::source_location site = std::source_location::current()) {
     using A = fragment<matrix_a, 16, 16, 16, T, LayoutA>;
+    using B = fragment<matrix_b, 16, 16, 16, T, LayoutB>;
     using C = fragment<accumulator, 16, 16, 16, float>;
     struct Operands {
-        T a[A::num_elements], b[A::num_elements];
+        T a[A::num_elements], b[B::num_elements];
         float c[C::num_elements];
     } mine;
     std::memcpy(mine.a, a.x, sizeof mine.a);
@@ -137,12 +150,23 @@ void mma_sync(fragment<accumulator, 16, 16, 16, float>& d, const fragment<matrix
     const auto result = sinter::simt::detail::warp_collective<emulated::Elements<C>>(
         mine, [&](const Operands (&all)[32], emulated::Elements<C> (&out)[32]) {
             float Am[16][16], Bm[16][16], Cm[16][16];
-            for (unsigned lane = 0; lane < 32; ++lane)
+            for (unsigned lane = 0; lane < 32; ++lane) {
                 for (int j = 0; j < A::num_elements; ++j) {
+                    if (j >= A::distinct && std::memcmp(&all[lane].a[j], &all[lane].a[j - A::distinct], sizeof(T)) != 0)
+                        sinter::simt::detail::fail("wmma::mma_sync at " + sinter::simt::detail::where(site) +
+                                                   ": the two copies of a matrix_a element differ (x[" +
+                                                   std::to_string(j) + "] of lane " + std::to_string(lane) + ")");
                     Am[A::row(lane, j)][A::col(lane, j)] = sinter::to_float(all[lane].a[j]);
-                    Bm[A::row(lane, j)][A::col(lane, j)] = sinter::to_float(all[lane].b[j]);  // the same 16 x 16 spread
-                    Cm[C::row(lane, j)][C::col(lane, j)] = all[lane].c[j];
                 }
+                for (int j = 0; j < B::num_elements; ++j) {
+                    if (j >= B::distinct && std::memcmp(&all[lane].b[j], &all[lane].b[j - B::distinct], sizeof(T)) != 0)
+                        sinter::simt::detail::fail("wmma::mma_sync at " + sinter::simt::detail::where(site) +
+                                                   ": the two copies of a matrix_b element differ (x[" +
+                                                   std::to_string(j) + "] of lane " + std::to_string(lane) + ")");
+                    Bm[B::row(lane, j)][B::col(lane, j)] = sinter::to_float(all[lane].b[j]);
+                }
+                for (int j = 0; j < C::num_elements; ++j) Cm[C::row(lane, j)][C::col(lane, j)] = all[lane].c[j];
+            }
             for (unsigned lane = 0; lane < 32; ++lane)
                 for (int j = 0; j < C::num_elements; ++j) {
                     const int m = C::row(lane, j), n = C::col(lane, j);
