@@ -6,6 +6,7 @@
 // product, and that it reports divergence, deadlock and reads of data a kernel never waited for.
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 #include <simt/device.hpp>
 
@@ -49,18 +50,24 @@ void one_mma_kernel(float* c, const T* a, const T* b) {
     c[(g + 8) * 8 + 2 * t + 1] = d[3];
 }
 
-// One warp: C (16 x 16) = A (16 x 16 row-major) B (16 x 16, row- or column-major) by WMMA.
-template <class T, class LayoutB>
-void one_wmma_kernel(float* c, const T* a, const T* b) {
-    using namespace nvcuda;
-    unsigned char* const smem = simt::shared_memory();
-    T* sa = reinterpret_cast<T*>(smem);
+// The two 16 x 16 operands copied into shared memory by one warp: WMMA loads from there.
+template <class T>
+std::pair<T*, T*> stage_operands(const T* a, const T* b) {
+    T* sa = reinterpret_cast<T*>(simt::shared_memory());
     T* sb = sa + 256;
     for (int i = int(threadIdx.x); i < 256; i += 32) {
         sa[i] = a[i];
         sb[i] = b[i];
     }
     __syncwarp();
+    return {sa, sb};
+}
+
+// One warp: C (16 x 16) = A (16 x 16 row-major) B (16 x 16, row- or column-major) by WMMA.
+template <class T, class LayoutB>
+void one_wmma_kernel(float* c, const T* a, const T* b) {
+    using namespace nvcuda;
+    const auto [sa, sb] = stage_operands(a, b);
     wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> fa;
     wmma::fragment<wmma::matrix_b, 16, 16, 16, T, LayoutB> fb;
     wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
@@ -77,13 +84,7 @@ void one_wmma_kernel(float* c, const T* a, const T* b) {
 template <class T>
 void accumulator_as_matrix_a_kernel(float* c, const T* a, const T* b) {
     using namespace nvcuda;
-    T* sa = reinterpret_cast<T*>(simt::shared_memory());
-    T* sb = sa + 256;
-    for (int i = int(threadIdx.x); i < 256; i += 32) {
-        sa[i] = a[i];
-        sb[i] = b[i];
-    }
-    __syncwarp();
+    const auto [sa, sb] = stage_operands(a, b);
     wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> fa;
     wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> fb;
     wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;

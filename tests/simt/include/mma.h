@@ -150,21 +150,21 @@ void mma_sync(fragment<accumulator, 16, 16, 16, float>& d, const fragment<matrix
     const auto result = sinter::simt::detail::warp_collective<emulated::Elements<C>>(
         mine, [&](const Operands (&all)[32], emulated::Elements<C> (&out)[32]) {
             float Am[16][16], Bm[16][16], Cm[16][16];
+            // An operand's elements into its matrix; where a fragment holds each element twice, the
+            // two copies must agree.
+            const auto gather = [&](auto fragment_type, const T* x, unsigned lane, float (&m)[16][16], const char* what) {
+                using F = decltype(fragment_type);
+                for (int j = 0; j < F::num_elements; ++j) {
+                    if (j >= F::distinct && std::memcmp(&x[j], &x[j - F::distinct], sizeof(T)) != 0)
+                        sinter::simt::detail::fail("wmma::mma_sync at " + sinter::simt::detail::where(site) +
+                                                   ": the two copies of a " + what + " element differ (x[" +
+                                                   std::to_string(j) + "] of lane " + std::to_string(lane) + ")");
+                    m[F::row(lane, j)][F::col(lane, j)] = sinter::to_float(x[j]);
+                }
+            };
             for (unsigned lane = 0; lane < 32; ++lane) {
-                for (int j = 0; j < A::num_elements; ++j) {
-                    if (j >= A::distinct && std::memcmp(&all[lane].a[j], &all[lane].a[j - A::distinct], sizeof(T)) != 0)
-                        sinter::simt::detail::fail("wmma::mma_sync at " + sinter::simt::detail::where(site) +
-                                                   ": the two copies of a matrix_a element differ (x[" +
-                                                   std::to_string(j) + "] of lane " + std::to_string(lane) + ")");
-                    Am[A::row(lane, j)][A::col(lane, j)] = sinter::to_float(all[lane].a[j]);
-                }
-                for (int j = 0; j < B::num_elements; ++j) {
-                    if (j >= B::distinct && std::memcmp(&all[lane].b[j], &all[lane].b[j - B::distinct], sizeof(T)) != 0)
-                        sinter::simt::detail::fail("wmma::mma_sync at " + sinter::simt::detail::where(site) +
-                                                   ": the two copies of a matrix_b element differ (x[" +
-                                                   std::to_string(j) + "] of lane " + std::to_string(lane) + ")");
-                    Bm[B::row(lane, j)][B::col(lane, j)] = sinter::to_float(all[lane].b[j]);
-                }
+                gather(A{}, all[lane].a, lane, Am, "matrix_a");
+                gather(B{}, all[lane].b, lane, Bm, "matrix_b");
                 for (int j = 0; j < C::num_elements; ++j) Cm[C::row(lane, j)][C::col(lane, j)] = all[lane].c[j];
             }
             for (unsigned lane = 0; lane < 32; ++lane)
