@@ -152,25 +152,29 @@ public:
     DeviceAccess& operator=(const DeviceAccess&) = delete;
 };
 
-// Where `a` (in the arena) lies: in which allocation, before or past its bytes, or in the guard
-// page after one.
+// Where `a` (in the arena) lies: in which allocation, before or past its bytes. An address in the
+// guard page between two allocations is told by the nearer of the two.
 std::string locate(std::uintptr_t a) {
     const auto& chunks = rt().chunks;
-    auto it = chunks.upper_bound(a);
-    if (it == chunks.begin()) return "no allocation there";
-    --it;
+    auto next = chunks.upper_bound(a);
+    if (next == chunks.begin()) return "no allocation there";
+    auto it = std::prev(next);
+    if (a >= it->first + it->second.span + page_bytes()) return "no allocation there";
+    const auto start = [](const Chunk& c) { return reinterpret_cast<std::uintptr_t>(c.begin); };
+    if (a >= it->first + it->second.span && next != chunks.end() &&
+        start(next->second) - a < a - (start(it->second) + it->second.bytes))
+        it = next;  // a guard page, nearer the next allocation's start
     const Chunk& c = it->second;
-    const auto begin = reinterpret_cast<std::uintptr_t>(c.begin);
-    const auto end = begin + c.bytes;
-    if (a >= it->first + c.span + page_bytes()) return "no allocation there";
+    const std::uintptr_t begin = start(c), end = begin + c.bytes;
     char text[200];
     const char* kind = c.freed ? "freed" : c.pinned ? "pinned" : "live";
+    const auto bytes = [](std::size_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); };
     if (a < begin)
-        std::snprintf(text, sizeof text, "%zu bytes before the start of a %s %zu-byte allocation at %p",
-                      std::size_t(begin - a), kind, c.bytes, static_cast<const void*>(c.begin));
+        std::snprintf(text, sizeof text, "%s before the start of a %s %zu-byte allocation at %p",
+                      bytes(begin - a).c_str(), kind, c.bytes, static_cast<const void*>(c.begin));
     else if (a >= end)
-        std::snprintf(text, sizeof text, "%zu bytes past the end of a %s %zu-byte allocation at %p",
-                      std::size_t(a - end), kind, c.bytes, static_cast<const void*>(c.begin));
+        std::snprintf(text, sizeof text, "%s past the end of a %s %zu-byte allocation at %p", bytes(a - end).c_str(),
+                      kind, c.bytes, static_cast<const void*>(c.begin));
     else
         std::snprintf(text, sizeof text, "byte %zu of a %s %zu-byte allocation at %p", std::size_t(a - begin), kind,
                       c.bytes, static_cast<const void*>(c.begin));

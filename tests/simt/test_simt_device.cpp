@@ -221,6 +221,17 @@ TEST_CASE("fake device memory faults where a GPU's would, and says which allocat
     CHECK(past_end.message.find("kernel launch, block (0, 0, 0) thread 64") != std::string::npos);
     CHECK(past_end.message.find("read_operand_kernel") != std::string::npos);
 
+    // An allocation of whole pages starts against a guard too (reading in[-1]).
+    const int page_floats = int(sysconf(_SC_PAGESIZE)) / 4;
+    const Death before_start = run_in_child([page_floats] {
+        float* p = device_floats(page_floats);
+        launch_read(p - 1, device_floats(1), 1);
+    });
+    INFO(before_start.message);
+    CHECK(before_start.segfault);
+    CHECK(before_start.message.find("4 bytes before the start of a live " + std::to_string(4 * page_floats) +
+                                    "-byte allocation") != std::string::npos);
+
     const Death freed = run_in_child([] {
         float* p = device_floats(64);
         SINTER_CUDA_CHECK(cudaFree(p));

@@ -13,13 +13,13 @@
 //     device or pinned memory (else an illegal-address fault when it runs); cudaFree does not wait
 //     for queued work (CUDA does not promise to): a freed block leaves the registry at once;
 //   - addresses, as a GPU's memory protection enforces them (and compute-sanitizer reports): each
-//     allocation has pages of its own, ends against an inaccessible guard page, and is never
-//     reused; freed pages become inaccessible; device pages are accessible only while device work
-//     runs. So a kernel that reads or writes past the end of an allocation (through any pointer,
-//     an expression's operands too), work that touches freed memory, and host code that
-//     dereferences a device pointer all fault, and the fault is explained on stderr (the
-//     allocation, the offset, the work and the emulator's block and thread, the function) before
-//     the test dies of it;
+//     allocation has pages of its own, ends against an inaccessible guard page (one of whole
+//     pages also starts against one), and is never reused; freed pages become inaccessible;
+//     device pages are accessible only while device work runs. So a kernel that reads or writes
+//     past the end of an allocation (through any pointer, an expression's operands too), work
+//     that touches freed memory, and host code that dereferences a device pointer all fault, and
+//     the fault is explained on stderr (the allocation, the offset, the work and the emulator's
+//     block and thread, the function) before the test dies of it;
 //   - streams: work is queued and runs when the host waits for it (stream, event or device
 //     synchronisation, a copy to pageable memory), not when it is enqueued, so a missing wait
 //     shows as stale data; a copy from pageable memory is staged at the call; the synchronous
@@ -50,11 +50,11 @@
 // What it does not model: streams running at the same time (queued work runs when waited for,
 // one stream at a time, so a race between streams shows only as stale data); the legacy default
 // stream's implicit ordering with blocking streams (sinter makes non-blocking ones); accesses
-// within an allocation's rounding to 256 bytes or before its start on its first page, and accesses
-// outside the part of an allocation a kernel was meant to use (bounds are an allocation's, as on a
-// GPU); cuBLASLt's real kernels, their summation order, workspace use and which
-// configurations they refuse; time (a fake clock advances per operation); stream-ordered
-// allocations inside a graph (made once at the capture and kept).
+// within an allocation's rounding to 256 bytes or, unless it fills whole pages, before its start
+// on its first page, and accesses outside the part of an allocation a kernel was meant to use
+// (bounds are an allocation's, as on a GPU); cuBLASLt's real kernels, their summation order,
+// workspace use and which configurations they refuse; time (a fake clock advances per
+// operation); stream-ordered allocations inside a graph (made once at the capture and kept).
 #include <cuda_runtime.h>
 
 #include <cstddef>
