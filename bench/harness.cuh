@@ -1,9 +1,9 @@
 #pragma once
 // What every device benchmark shares: CUDA-event timing (UseManualTime), the measured ceilings
 // (device-to-device copy bandwidth for memory-bound kernels, the dense f16 GEMM rate for
-// contractions), and buffer sets rotated
-// so that the L2 cache does not serve a kernel its own previous inputs (SINTER_BENCH_SETS=N in the
-// environment fixes the number of sets instead: 1 times kernels on inputs the L2 may still hold).
+// contractions), and buffer sets rotated so that the L2 cache does not serve a kernel its own
+// previous inputs (SINTER_BENCH_SETS=N in the environment fixes the number of sets instead: 1
+// times kernels on inputs the L2 may still hold).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
