@@ -187,9 +187,7 @@ void linear(benchmark::State& state, Linear which, int autotune) {
             if (!close_host(got_rows, want)) return state.SkipWithError("result differs from the host evaluator");
         }
         const double median = bench::time_kernel(state, int(sets.size()), bytes, run);
-        state.counters["flops_per_second"] = 2.0 * double(T) * double(N) * double(K) / median;
-        state.counters["gemm_fraction"] = state.counters["flops_per_second"] / bench::gemm_rate();
-        state.counters["gemm_TFLOPs"] = bench::gemm_rate() * 1e-12;
+        bench::report_flops(state, 2.0 * double(T) * double(N) * double(K), median);
     });
 }
 
@@ -223,9 +221,7 @@ void attention(benchmark::State& state, kernels::AttentionKernel kernel) {
             if (!close_host(got_rows, want)) return state.SkipWithError("result differs from the host twin");
         }
         const double median = bench::time_kernel(state, int(qkv.size()), bytes, run);
-        state.counters["flops_per_second"] = 4.0 * double(B) * double(S) * double(S) * double(Hd) / median;
-        state.counters["gemm_fraction"] = state.counters["flops_per_second"] / bench::gemm_rate();
-        state.counters["gemm_TFLOPs"] = bench::gemm_rate() * 1e-12;
+        bench::report_flops(state, 4.0 * double(B) * double(S) * double(S) * double(Hd), median);
     });
 }
 

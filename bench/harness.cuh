@@ -78,6 +78,13 @@ inline double gemm_rate() {
     return rate;
 }
 
+// A contraction's counters: FLOP/s at `seconds` per call, and that as a fraction of gemm_rate().
+inline void report_flops(benchmark::State& state, double flops, double seconds) {
+    state.counters["flops_per_second"] = flops / seconds;
+    state.counters["gemm_fraction"] = flops / seconds / gemm_rate();
+    state.counters["gemm_TFLOPs"] = gemm_rate() * 1e-12;
+}
+
 // How many buffer sets of `bytes_per_set` to rotate through so the working set exceeds 2x L2
 // (at most 64), or SINTER_BENCH_SETS.
 inline int rotation_count(std::size_t bytes_per_set) {

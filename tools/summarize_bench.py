@@ -80,9 +80,8 @@ def main(folder):
                 rate, share = f"{gbps:.0f} GB/s", f"{100 * frac:.0f}% copy"
             rows.append((name, f"{us:.1f}", rate, share, f"{t:.1f}" if t else "-", f"{t / us:.2f}x" if t else "-"))
     print_table(("case", "sinter us", "rate", "of ceiling", "torch us", "torch/sinter"), rows)
-    ceilings = [(b.get("copy_bw_GBps"), b.get("gemm_TFLOPs")) for b in all_benchmarks]
-    copy_bw = next((c for c, _ in ceilings if c), None)
-    gemm = next((g for _, g in ceilings if g), None)
+    copy_bw = next((b["copy_bw_GBps"] for b in all_benchmarks if b.get("copy_bw_GBps")), None)
+    gemm = next((b["gemm_TFLOPs"] for b in all_benchmarks if b.get("gemm_TFLOPs")), None)
     if copy_bw or gemm:
         print("ceilings, measured in this run: " +
               (f"copy {copy_bw:.0f} GB/s (read + write)" if copy_bw else "copy -") + ", " +

@@ -44,16 +44,10 @@ constexpr int shared_default = 48 * 1024;
 constexpr std::size_t arena_bytes = std::size_t(1) << 40;
 
 struct Allocation {
+    std::byte* begin;
     std::size_t bytes;
-    bool pinned;
     std::byte* pages;  // [pages, pages + span) holds the allocation, flush at its end; a guard page follows
     std::size_t span;
-};
-
-// Every allocation ever made, by its first page: what a faulting address is explained by.
-struct Chunk {
-    const std::byte* begin;
-    std::size_t bytes, span;
     bool pinned, freed;
 };
 
@@ -80,7 +74,7 @@ struct Event {
 };
 
 struct Runtime {
-    std::map<std::uintptr_t, Allocation> allocations;  // begin -> allocation
+    std::map<std::uintptr_t, Allocation*> allocations;  // the live ones: begin -> allocation in `made`
     Stream legacy;
     std::set<Stream*> streams;
     cudaError_t pending = cudaSuccess, sticky = cudaSuccess;
@@ -88,7 +82,7 @@ struct Runtime {
     std::map<const Event*, std::shared_ptr<Event>> events;  // a destroyed one lives while queued work holds it
     std::byte* arena = nullptr;
     std::size_t arena_used = 0;
-    std::map<std::uintptr_t, Chunk> chunks;  // first page -> chunk
+    std::map<std::uintptr_t, Allocation> made;  // every allocation ever, freed too: first page -> allocation
     int device_access = 0;                   // DeviceAccess scopes open: live device pages accessible
     const std::string* running = nullptr;    // the work item running, for a fault's explanation
     double clock_ms = 0;
@@ -103,6 +97,14 @@ Runtime& rt() {
 Stream& stream_of(cudaStream_t s) {
     if (s == nullptr || s == cudaStreamLegacy || s == cudaStreamPerThread) return rt().legacy;
     return *reinterpret_cast<Stream*>(s);
+}
+
+// The event behind a handle, or null (a destroyed or foreign handle) with the pending error set.
+std::shared_ptr<Event> event_of(cudaEvent_t event) {
+    const auto it = rt().events.find(reinterpret_cast<const Event*>(event));
+    if (it != rt().events.end()) return it->second;
+    rt().pending = cudaErrorInvalidResourceHandle;
+    return nullptr;
 }
 
 bool sticky(cudaError_t e) {
@@ -133,7 +135,7 @@ void ensure_fault_handler();
 // Makes every live device allocation accessible (or not) to the process.
 void expose_device_memory(bool accessible) {
     for (const auto& [begin, a] : rt().allocations)
-        if (!a.pinned) protect(a.pages, a.span, accessible ? PROT_READ | PROT_WRITE : PROT_NONE);
+        if (!a->pinned) protect(a->pages, a->span, accessible ? PROT_READ | PROT_WRITE : PROT_NONE);
 }
 
 // While one is alive, device memory is accessible: the scope of device work and of the fake's copies.
@@ -155,16 +157,16 @@ public:
 // Where `a` (in the arena) lies: in which allocation, before or past its bytes. An address in the
 // guard page between two allocations is told by the nearer of the two.
 std::string locate(std::uintptr_t a) {
-    const auto& chunks = rt().chunks;
-    auto next = chunks.upper_bound(a);
-    if (next == chunks.begin()) return "no allocation there";
+    const auto& made = rt().made;
+    auto next = made.upper_bound(a);
+    if (next == made.begin()) return "no allocation there";
     auto it = std::prev(next);
     if (a >= it->first + it->second.span + page_bytes()) return "no allocation there";
-    const auto start = [](const Chunk& c) { return reinterpret_cast<std::uintptr_t>(c.begin); };
-    if (a >= it->first + it->second.span && next != chunks.end() &&
+    const auto start = [](const Allocation& c) { return reinterpret_cast<std::uintptr_t>(c.begin); };
+    if (a >= it->first + it->second.span && next != made.end() &&
         start(next->second) - a < a - (start(it->second) + it->second.bytes))
         it = next;  // a guard page, nearer the next allocation's start
-    const Chunk& c = it->second;
+    const Allocation& c = it->second;
     const std::uintptr_t begin = start(c), end = begin + c.bytes;
     char text[200];
     const char* kind = c.freed ? "freed" : c.pinned ? "pinned" : "live";
@@ -286,8 +288,8 @@ const Allocation* find(const void* p, std::size_t bytes) {
     auto it = rt().allocations.upper_bound(a);
     if (it == rt().allocations.begin()) return nullptr;
     --it;
-    if (a + bytes > it->first + it->second.bytes) return nullptr;
-    return &it->second;
+    if (a + bytes > it->first + it->second->bytes) return nullptr;
+    return it->second;
 }
 
 bool on_device(const void* p, std::size_t bytes) {
@@ -318,8 +320,8 @@ void* allocate(std::size_t bytes, bool pinned_memory) {
     std::memset(pages, 0xff, span);
     if (!pinned_memory && r.device_access == 0) protect(pages, span, PROT_NONE);
     std::byte* p = pages + span - rounded;
-    r.allocations[reinterpret_cast<std::uintptr_t>(p)] = {bytes, pinned_memory, pages, span};
-    r.chunks[reinterpret_cast<std::uintptr_t>(pages)] = {p, bytes, span, pinned_memory, false};
+    Allocation& a = r.made[reinterpret_cast<std::uintptr_t>(pages)] = {p, bytes, pages, span, pinned_memory, false};
+    r.allocations[reinterpret_cast<std::uintptr_t>(p)] = &a;
     return p;
 }
 
@@ -330,12 +332,12 @@ cudaError_t release(void* p, bool pinned_memory) {
     if (!p) return cudaSuccess;
     Runtime& r = rt();
     const auto it = r.allocations.find(reinterpret_cast<std::uintptr_t>(p));
-    if (it == r.allocations.end() || it->second.pinned != pinned_memory) return cudaErrorInvalidValue;
-    const Allocation a = it->second;
+    if (it == r.allocations.end() || it->second->pinned != pinned_memory) return cudaErrorInvalidValue;
+    Allocation& a = *it->second;
     r.allocations.erase(it);
     protect(a.pages, a.span, PROT_NONE);
     madvise(a.pages, a.span, MADV_DONTNEED);
-    r.chunks[reinterpret_cast<std::uintptr_t>(a.pages)].freed = true;
+    a.freed = true;
     return cudaSuccess;
 }
 
@@ -701,9 +703,8 @@ cudaError_t cudaEventDestroy(cudaEvent_t event) {
 
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
     if (status()) return status();
-    const auto it = rt().events.find(reinterpret_cast<const Event*>(event));
-    if (it == rt().events.end()) return rt().pending = cudaErrorInvalidResourceHandle;
-    std::shared_ptr<Event> e = it->second;
+    const std::shared_ptr<Event> e = event_of(event);
+    if (!e) return cudaErrorInvalidResourceHandle;
     Stream& s = stream_of(stream);
     e->recorded = true;
     e->done = false;
@@ -722,9 +723,9 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
 // Runs the event's stream until its latest record has run.
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
     if (const cudaError_t e = refuse_during_capture("cudaEventSynchronize")) return rt().pending = e;
-    const auto it = rt().events.find(reinterpret_cast<const Event*>(event));
-    if (it == rt().events.end()) return rt().pending = cudaErrorInvalidResourceHandle;
-    Event& e = *it->second;
+    const std::shared_ptr<Event> event_ptr = event_of(event);
+    if (!event_ptr) return cudaErrorInvalidResourceHandle;
+    Event& e = *event_ptr;
     if (e.captured) return rt().pending = cudaErrorCapturedEvent;
     if (!e.recorded) return cudaSuccess;
     if (e.stream == &rt().legacy || rt().streams.count(e.stream)) drain(*e.stream, &e.done);
@@ -733,11 +734,8 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
 
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
     if (status()) return status();
-    const auto ia = rt().events.find(reinterpret_cast<const Event*>(start));
-    const auto ib = rt().events.find(reinterpret_cast<const Event*>(end));
-    if (ia == rt().events.end() || ib == rt().events.end()) return rt().pending = cudaErrorInvalidResourceHandle;
-    const Event* a = ia->second.get();
-    const Event* b = ib->second.get();
+    const std::shared_ptr<Event> a = event_of(start), b = event_of(end);
+    if (!a || !b) return cudaErrorInvalidResourceHandle;
     if (!a->recorded || !b->recorded) return rt().pending = cudaErrorInvalidResourceHandle;
     if (!a->done || !b->done) return rt().pending = cudaErrorNotReady;
     *ms = float(b->time_ms - a->time_ms);

@@ -94,10 +94,9 @@ std::vector<float> reference(bool ta, bool tb, int m, int n, int k, const std::v
 }
 
 float* device_copy(const std::vector<float>& v) {
-    void* p = nullptr;
-    SINTER_CUDA_CHECK(cudaMalloc(&p, v.size() * sizeof(float)));
+    float* p = device_floats(int(v.size()));
     SINTER_CUDA_CHECK(cudaMemcpy(p, v.data(), v.size() * sizeof(float), cudaMemcpyHostToDevice));
-    return static_cast<float*>(p);
+    return p;
 }
 
 std::vector<float> random(std::size_t n) {
