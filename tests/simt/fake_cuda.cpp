@@ -87,6 +87,7 @@ struct Runtime {
     const std::string* running = nullptr;    // the work item running, for a fault's explanation
     double clock_ms = 0;
     Counters counters;
+    bool refuse_epilogues = false;  // refuse_fused_epilogues
 };
 
 Runtime& rt() {
@@ -387,6 +388,8 @@ void fail_launch(cudaStream_t stream, cudaError_t error) {
 bool device_accessible(const void* p, std::size_t bytes) { return find(p, bytes) != nullptr; }
 
 Counters counters() { return rt().counters; }
+
+void refuse_fused_epilogues(bool refuse) { rt().refuse_epilogues = refuse; }
 
 }  // namespace sinter::simt::fake
 
@@ -934,6 +937,7 @@ cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t, cublasLtMatmulDe
     const auto& dl = *reinterpret_cast<const Layout*>(d);
     if (const cublasStatus_t s = problem(dd, al, bl, cl, dl, m, n, k)) return s;
     const auto& p = *reinterpret_cast<const Preference*>(pref);
+    if (rt().refuse_epilogues && dd.epilogue != CUBLASLT_EPILOGUE_DEFAULT) return CUBLAS_STATUS_NOT_SUPPORTED;
     const std::size_t e = element_bytes(al.type);
     for (std::uint32_t x : p.alignment)
         if (x < e) return CUBLAS_STATUS_NOT_SUPPORTED;  // under the element size: nothing fits

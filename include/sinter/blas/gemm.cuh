@@ -8,6 +8,9 @@
 //   residual: beta = 1 with C = residual (which may be D: in place), in the same call;
 //   gelu (exact erf) and tanh: the GEMM, then one element-wise kernel over y (with the bias when
 //     it could not be fused).
+// Where cuBLASLt has no algorithm for a shape with the fused epilogue, the plan falls back to none
+// and the element-wise kernel does bias and activation (Plan::epilogue_fused); only a shape it
+// cannot multiply at all is an error.
 // f32 accumulation (CUBLAS_COMPUTE_32F) for every dtype. The algorithm is chosen once per (dtype,
 // shape, epilogue, operand and bias alignment) and cached: cuBLASLt's heuristic's first choice, or, with
 // autotuning, the fastest of its first few candidates timed on the first call of that shape made
@@ -84,8 +87,10 @@ struct Owned {  // a cuBLASLt descriptor, destroyed with its destroy function
     explicit Owned(F f) : destroy(f) {}
     Owned(const Owned&) = delete;
     Owned& operator=(const Owned&) = delete;
-    ~Owned() {
+    ~Owned() { reset(); }
+    void reset() {
         if (d) (void)destroy(d);
+        d = nullptr;
     }
 };
 
@@ -137,6 +142,9 @@ struct Plan {
     Owned<cublasStatus_t (*)(cublasLtMatrixLayout_t), cublasLtMatrixLayout_t> a{cublasLtMatrixLayoutDestroy},
         b{cublasLtMatrixLayoutDestroy}, c{cublasLtMatrixLayoutDestroy};
     cublasLtMatmulAlgo_t algo{};
+    // false: cuBLASLt had no algorithm with the call's epilogue, so the plan has none and the
+    // element-wise kernel after the GEMM adds the bias and applies the activation.
+    bool epilogue_fused = true;
 };
 
 }  // namespace detail
@@ -168,14 +176,17 @@ public:
         detail::Plan& plan = plan_for<T>(key, split.fused_bias ? call.bias : nullptr);
         const float alpha = 1.f, beta = call.residual ? 1.f : 0.f;
         // The bias pointer is an attribute of the descriptor: set per call (cheap, host-side).
-        if (split.fused_bias)
+        if (split.fused_bias && plan.epilogue_fused)
             SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc.d, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
                                                                &call.bias, sizeof call.bias));
         if (plan.candidate_count > 0 && !capturing(stream)) time_candidates(plan, call, alpha, beta, stream);
         SINTER_CUBLAS_CHECK(cublasLtMatmul(handle_.get(), plan.desc.d, &alpha, call.b, plan.a.d, call.a, plan.b.d,
                                            &beta, call.residual ? call.residual : call.y, plan.c.d, call.y, plan.c.d,
                                            &plan.algo, workspace_.data(), std::size_t(workspace_.bytes()), stream));
-        if (split.second_kernel) finish(call, split.bias_in_second, stream);
+        if (!plan.epilogue_fused)
+            finish(call, call.bias != nullptr, stream);
+        else if (split.second_kernel)
+            finish(call, split.bias_in_second, stream);
     }
 
     Handle& handle() { return handle_; }
@@ -259,15 +270,37 @@ private:
     }
 
     // The bias pointer is set before the heuristic runs: it takes the expected alignment from it.
+    // With no algorithm for the fused epilogue, the plan is built again without one.
     template <class T>
     void build_plan(detail::Plan& p, const Key& key, const T* bias_pointer) {
         const auto [type_id, rows, N, K, b_transposed, bias, activation, residual, alignment, bias_alignment] = key;
+        if (bias || expr::Activation(activation) != expr::Activation::none) {
+            if (try_build_plan<T>(p, key, bias, expr::Activation(activation), bias_pointer)) return;
+            for (auto* layout : {&p.a, &p.b, &p.c}) layout->reset();
+            p.desc.reset();
+            p.epilogue_fused = false;
+        }
+        if (!try_build_plan<T>(p, key, false, expr::Activation::none, nullptr))
+            throw cuda_error("cuBLASLt has no algorithm for (rows, N, K) = (" + std::to_string(rows) + ", " +
+                                 std::to_string(N) + ", " + std::to_string(K) + "), " + std::to_string(alignment) +
+                                 "-byte aligned operands",
+                             int(CUBLAS_STATUS_NOT_SUPPORTED), false);
+        (void)type_id;
+        (void)bias_alignment;
+        (void)residual;
+    }
+
+    // Descriptors and the heuristic's candidates for `key` with the epilogue (bias, activation);
+    // false if it has none.
+    template <class T>
+    bool try_build_plan(detail::Plan& p, const Key& key, bool bias, expr::Activation activation, const T* bias_pointer) {
+        const auto [type_id, rows, N, K, b_transposed, key_bias, key_activation, residual, alignment, bias_alignment] = key;
         const cudaDataType_t type = cuda_type<T>();
         SINTER_CUBLAS_CHECK(cublasLtMatmulDescCreate(&p.desc.d, CUBLAS_COMPUTE_32F, CUDA_R_32F));
         const cublasOperation_t transa = b_transposed ? CUBLAS_OP_T : CUBLAS_OP_N, transb = CUBLAS_OP_N;
         SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc.d, CUBLASLT_MATMUL_DESC_TRANSA, &transa, sizeof transa));
         SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc.d, CUBLASLT_MATMUL_DESC_TRANSB, &transb, sizeof transb));
-        const cublasLtEpilogue_t ep = detail::fused_epilogue(bias, expr::Activation(activation));
+        const cublasLtEpilogue_t ep = detail::fused_epilogue(bias, activation);
         SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc.d, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep));
         if (bias) {
             SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc.d, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &type, sizeof type));
@@ -300,17 +333,16 @@ private:
         int found = 0;  // the usable results, first ones first
         for (int i = 0; i < returned; ++i)
             if (results[std::size_t(i)].state == CUBLAS_STATUS_SUCCESS) results[std::size_t(found++)] = results[std::size_t(i)];
-        if (found == 0)
-            throw cuda_error("cuBLASLt has no algorithm for (rows, N, K) = (" + std::to_string(rows) + ", " +
-                                 std::to_string(N) + ", " + std::to_string(K) + "), " +
-                                 expr::name(expr::Activation(activation)) + ", " + std::to_string(alignment) +
-                                 "-byte aligned operands",
-                             int(CUBLAS_STATUS_NOT_SUPPORTED), false);
+        if (found == 0) return false;
         p.algo = results[0].algo;
         if (found > 1)
             for (int i = 0; i < found; ++i) p.candidates[std::size_t(p.candidate_count++)] = results[std::size_t(i)].algo;
         (void)type_id;
+        (void)key_bias;
+        (void)key_activation;
+        (void)residual;
         (void)bias_alignment;
+        return true;
     }
 
     Handle handle_;

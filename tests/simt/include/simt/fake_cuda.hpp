@@ -98,4 +98,9 @@ struct Counters {
 };
 Counters counters();
 
+// While `refuse` is true, cuBLASLt's heuristic finds no algorithm for a descriptor with an epilogue
+// (bias, activation), as the real one may for some types, shapes or alignments; plain products
+// still get theirs. For the fallback of blas::Gemm.
+void refuse_fused_epilogues(bool refuse);
+
 }  // namespace sinter::simt::fake
