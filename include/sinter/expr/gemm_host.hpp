@@ -8,10 +8,11 @@
 // vector extensions; a plain loop elsewhere), so that each loaded B vector feeds every row of the
 // tile. The portable tile is 3 rows x 3 vectors (9 accumulators: no spills in SSE's 16 registers);
 // on x86-64 CPUs with AVX2 and FMA, chosen at run time even when the program is built for plain
-// x86-64, it is 6 rows x 2 vectors of 8 lanes with fused multiply-adds. Rows go in chunks (about
-// 192 KiB of packed a) over which every panel passes in turn, so that b streams from memory once
-// per chunk, not once per tile. Large products split their rows over threads (HostGemm::threads).
-// Results do not depend on the thread count.
+// x86-64, it is 6 rows x 2 vectors of 8 lanes with fused multiply-adds. Rows go in chunks (up to
+// 192 rows), K in slices of 256, and per slice every panel passes over the chunk's packed rows, so
+// that b streams from memory once per chunk, not once per tile (detail::host_k_slice). Large
+// products split their rows over threads (HostGemm::threads). Results do not depend on the
+// blocking or the thread count: every sum adds its k in order.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -149,12 +150,14 @@ void pack_host_panel(float* panel, const T* b, bool b_transposed, index_t n0, in
     }
 }
 
-// The cache blocking (GotoBLAS's, simplified): K in slices of host_k_slice, so that a panel's
-// slice (256 x 16 floats, 16 KiB, for the AVX2 tile) stays in L1 while a chunk of row blocks
-// passes over it; the chunk's packed rows of a (about host_chunk_bytes) stay in L2 while every
-// panel passes; b then streams from memory once per chunk, not once per tile.
+// The cache blocking (GotoBLAS's): K in slices of host_k_slice, so that a panel's slice (256 x 16
+// floats, 16 KiB, for the AVX2 tile) stays in L1 while a chunk of row blocks passes over it; the
+// chunk's packed rows of a for one slice (at most host_chunk_bytes: 192 rows, 192 KiB) stay in L2
+// while every panel passes; b then streams from memory once per chunk of rows, whatever K is. The
+// chunk's f32 sums (rows x N) wait between slices in a buffer of at most host_sums_bytes.
 inline constexpr index_t host_k_slice = 256;
 inline constexpr index_t host_chunk_bytes = index_t(192) << 10;
+inline constexpr index_t host_sums_bytes = index_t(4) << 20;
 
 }  // namespace detail
 
@@ -247,9 +250,12 @@ struct HostGemm {
         const T *const a = c.a, *const bias = c.bias, *const residual = c.residual;
         const Activation act = c.activation;
         const bool isa = runtime_isa;
-        const index_t chunk =
-            std::max<index_t>(1, detail::host_chunk_bytes / (std::max<index_t>(K, 1) * R * index_t(sizeof(float))));
+        const index_t slice = std::min(detail::host_k_slice, std::max<index_t>(K, 1));
         const index_t tile_floats = R * cols;
+        const index_t chunk = std::clamp<index_t>(
+            std::min(detail::host_chunk_bytes / (slice * R * index_t(sizeof(float))),
+                     detail::host_sums_bytes / (panels * tile_floats * index_t(sizeof(float)))),
+            1, blocks);
         // One tile's epilogue (block blk, columns n0 .. n0 + nc), a row at a time.
         const auto epilogue = [&](float* tile, index_t blk, index_t n0, index_t nc) {
             const index_t t0 = blk * R, nr = std::min<index_t>(R, rows - t0);
@@ -267,30 +273,36 @@ struct HostGemm {
                 }
             }
         };
-        // A worker's row blocks, a chunk at a time: the chunk's rows packed (per block k-major,
-        // rows past the end zeros); then per panel, per K slice, every block of the chunk
-        // accumulates its tile, and after the last slice writes it through the epilogue.
+        // A worker's row blocks, in chunks of equal size (at most `chunk` blocks); per chunk, per K
+        // slice: the chunk's rows of a for the slice packed (per block k-major, rows past the end
+        // zeros), then per panel every block of the chunk accumulates its tile's sums, and after
+        // the last slice writes the tile through the epilogue. Each sum adds its k in order, so
+        // results do not depend on the blocking or the thread count.
         const auto row_blocks = [&](index_t first_block, index_t last_block) {
-            const index_t most = std::min(chunk, last_block - first_block);
-            std::vector<float> x(static_cast<std::size_t>(most * K * R));
-            std::vector<float> acc(static_cast<std::size_t>(most * tile_floats));
-            for (index_t c0 = first_block; c0 < last_block; c0 += chunk) {
-                const index_t c1 = std::min(last_block, c0 + chunk);
-                for (index_t blk = c0; blk < c1; ++blk) {
-                    float* xb = x.data() + (blk - c0) * K * R;
-                    const index_t t0 = blk * R, nr = std::min<index_t>(R, rows - t0);
-                    for (index_t i = 0; i < R; ++i)
-                        for (index_t k = 0; k < K; ++k) xb[k * R + i] = i < nr ? to_float(a[(t0 + i) * K + k]) : 0.f;
-                }
-                for (index_t p = 0; p < panels; ++p) {
-                    const float* panel = b + p * K * cols;
-                    const index_t n0 = p * cols, nc = std::min<index_t>(cols, N - n0);
-                    for (index_t k0 = 0; k0 == 0 || k0 < K; k0 += detail::host_k_slice) {  // K = 0: zeros
-                        const index_t kc = std::min(detail::host_k_slice, K - k0);
-                        const bool last = k0 + kc >= K;
+            const index_t count = last_block - first_block;
+            if (count <= 0) return;
+            const index_t chunks = (count + chunk - 1) / chunk, per_chunk = (count + chunks - 1) / chunks;
+            std::vector<float> x(static_cast<std::size_t>(per_chunk * slice * R));
+            std::vector<float> sums(static_cast<std::size_t>(per_chunk * panels * tile_floats));
+            for (index_t c0 = first_block; c0 < last_block; c0 += per_chunk) {
+                const index_t c1 = std::min(last_block, c0 + per_chunk);
+                for (index_t k0 = 0; k0 == 0 || k0 < K; k0 += slice) {  // K = 0: zeros
+                    const index_t kc = std::min(slice, K - k0);
+                    const bool last = k0 + kc >= K;
+                    for (index_t blk = c0; blk < c1; ++blk) {
+                        float* xb = x.data() + (blk - c0) * kc * R;
+                        const index_t t0 = blk * R, nr = std::min<index_t>(R, rows - t0);
+                        for (index_t i = 0; i < R; ++i) {
+                            const T* row = a + (t0 + std::min(i, nr - 1)) * K + k0;
+                            for (index_t k = 0; k < kc; ++k) xb[k * R + i] = i < nr ? to_float(row[k]) : 0.f;
+                        }
+                    }
+                    for (index_t p = 0; p < panels; ++p) {
+                        const float* panel = b + p * K * cols + k0 * cols;
+                        const index_t n0 = p * cols, nc = std::min<index_t>(cols, N - n0);
                         for (index_t blk = c0; blk < c1; ++blk) {
-                            float* tile = acc.data() + (blk - c0) * tile_floats;
-                            kernel.tile(tile, x.data() + (blk - c0) * K * R + k0 * R, panel + k0 * cols, kc, k0 > 0);
+                            float* tile = sums.data() + ((blk - c0) * panels + p) * tile_floats;
+                            kernel.tile(tile, x.data() + (blk - c0) * kc * R, panel, kc, k0 > 0);
                             if (last) epilogue(tile, blk, n0, nc);
                         }
                     }
