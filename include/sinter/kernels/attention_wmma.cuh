@@ -92,17 +92,21 @@ __device__ __forceinline__ void attention_mma_block(T* __restrict__ ctx, const T
 
         // S (16 x BK per warp) = Q K^T: K stored (BK, HD) row-major is K^T column-major.
         {
+            // acc is indexed by compile-time j only (unrolled loops), so it stays in registers.
             wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[BK / 16];
+            SINTER_UNROLL
             for (int j = 0; j < BK / 16; ++j) wmma::fill_fragment(acc[j], 0.f);
             for (int kk = 0; kk < HD; kk += 16) {
                 wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> a;
                 wmma::load_matrix_sync(a, sq + warp * 16 * HD + kk, HD);
+                SINTER_UNROLL
                 for (int j = 0; j < BK / 16; ++j) {
                     wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> kt;
                     wmma::load_matrix_sync(kt, sk + j * 16 * HD + kk, HD);
                     wmma::mma_sync(acc[j], a, kt, acc[j]);
                 }
             }
+            SINTER_UNROLL
             for (int j = 0; j < BK / 16; ++j)
                 wmma::store_matrix_sync(ss + warp * 16 * SLD + j * 16, acc[j], SLD, wmma::mem_row_major);
         }
