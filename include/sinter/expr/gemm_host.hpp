@@ -256,14 +256,17 @@ struct HostGemm {
             std::min(detail::host_chunk_bytes / (slice * R * index_t(sizeof(float))),
                      detail::host_sums_bytes / (panels * tile_floats * index_t(sizeof(float)))),
             1, blocks);
-        // One tile's epilogue (block blk, columns n0 .. n0 + nc), a row at a time.
+        // One tile's epilogue (block blk, columns n0 .. n0 + nc): the bias a row at a time, the
+        // activation over the tile's rows at once (contiguous; columns past nc are never stored),
+        // then the residual and the store a row at a time.
         const auto epilogue = [&](float* tile, index_t blk, index_t n0, index_t nc) {
             const index_t t0 = blk * R, nr = std::min<index_t>(R, rows - t0);
+            if (bias)
+                for (index_t i = 0; i < nr; ++i)
+                    for (index_t j = 0; j < nc; ++j) tile[i * cols + j] += to_float(bias[n0 + j]);
+            detail::host_activate(act, tile, nr * cols, isa);
             for (index_t i = 0; i < nr; ++i) {
-                float* v = tile + i * cols;
-                if (bias)
-                    for (index_t j = 0; j < nc; ++j) v[j] += to_float(bias[n0 + j]);
-                detail::host_activate(act, v, nc, isa);
+                const float* v = tile + i * cols;
                 T* out = y + (t0 + i) * N + n0;
                 if (residual) {
                     const T* res = residual + (t0 + i) * N + n0;
