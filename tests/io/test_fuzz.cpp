@@ -4,7 +4,7 @@
 // valid input and applies one to four seeded random mutations (bit flips, structural bytes, digits
 // swapped for extreme numbers, bytes deleted, duplicated or inserted, truncation). A case passes if
 // the input is accepted or refused with a sinter::error; any other exception fails it, naming the
-// target, the case's seed and the input. Built a second time with AddressSanitizer and
+// target, the case's number and the input. Built a second time with AddressSanitizer and
 // UndefinedBehaviorSanitizer (test_io_fuzz_sanitized), where a read past a buffer, a signed
 // overflow or a misaligned load fails it too.
 //
@@ -126,13 +126,14 @@ void mutate(std::string& s, Rng& rng) {
 }
 
 // Runs one case: true if accepted, false if refused with a sinter::error; any other exception fails
-// the test, naming the target, the seed that makes the case again, and the input.
+// the test, naming the target, the case's number (cases are seeded, so a run at the same
+// SINTER_FUZZ_SCALE makes it again) and the input.
 struct Tally {
     std::string target;
     int accepted = 0, refused = 0;
 
     template <class F>
-    bool run(std::uint64_t seed, std::string_view input, F&& body) {
+    bool run(std::uint64_t case_number, std::string_view input, F&& body) {
         std::string failure;
         try {
             body();
@@ -144,7 +145,7 @@ struct Tally {
         } catch (const std::exception& e) {
             failure = std::string("a std::exception that is not a sinter::error: ") + e.what();
         }
-        FAIL(target << ", seed " << seed << ": " << failure << "\n  input: " << printable(input));
+        FAIL(target << ", case " << case_number << ": " << failure << "\n  input: " << printable(input));
         return false;
     }
 
@@ -155,8 +156,6 @@ struct Tally {
         CHECK_MESSAGE(refused > 0, target << ": no mutated input was refused");
     }
 };
-
-std::string file_text(const std::filesystem::path& p) { return test::read_text(p); }
 
 // A copy of s in a heap block of exactly its size, no terminator after it: a reader that looks one
 // byte past the end of its input is a heap overflow that AddressSanitizer reports (in a
@@ -188,14 +187,14 @@ std::uint64_t header_length_of(std::string_view file) {
 std::vector<std::string> json_seeds() {
     const auto golden = test::golden_dir();
     std::vector<std::string> seeds{
-        file_text(golden / "bert_tiny" / "config.json"),
-        file_text(golden / "bert_tiny_cls" / "config.json"),
-        file_text(golden / "bert_tiny_cls" / "model.safetensors.index.json"),
+        test::read_text(golden / "bert_tiny" / "config.json"),
+        test::read_text(golden / "bert_tiny_cls" / "config.json"),
+        test::read_text(golden / "bert_tiny_cls" / "model.safetensors.index.json"),
         R"({"a":[1,-2,3.5e-7,-0.0,1E+300,true,false,null],"s":"q\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00 é 中",)"
         R"("o":{"":{},"n":[[[]]],"big":12345678901234567890,"x":-9223372036854775808}})",
         R"({"do_lower_case":true,"strip_accents":null,"tokenize_chinese_chars":false,"model_max_length":512})",
     };
-    const std::string model = file_text(golden / "bert_tiny" / "model.safetensors");
+    const std::string model = test::read_text(golden / "bert_tiny" / "model.safetensors");
     seeds.push_back(model.substr(8, header_length_of(model)));
     return seeds;
 }
@@ -396,7 +395,7 @@ std::string small_safetensors() {
                              {"b", "BF16", {2, 2}, bf.substr(2, 8)},
                              {"ids", "I64", {1, 3, 1}, i64}},
                             3, R"({"format":"pt","note":"\u00e9"})");
-    return file_text(dir / "s.safetensors");
+    return test::read_text(dir / "s.safetensors");
 }
 
 // Opens `path`; if it opens, every tensor must read (bytes, and floats where the dtype converts) and
@@ -544,8 +543,8 @@ TEST_CASE("fuzz: deep and long JSON stays bounded") {
 
 TEST_CASE("fuzz: mutated config.json files parse, or are refused with a sinter::error") {
     const auto golden = test::golden_dir();
-    const std::string seeds[] = {file_text(golden / "bert_tiny" / "config.json"),
-                                 file_text(golden / "bert_tiny_cls" / "config.json")};
+    const std::string seeds[] = {test::read_text(golden / "bert_tiny" / "config.json"),
+                                 test::read_text(golden / "bert_tiny_cls" / "config.json")};
     Tally parsed{"config.json"};
     Rng rng(303);
     const int n = cases(20000);
@@ -604,14 +603,14 @@ TEST_CASE("fuzz: mutated checkpoint folders load whole, or not at all, with a si
     TempDir dir;
     for (const char* f : {"config.json", "model.safetensors", "vocab.txt"})
         std::filesystem::copy_file(golden / "bert_tiny" / f, dir / f);
-    const std::string config = file_text(dir / "config.json"), model = file_text(dir / "model.safetensors");
+    const std::string config = test::read_text(dir / "config.json"), model = test::read_text(dir / "model.safetensors");
     const std::uint64_t header = header_length_of(model);
     const std::size_t data_begin = 8 + header;
     // A sharded classifier too: its model.safetensors.index.json maps names to two files.
     TempDir sharded;
     for (const auto& entry : std::filesystem::directory_iterator(golden / "bert_tiny_cls"))
         std::filesystem::copy_file(entry.path(), sharded / entry.path().filename().string());
-    const std::string index = file_text(sharded / "model.safetensors.index.json");
+    const std::string index = test::read_text(sharded / "model.safetensors.index.json");
     REQUIRE_NOTHROW(io::load_bert_weights<bert::tiny>(sharded.path()));
 
     const auto expect_shapes = [](const ref::BertWeights& w) {
@@ -656,7 +655,7 @@ TEST_CASE("fuzz: mutated checkpoint folders load whole, or not at all, with a si
 }
 
 TEST_CASE("fuzz: mutated vocab.txt builds a tokenizer whose ids are in range, or is refused") {
-    const std::string seed = file_text(test::golden_dir() / "bert_tiny" / "vocab.txt");
+    const std::string seed = test::read_text(test::golden_dir() / "bert_tiny" / "vocab.txt");
     Tally tally{"vocab.txt"};
     Rng rng(707);
     for (int i = 0, n = cases(3000); i < n; ++i) {

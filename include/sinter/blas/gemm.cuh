@@ -273,7 +273,8 @@ private:
     // With no algorithm for the fused epilogue, the plan is built again without one.
     template <class T>
     void build_plan(detail::Plan& p, const Key& key, const T* bias_pointer) {
-        const auto [type_id, rows, N, K, b_transposed, bias, activation, residual, alignment, bias_alignment] = key;
+        [[maybe_unused]] const auto [type_id, rows, N, K, b_transposed, bias, activation, residual, alignment,
+                                     bias_alignment] = key;
         if (bias || expr::Activation(activation) != expr::Activation::none) {
             if (try_build_plan<T>(p, key, bias, expr::Activation(activation), bias_pointer)) return;
             for (auto* layout : {&p.a, &p.b, &p.c}) layout->reset();
@@ -285,16 +286,15 @@ private:
                                  std::to_string(N) + ", " + std::to_string(K) + "), " + std::to_string(alignment) +
                                  "-byte aligned operands",
                              int(CUBLAS_STATUS_NOT_SUPPORTED), false);
-        (void)type_id;
-        (void)bias_alignment;
-        (void)residual;
     }
 
     // Descriptors and the heuristic's candidates for `key` with the epilogue (bias, activation);
     // false if it has none.
     template <class T>
     bool try_build_plan(detail::Plan& p, const Key& key, bool bias, expr::Activation activation, const T* bias_pointer) {
-        const auto [type_id, rows, N, K, b_transposed, key_bias, key_activation, residual, alignment, bias_alignment] = key;
+        // The key's (bias, activation) give way to the epilogue tried.
+        [[maybe_unused]] const auto [type_id, rows, N, K, b_transposed, key_bias, key_activation, residual, alignment,
+                                     bias_alignment] = key;
         const cudaDataType_t type = cuda_type<T>();
         SINTER_CUBLAS_CHECK(cublasLtMatmulDescCreate(&p.desc.d, CUBLAS_COMPUTE_32F, CUDA_R_32F));
         const cublasOperation_t transa = b_transposed ? CUBLAS_OP_T : CUBLAS_OP_N, transb = CUBLAS_OP_N;
@@ -337,11 +337,6 @@ private:
         p.algo = results[0].algo;
         if (found > 1)
             for (int i = 0; i < found; ++i) p.candidates[std::size_t(p.candidate_count++)] = results[std::size_t(i)].algo;
-        (void)type_id;
-        (void)key_bias;
-        (void)key_activation;
-        (void)residual;
-        (void)bias_alignment;
         return true;
     }
 
