@@ -85,6 +85,9 @@ else
     bench_build=$!
 fi
 
+# cuBLASLt logs its errors (a refused descriptor or algorithm: the fallbacks of blas::Gemm) into
+# the tests' logs.
+export CUBLASLT_LOG_LEVEL=1
 # The attention test first and alone: a hung kernel there would hang every session test after it.
 echo "gpu_check: running the GPU tests ($(date -u +%T))"
 bounded 90 ctest --test-dir build-gpu -R '^test_gpu_attention$' --output-on-failure --timeout 80 \
@@ -123,4 +126,23 @@ if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
     grep -h "graph vs eager\|failed" "$LOGS/torch_bert.log" 2>/dev/null | head -8
 else
     echo "gpu_check: PyTorch with CUDA not available: no baseline"
+fi
+
+# Last, with what time is left: the attention kernels under compute-sanitizer. Shared-memory races
+# and barrier misuse are what the CPU emulator (tests/simt) cannot see: it orders memory at every
+# warp collective. A tool that runs out of time says so and fails nothing.
+if command -v compute-sanitizer >/dev/null && [ -x build-gpu/tests/test_gpu_attention ]; then
+    for tool in racecheck synccheck memcheck; do
+        bounded 60 compute-sanitizer --tool "$tool" --print-limit 5 --error-exitcode 99 \
+            build-gpu/tests/test_gpu_attention > "$LOGS/sanitizer_$tool.log" 2>&1
+        case $? in
+            0) echo "gpu_check: compute-sanitizer $tool on test_gpu_attention: clean" ;;
+            124) echo "gpu_check: compute-sanitizer $tool on test_gpu_attention: out of time, incomplete" ;;
+            *) echo "gpu_check: compute-sanitizer $tool on test_gpu_attention: FOUND ERRORS"
+               grep -m12 -E "=========" "$LOGS/sanitizer_$tool.log"
+               status=1 ;;
+        esac
+    done
+else
+    echo "gpu_check: no compute-sanitizer (or no test_gpu_attention): the sanitizer checks are not run"
 fi

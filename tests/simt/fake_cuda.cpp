@@ -87,7 +87,7 @@ struct Runtime {
     const std::string* running = nullptr;    // the work item running, for a fault's explanation
     double clock_ms = 0;
     Counters counters;
-    bool refuse_epilogues = false;  // refuse_fused_epilogues
+    EpilogueRefusal refuse_epilogues = EpilogueRefusal::none;  // refuse_fused_epilogues
 };
 
 Runtime& rt() {
@@ -389,7 +389,7 @@ bool device_accessible(const void* p, std::size_t bytes) { return find(p, bytes)
 
 Counters counters() { return rt().counters; }
 
-void refuse_fused_epilogues(bool refuse) { rt().refuse_epilogues = refuse; }
+void refuse_fused_epilogues(EpilogueRefusal how) { rt().refuse_epilogues = how; }
 
 }  // namespace sinter::simt::fake
 
@@ -937,7 +937,10 @@ cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t, cublasLtMatmulDe
     const auto& dl = *reinterpret_cast<const Layout*>(d);
     if (const cublasStatus_t s = problem(dd, al, bl, cl, dl, m, n, k)) return s;
     const auto& p = *reinterpret_cast<const Preference*>(pref);
-    if (rt().refuse_epilogues && dd.epilogue != CUBLASLT_EPILOGUE_DEFAULT) return CUBLAS_STATUS_NOT_SUPPORTED;
+    if (dd.epilogue != CUBLASLT_EPILOGUE_DEFAULT) {
+        if (rt().refuse_epilogues == EpilogueRefusal::heuristic_not_supported) return CUBLAS_STATUS_NOT_SUPPORTED;
+        if (rt().refuse_epilogues == EpilogueRefusal::heuristic_invalid_value) return CUBLAS_STATUS_INVALID_VALUE;
+    }
     const std::size_t e = element_bytes(al.type);
     for (std::uint32_t x : p.alignment)
         if (x < e) return CUBLAS_STATUS_NOT_SUPPORTED;  // under the element size: nothing fits
@@ -970,6 +973,8 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t, cublasLtMatmulDesc_t desc, const
     std::uint64_t m, n, k;
     if (const cublasStatus_t s = problem(d, al, bl, cl, dl, m, n, k)) return s;
     if (!algo || algo->data[0] >= std::uint64_t(fake_algorithms)) return CUBLAS_STATUS_INVALID_VALUE;
+    if (d.epilogue != CUBLASLT_EPILOGUE_DEFAULT && rt().refuse_epilogues == EpilogueRefusal::at_matmul)
+        return CUBLAS_STATUS_NOT_SUPPORTED;
     if (algo->data[5] > workspace_bytes) return CUBLAS_STATUS_INVALID_VALUE;
     if (C == D && !(cl == dl)) return CUBLAS_STATUS_INVALID_VALUE;  // in place needs Cdesc == Ddesc
     const float a_scale = *static_cast<const float*>(alpha), b_scale = *static_cast<const float*>(beta);

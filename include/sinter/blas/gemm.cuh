@@ -8,9 +8,10 @@
 //   residual: beta = 1 with C = residual (which may be D: in place), in the same call;
 //   gelu (exact erf) and tanh: the GEMM, then one element-wise kernel over y (with the bias when
 //     it could not be fused).
-// Where cuBLASLt has no algorithm for a shape with the fused epilogue, the plan falls back to none
-// and the element-wise kernel does bias and activation (Plan::epilogue_fused); only a shape it
-// cannot multiply at all is an error.
+// Where cuBLASLt refuses a shape with the fused epilogue (its heuristic finds no algorithm or
+// rejects the descriptor, or the matmul refuses the algorithm it chose), the plan falls back to
+// none and the element-wise kernel does bias and activation (Plan::epilogue_fused); only a shape it
+// cannot multiply at all is an error, and a plan that failed is not kept.
 // f32 accumulation (CUBLAS_COMPUTE_32F) for every dtype. The algorithm is chosen once per (dtype,
 // shape, epilogue, operand and bias alignment) and cached: cuBLASLt's heuristic's first choice, or, with
 // autotuning, the fastest of its first few candidates timed on the first call of that shape made
@@ -149,7 +150,10 @@ struct Plan {
 
 }  // namespace detail
 
-// GEMMs with fused epilogues on one workspace; not thread-safe (one per session).
+// GEMMs with fused epilogues on one workspace; not thread-safe (one per session). The workspace
+// is shared by every call: calls on different streams must be ordered by the caller (one Gemm per
+// stream, as bert::Session and expr::eval's default engines have), or two matmuls running at once
+// would use it together.
 class Gemm {
 public:
     // autotune: how many of the heuristic's candidates to time per shape (0 or 1: take its first).
@@ -173,17 +177,23 @@ public:
         const std::uint32_t bias_alignment = split.fused_bias ? detail::common_alignment(call.bias) : 0;
         const Key key{int(cuda_type<T>()), call.rows, call.N, call.K, call.b_transposed, split.fused_bias,
                       int(split.fused_activation), call.residual != nullptr, alignment, bias_alignment};
-        detail::Plan& plan = plan_for<T>(key, split.fused_bias ? call.bias : nullptr);
-        const float alpha = 1.f, beta = call.residual ? 1.f : 0.f;
-        // The bias pointer is an attribute of the descriptor: set per call (cheap, host-side).
-        if (split.fused_bias && plan.epilogue_fused)
-            SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc.d, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
-                                                               &call.bias, sizeof call.bias));
-        if (plan.candidate_count > 0 && !capturing(stream)) time_candidates(plan, call, alpha, beta, stream);
-        SINTER_CUBLAS_CHECK(cublasLtMatmul(handle_.get(), plan.desc.d, &alpha, call.b, plan.a.d, call.a, plan.b.d,
-                                           &beta, call.residual ? call.residual : call.y, plan.c.d, call.y, plan.c.d,
-                                           &plan.algo, workspace_.data(), std::size_t(workspace_.bytes()), stream));
-        if (!plan.epilogue_fused)
+        const T* const fused_bias = split.fused_bias ? call.bias : nullptr;
+        detail::Plan* plan = &plan_for<T>(key, fused_bias, true);
+        cublasStatus_t status = matmul(*plan, call, fused_bias, stream);
+        if (status != CUBLAS_STATUS_SUCCESS && plan->epilogue_fused && has_epilogue(key) && !sticky_fault_pending()) {
+            // The matmul refused the algorithm the heuristic chose with the epilogue: the shape is
+            // planned again without one, once.
+            plans_.erase(key);
+            plan = &plan_for<T>(key, fused_bias, false);
+            status = matmul(*plan, call, fused_bias, stream);
+        }
+        if (status != CUBLAS_STATUS_SUCCESS) {
+            plans_.erase(key);  // not kept: the next call of this shape plans again
+            const std::string what = "cublasLtMatmul of (rows, N, K) = (" + std::to_string(call.rows) + ", " +
+                                     std::to_string(call.N) + ", " + std::to_string(call.K) + ")";
+            check(status, what.c_str(), __FILE__, __LINE__);
+        }
+        if (!plan->epilogue_fused)
             finish(call, call.bias != nullptr, stream);
         else if (split.second_kernel)
             finish(call, split.bias_in_second, stream);
@@ -193,6 +203,28 @@ public:
     std::size_t plans() const { return plans_.size(); }  // shapes planned and kept now
 
 private:
+    // (dtype, rows, N, K, b transposed, bias, activation, residual, operand alignment, bias alignment)
+    using Key = std::tuple<int, index_t, index_t, index_t, bool, bool, int, bool, std::uint32_t, std::uint32_t>;
+
+    static bool has_epilogue(const Key& key) {
+        return std::get<5>(key) || expr::Activation(std::get<6>(key)) != expr::Activation::none;
+    }
+
+    // Enqueues the call's matmul with plan p (timing its candidates first, when it has them and the
+    // stream is not capturing): cuBLASLt's status.
+    template <class T>
+    cublasStatus_t matmul(detail::Plan& p, const expr::GemmCall<T>& call, const T* fused_bias, cudaStream_t stream) {
+        const float alpha = 1.f, beta = call.residual ? 1.f : 0.f;
+        // The bias pointer is an attribute of the descriptor: set per call (cheap, host-side).
+        if (p.epilogue_fused && fused_bias)
+            SINTER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc.d, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &fused_bias,
+                                                               sizeof fused_bias));
+        if (p.candidate_count > 0 && !capturing(stream)) time_candidates(p, call, alpha, beta, stream);
+        return cublasLtMatmul(handle_.get(), p.desc.d, &alpha, call.b, p.a.d, call.a, p.b.d, &beta,
+                              call.residual ? call.residual : call.y, p.c.d, call.y, p.c.d, &p.algo, workspace_.data(),
+                              std::size_t(workspace_.bytes()), stream);
+    }
+
     // y = act(y [+ bias]): the part of the epilogue cuBLASLt did not do (detail::split_epilogue).
     template <class T>
     static void finish(const expr::GemmCall<T>& call, bool add_bias, cudaStream_t stream) {
@@ -202,6 +234,11 @@ private:
             expr::eval(y, expr::map(act, y + TensorView<const T, Shape<dyn>, device_space>(call.bias, call.N)), stream);
         else
             expr::eval(y, expr::map(act, y), stream);
+    }
+
+    // Whether a sticky fault is behind a failure (then nothing is retried: check reports it).
+    static bool sticky_fault_pending() {
+        return cuda::context_poisoned() || cuda::is_sticky(cudaPeekAtLastError());
     }
 
     static bool capturing(cudaStream_t stream) {
@@ -253,15 +290,13 @@ private:
         p.candidate_count = 0;  // timed once
     }
 
-    // (dtype, rows, N, K, b transposed, bias, activation, residual, operand alignment, bias alignment)
-    using Key = std::tuple<int, index_t, index_t, index_t, bool, bool, int, bool, std::uint32_t, std::uint32_t>;
-
+    // The key's plan, made on first use; `try_epilogue` false: made without the fused epilogue.
     template <class T>
-    detail::Plan& plan_for(const Key& key, const T* bias) {
+    detail::Plan& plan_for(const Key& key, const T* bias, bool try_epilogue) {
         if (plans_.peek(key)) return plans_[key];  // now the most recently used
         detail::Plan& p = plans_[key];
         try {
-            build_plan<T>(p, key, bias);
+            build_plan<T>(p, key, bias, try_epilogue);
         } catch (...) {
             plans_.erase(key);
             throw;
@@ -272,11 +307,11 @@ private:
     // The bias pointer is set before the heuristic runs: it takes the expected alignment from it.
     // With no algorithm for the fused epilogue, the plan is built again without one.
     template <class T>
-    void build_plan(detail::Plan& p, const Key& key, const T* bias_pointer) {
+    void build_plan(detail::Plan& p, const Key& key, const T* bias_pointer, bool try_epilogue) {
         [[maybe_unused]] const auto [type_id, rows, N, K, b_transposed, bias, activation, residual, alignment,
                                      bias_alignment] = key;
-        if (bias || expr::Activation(activation) != expr::Activation::none) {
-            if (try_build_plan<T>(p, key, bias, expr::Activation(activation), bias_pointer)) return;
+        if (has_epilogue(key)) {
+            if (try_epilogue && try_build_plan<T>(p, key, bias, expr::Activation(activation), bias_pointer)) return;
             for (auto* layout : {&p.a, &p.b, &p.c}) layout->reset();
             p.desc.reset();
             p.epilogue_fused = false;
@@ -328,7 +363,11 @@ private:
         int returned = 0;
         const cublasStatus_t heuristic = cublasLtMatmulAlgoGetHeuristic(
             handle_.get(), p.desc.d, p.a.d, p.b.d, p.c.d, p.c.d, pref.d, wanted, results.data(), &returned);
-        // NOT_SUPPORTED is how cuBLASLt usually says that nothing fits: the shape's error below.
+        // With an epilogue, any refusal (NOT_SUPPORTED, or INVALID_VALUE for an epilogue and type it
+        // does not take) means: try without. Without one, NOT_SUPPORTED is how cuBLASLt usually says
+        // that nothing fits (the shape's error in build_plan); anything else is reported as it is.
+        const bool with_epilogue = bias || activation != expr::Activation::none;
+        if (heuristic != CUBLAS_STATUS_SUCCESS && with_epilogue && !sticky_fault_pending()) return false;
         if (heuristic != CUBLAS_STATUS_NOT_SUPPORTED) SINTER_CUBLAS_CHECK(heuristic);
         int found = 0;  // the usable results, first ones first
         for (int i = 0; i < returned; ++i)

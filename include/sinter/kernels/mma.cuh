@@ -25,7 +25,8 @@ SINTER_DEVICE std::uint32_t shared_address(const void* p) {
 SINTER_DEVICE void ldmatrix_x4(std::uint32_t (&r)[4], const void* row) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(shared_address(row)));
+                 : "r"(shared_address(row))
+                 : "memory");
 }
 
 // The same, each matrix transposed: r[i] receives elements (2t..2t+1, g) of matrix i, which is the
@@ -33,7 +34,8 @@ SINTER_DEVICE void ldmatrix_x4(std::uint32_t (&r)[4], const void* row) {
 SINTER_DEVICE void ldmatrix_x4_trans(std::uint32_t (&r)[4], const void* row) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(shared_address(row)));
+                 : "r"(shared_address(row))
+                 : "memory");
 }
 
 // d += a b: (16 x 16) (16 x 8) in T with f32 accumulation. b is two registers of an ldmatrix.
@@ -53,10 +55,12 @@ SINTER_DEVICE void mma_16816(float (&d)[4], const std::uint32_t (&a)[4], std::ui
 }
 
 // 16 bytes from global to shared memory without passing through registers (L2 only: .cg), or 16
-// zero bytes when !valid (src is then not read, but must still be a valid address).
+// zero bytes when !valid (src is then not read, but must still be a valid address). src goes as a
+// .global address (the operand's state space), not a generic one.
 SINTER_DEVICE void cp_async_16(void* dst, const void* src, bool valid) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared_address(dst)), "l"(src),
-                 "r"(valid ? 16 : 0));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared_address(dst)),
+                 "l"(__cvta_generic_to_global(src)), "r"(valid ? 16 : 0)
+                 : "memory");
 }
 
 // Closes the group of cp.async issued since the last commit.

@@ -98,9 +98,15 @@ struct Counters {
 };
 Counters counters();
 
-// While `refuse` is true, cuBLASLt's heuristic finds no algorithm for a descriptor with an epilogue
-// (bias, activation), as the real one may for some types, shapes or alignments; plain products
-// still get theirs. For the fallback of blas::Gemm.
-void refuse_fused_epilogues(bool refuse);
+// How cuBLASLt refuses descriptors with an epilogue (bias, activation), as the real one may for
+// some types, shapes or alignments; plain products are never refused. For the fallback of
+// blas::Gemm.
+enum class EpilogueRefusal {
+    none,
+    heuristic_not_supported,  // the heuristic finds no algorithm: CUBLAS_STATUS_NOT_SUPPORTED
+    heuristic_invalid_value,  // the heuristic rejects the descriptor: CUBLAS_STATUS_INVALID_VALUE
+    at_matmul,                // the heuristic offers algorithms; cublasLtMatmul refuses them (NOT_SUPPORTED)
+};
+void refuse_fused_epilogues(EpilogueRefusal how);
 
 }  // namespace sinter::simt::fake
