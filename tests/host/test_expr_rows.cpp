@@ -204,3 +204,36 @@ TEST_CASE("in place: x = layer_norm(x + r) reads each row before writing it") {
     eval(x, layer_norm(x + r, g, b, 1e-6f), host);
     compare_as<float>(x.data(), want.data(), x.size(), "in-place layer_norm");
 }
+
+TEST_CASE("rows split over threads: the bits of one thread, in place too, and a row's error arrives") {
+    const index_t R = 3001, C = 128;  // 384k elements: enough for several threads
+    Tensor<float, Shape<dyn, dyn>> x(R, C), r(R, C), one(R, C), many(R, C), want(R, C);
+    Tensor<float, Shape<dyn>> g(C), b(C);
+    fill_uniform(x.view(), -3, 3);
+    fill_uniform(r.view());
+    fill_uniform(g.view(), 0.5f, 1.5f);
+    fill_uniform(b.view());
+    expr::HostGemm one_thread{1}, eight_threads{8};
+    REQUIRE(host_workers(8, R, double(R * C) * expr::detail::host_work_per_element) > 1);
+    eval(one.view(), layer_norm(x + r, g, b, 1e-6f), host, one_thread);
+    eval(many.view(), layer_norm(x + r, g, b, 1e-6f), host, eight_threads);
+    index_t differing = 0;
+    for (index_t i = 0; i < one.size(); ++i) differing += one.data()[i] != many.data()[i];
+    CHECK(differing == 0);
+    eval(want, x + r, host, one_thread);
+    ref::layer_norm(want.data(), g.data(), b.data(), 1e-6f, want.data(), R, C);
+    compare_as<float>(many.data(), want.data(), many.size(), "layer_norm on 8 threads");
+    eval(x.view(), layer_norm(x + r, g, b, 1e-6f), host, eight_threads);  // in place: each row read before written
+    differing = 0;
+    for (index_t i = 0; i < x.size(); ++i) differing += x.data()[i] != one.data()[i];
+    CHECK(differing == 0);
+
+    // An id out of range in the last rows (another thread's part) throws here, naming it.
+    Tensor<float, Shape<dyn, dyn>> table(50, C);
+    fill_uniform(table.view());
+    Tensor<int, Shape<dyn>> ids(R);
+    for (index_t t = 0; t < R; ++t) ids(t) = int(t % 50);
+    ids(R - 2) = 50;
+    CHECK_THROWS_WITH_AS(eval(many.view(), gather(table.view(), ids.view()) * 2.f, host, eight_threads),
+                         doctest::Contains("index 50 at position 2999 is outside the table's 50 rows"), value_error);
+}

@@ -1,10 +1,12 @@
 #pragma once
-// The host evaluator: eval(out, expression, sinter::host). Plain loops, one row at a time, f32
-// math: the reference the CUDA evaluator is tested against, and a usable CPU path. Contractions
+// The host evaluator: eval(out, expression, sinter::host). Plain loops, one row at a time (rows
+// split over threads when there are many), f32 math: the reference the CUDA evaluator is tested
+// against, and a usable CPU path. Contractions
 // go to a GEMM engine first (contraction.hpp): HostGemm unless one is given.
 #include <algorithm>
 #include <deque>
 
+#include "../core/parallel.hpp"
 #include "contraction.hpp"
 #include "eval_common.hpp"
 #include "gemm_host.hpp"
@@ -15,6 +17,11 @@ template <class T, class S, Operand X, class Engine>
 void eval(const TensorView<T, S, host_space>& out, const X& x, host_space, Engine& gemm);
 
 namespace detail {
+
+// What one element of an expression costs on the host, in multiply-adds (host_workers' unit, a
+// thread per 2M): a loop through the expression's loads with index arithmetic, ~3 ns an element,
+// so a thread per ~60k elements.
+inline constexpr double host_work_per_element = 32.0;
 
 // What lowering a contraction needs on the host: scratch that lives until eval returns, the engine.
 template <class T, class Engine>
@@ -49,17 +56,25 @@ void eval(const TensorView<T, S, host_space>& out, const X& x, host_space, Engin
         eval_contraction(ctx, out, e);
     } else {
         const index_t rows = out.shape().rows(), cols = out.shape().cols();
-        SerialGroup group;
-        for (index_t r = 0; r < rows; ++r) {
-            Index<R> i = detail::row_start<R>(out.shape(), r);
-            E row_expr = e;  // holds this row's reductions
-            if constexpr (E::has_reduction) row_expr.prepare(group, i);
-            T* dst = out.data() + r * cols;
-            for (index_t c = 0; c < cols; ++c) {
-                if constexpr (R > 0) i[R - 1] = c;
-                dst[c] = from_float<T>(row_expr.template load<1>(i)[0]);
+        const auto row_range = [&](index_t first, index_t last) {
+            SerialGroup group;
+            for (index_t r = first; r < last; ++r) {
+                Index<R> i = detail::row_start<R>(out.shape(), r);
+                E row_expr = e;  // holds this row's reductions
+                if constexpr (E::has_reduction) row_expr.prepare(group, i);
+                T* dst = out.data() + r * cols;
+                for (index_t c = 0; c < cols; ++c) {
+                    if constexpr (R > 0) i[R - 1] = c;
+                    dst[c] = from_float<T>(row_expr.template load<1>(i)[0]);
+                }
             }
-        }
+        };
+        // Rows split over threads when there are enough elements (a row's values do not depend on
+        // it), as many as the engine's `threads` when it has them (0: host_threads()).
+        unsigned threads = 0;
+        if constexpr (requires { unsigned(gemm.threads); }) threads = unsigned(gemm.threads);
+        const double work = double(out.size()) * detail::host_work_per_element;
+        host_parallel_for(rows, host_workers(threads, rows, work), row_range);
     }
 }
 
