@@ -85,8 +85,8 @@ TEST_CASE("the prepacked weights give the same bits as packing in every GEMM") {
     // And a forward's GEMM finds its pack (so that the equality above is not packing per call twice).
     const auto& qkv = enc.weights().layers[1].qkv_weight;
     const expr::GemmCall<float> call{nullptr, nullptr, qkv.data(), true, nullptr, nullptr, 5, 3 * 64, 64, expr::Activation::none};
-    CHECK(packs->find(call, expr::detail::host_tile_kernel(true).cols) != nullptr);
-    CHECK(packs->find(call, expr::detail::host_tile_kernel(true).cols + 1) == nullptr);  // another tile width
+    CHECK(packs->find(call, expr::detail::host_tile_kernel(expr::HostIsa::best).cols) != nullptr);
+    CHECK(packs->find(call, expr::detail::host_tile_kernel(expr::HostIsa::best).cols + 1) == nullptr);  // another tile width
 }
 
 TEST_CASE("bad inputs are typed errors named before any work") {

@@ -17,6 +17,22 @@ using test::fill_uniform;
 
 namespace {
 
+// The instruction sets this CPU runs, widest first, each once (HostIsa; SINTER_HOST_ISA caps them).
+std::vector<expr::HostIsa> host_isas() {
+    std::vector<expr::HostIsa> isas;
+    for (const auto want : {expr::HostIsa::avx512, expr::HostIsa::avx2, expr::HostIsa::portable})
+        if (expr::resolve(want) == want) isas.push_back(want);
+    return isas;
+}
+
+const char* isa_name(expr::HostIsa isa) {
+    switch (isa) {
+        case expr::HostIsa::avx512: return "AVX-512";
+        case expr::HostIsa::avx2: return "AVX2";
+        default: return "portable";
+    }
+}
+
 // HostGemm that keeps a copy of every call it runs.
 struct RecordingGemm {
     std::vector<int> activations;
@@ -322,11 +338,12 @@ TEST_CASE("an epilogue operand that overlaps the output other than exactly") {
     }
 }
 
-TEST_CASE("HostGemm: any shape, both layouts of b, both tiles, the same bits on any number of threads") {
-    // Ragged shapes: rows not a multiple of the tile's 3 or 6 rows, N not a multiple of its 12 or
-    // 16 columns, K = 1; the largest is over the size at which the rows split across threads;
-    // K = 3000 is 12 slices of K (the last partial) and rows in chunks of 5 (3-row) or 2 (6-row)
-    // tiles; K = 0 is act(bias) + residual.
+TEST_CASE("HostGemm: any shape, both layouts of b, every tile, the same bits on any number of threads") {
+    // Ragged shapes: rows not a multiple of the tile's 3, 6 or 12 rows, N not a multiple of its 12,
+    // 16 or 32 columns, K = 1; the largest is over the size at which the rows split across threads;
+    // K = 3000 is 12 or 24 slices of K (the last partial) and rows in chunks of several tiles;
+    // K = 0 is act(bias) + residual. The tiles: each instruction set this CPU has (HostIsa); the
+    // AVX2 and AVX-512 tiles give the same bits.
     const index_t shapes[][3] = {{1, 1, 1}, {2, 13, 1}, {7, 25, 9}, {130, 301, 77}, {64, 48, 33}, {50, 30, 3000}, {4, 30, 0}};
     for (const auto& [rows, N, K] : shapes)
         for (const bool transposed : {true, false}) {
@@ -342,11 +359,12 @@ TEST_CASE("HostGemm: any shape, both layouts of b, both tiles, the same bits on 
                         v += double(a[std::size_t(t * K + k)]) * (transposed ? b[std::size_t(n * K + k)] : b[std::size_t(k * N + n)]);
                     want[std::size_t(t * N + n)] = float(v + residual[std::size_t(t * N + n)]);
                 }
-            for (const bool runtime_isa : {true, false}) {  // the AVX2 tile where the CPU has it, and the portable one
+            std::vector<float> fused_multiply_adds;  // the first result of the AVX2 or AVX-512 tile
+            for (const expr::HostIsa isa : host_isas()) {
                 std::vector<std::vector<float>> got;
                 for (const unsigned threads : {1u, 2u, 3u, 0u}) {
                     std::vector<float> y(std::size_t(rows * N), f32_nan);
-                    expr::HostGemm{threads, runtime_isa}.run(expr::GemmCall<float>{
+                    expr::HostGemm{threads, isa}.run(expr::GemmCall<float>{
                         y.data(), a.data(), b.data(), transposed, bias.data(), residual.data(), rows, N, K, Activation::none});
                     got.push_back(std::move(y));
                 }
@@ -357,17 +375,22 @@ TEST_CASE("HostGemm: any shape, both layouts of b, both tiles, the same bits on 
                 what += ", ";
                 what += std::to_string(K);
                 what += transposed ? ") b (N, K)" : ") b (K, N)";
-                what += runtime_isa ? ", runtime ISA" : ", portable tile";
+                what += ", ";
+                what += isa_name(isa);
                 // An f32 sum of K terms drifts from the double one by about sqrt(K) roundings.
                 const double tol = 1e-5 * std::max(1.0, std::sqrt(double(K) / 100));
                 test::compare(got[0].data(), want.data(), rows * N, tol, tol, what);
                 for (std::size_t i = 1; i < got.size(); ++i) CHECK_MESSAGE(got[i] == got[0], what << ": threads differ");
+                if (isa != expr::HostIsa::portable) {
+                    if (fused_multiply_adds.empty()) fused_multiply_adds = got[0];
+                    CHECK_MESSAGE(got[0] == fused_multiply_adds, what << ": differs from the other FMA tile");
+                }
                 // b packed beforehand: the same bits. A pack for the other layout is not used.
                 for (const bool flip : {false, true}) {
                     expr::HostPackedSet only;
-                    only.add(expr::HostPackedB::pack(b.data(), flip ? !transposed : transposed, N, K, runtime_isa));
+                    only.add(expr::HostPackedB::pack(b.data(), flip ? !transposed : transposed, N, K, isa));
                     std::vector<float> y(std::size_t(rows * N), f32_nan);
-                    expr::HostGemm{2, runtime_isa, &only}.run(expr::GemmCall<float>{
+                    expr::HostGemm{2, isa, &only}.run(expr::GemmCall<float>{
                         y.data(), a.data(), b.data(), transposed, bias.data(), residual.data(), rows, N, K, Activation::none});
                     CHECK_MESSAGE(y == got[0], what << (flip ? ": a pack of the other layout was used" : ": prepacked b differs"));
                 }
@@ -380,9 +403,9 @@ TEST_CASE("the softmax's vectorised exp against exp in double, every 2^-8 over [
     // exp(-87) below (a bound, not zero); a NaN stays NaN.
     std::vector<float> x;
     for (int i = -100 * 256; i <= 0; ++i) x.push_back(float(i) / 256.f);
-    for (const bool runtime_isa : {false, true}) {
+    for (const expr::HostIsa isa : host_isas()) {
         std::vector<float> got = x;
-        expr::detail::host_exp_shifted(got.data(), index_t(got.size()), 1.5f, 0.f, runtime_isa);  // exp(1.5 x)
+        expr::detail::host_exp_shifted(got.data(), index_t(got.size()), 1.5f, 0.f, isa);  // exp(1.5 x)
         double worst = 0;
         for (std::size_t i = 0; i < x.size(); ++i) {
             const double y = double(float(x[i] * 1.5f));
@@ -390,11 +413,11 @@ TEST_CASE("the softmax's vectorised exp against exp in double, every 2^-8 over [
             const double err = std::abs(got[i] - want) / (4 * 0x1p-23 * want);
             if (!(err <= worst)) worst = err;
         }
-        const std::string build = runtime_isa ? "runtime ISA" : "portable";
+        const std::string build = isa_name(isa);
         MESSAGE("worst exp error " << worst << " of its bound (" << build << ")");
         CHECK(worst <= 1.0);
         float special[] = {f32_nan, -f32_inf, -1e30f};
-        expr::detail::host_exp_shifted(special, 3, 1.f, 0.f, runtime_isa);
+        expr::detail::host_exp_shifted(special, 3, 1.f, 0.f, isa);
         CHECK(std::isnan(special[0]));
         CHECK((special[1] > 0.f && special[1] < 2e-38f));  // clamped at exp(-87)
         CHECK((special[2] > 0.f && special[2] < 2e-38f));
@@ -404,13 +427,13 @@ TEST_CASE("the softmax's vectorised exp against exp in double, every 2^-8 over [
 TEST_CASE("HostGemm's vectorised GELU against erfc in double, every 2^-10 over [-16, 16]") {
     // x (1 - h) or x h, h = erfc(|x| / sqrt 2) / 2 (Numerical Recipes' Chebyshev erfc, fractional
     // error 1.2e-7) with exp's argument split: within 8 f32 ulp of GELU's value for |x| < 13,
-    // within 1e-36 past it (where h is 0). Both builds (portable, runtime ISA).
+    // within 1e-36 past it (where h is 0). Every instruction set this CPU has.
     std::vector<float> x;
     for (int i = -16 * 1024; i <= 16 * 1024; ++i) x.push_back(float(i) / 1024.f);
     x.insert(x.end(), {1e-30f, -1e-30f, 1e30f, -1e30f, 0.f, -0.f, 1e-45f, -1e-45f, -3.f});
-    for (const bool runtime_isa : {false, true}) {
+    for (const expr::HostIsa isa : host_isas()) {
         std::vector<float> got = x;
-        expr::detail::host_gelu(got.data(), index_t(got.size()), runtime_isa);
+        expr::detail::host_gelu(got.data(), index_t(got.size()), isa);
         double worst = 0;
         float worst_at = 0;
         for (std::size_t i = 0; i < x.size(); ++i) {
@@ -420,11 +443,11 @@ TEST_CASE("HostGemm's vectorised GELU against erfc in double, every 2^-10 over [
             const double err = std::abs(got[i] - want) / bound;
             if (!(err <= worst)) worst = err, worst_at = x[i];  // a NaN is the worst
         }
-        const std::string build = runtime_isa ? "runtime ISA" : "portable";
+        const std::string build = isa_name(isa);
         MESSAGE("worst GELU error " << worst << " of its bound, at x = " << worst_at << " (" << build << ")");
         CHECK(worst <= 1.0);
         float special[] = {f32_nan, -f32_inf, f32_inf};  // NaN stays NaN; -inf * 0 is NaN, as x/2 (1 + erf(x/sqrt 2))
-        expr::detail::host_gelu(special, 3, runtime_isa);
+        expr::detail::host_gelu(special, 3, isa);
         CHECK(std::isnan(special[0]));
         CHECK(std::isnan(special[1]));
         CHECK(special[2] == f32_inf);

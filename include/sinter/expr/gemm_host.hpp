@@ -7,12 +7,13 @@
 // to f32 k-major; each tile of outputs is accumulated in registers over a slice of K (GCC/Clang
 // vector extensions; a plain loop elsewhere), so that each loaded B vector feeds every row of the
 // tile. The portable tile is 3 rows x 3 vectors (9 accumulators: no spills in SSE's 16 registers);
-// on x86-64 CPUs with AVX2 and FMA, chosen at run time even when the program is built for plain
-// x86-64, it is 6 rows x 2 vectors of 8 lanes with fused multiply-adds. Rows go in chunks (up to
-// 192 rows), K in slices of 256, and per slice every panel passes over the chunk's packed rows, so
-// that b streams from memory once per chunk, not once per tile (detail::host_k_slice). Large
-// products split their rows over threads (HostGemm::threads). Results do not depend on the
-// blocking or the thread count: every sum adds its k in order.
+// on x86-64 CPUs, chosen at run time whatever the program is built for (HostIsa), it is 6 rows x 2
+// vectors of 8 lanes with fused multiply-adds where the CPU has AVX2 and FMA, 12 rows x 2 vectors
+// of 16 lanes where it has AVX-512. Rows go in chunks (up to 192 rows), K in slices (256 or 128),
+// and per slice every panel passes over the chunk's packed rows, so that b streams from memory
+// once per chunk, not once per tile (detail::HostTileKernel::k_slice). Large products split their rows over
+// threads (HostGemm::threads). Results do not depend on the blocking, the thread count or the
+// choice between AVX2 and AVX-512: every sum adds its k in order, with fused multiply-adds.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -76,11 +77,11 @@ SINTER_HOST_NOINLINE inline void host_gemm_tile(float* acc_out, const float* x, 
         }
 }
 
-// On x86-64 with GCC or Clang (and nvcc over them), built without AVX2: a second tile for CPUs that
-// have AVX2 and FMA, chosen at run time: 6 rows x 2 vectors of 8 lanes, 12 accumulators (enough
-// independent fused multiply-adds in flight for two FMA pipes of 4-5 cycles' latency), 2 loads
-// and 6 broadcasts per 12 FMAs; 15 of the 16 vector registers.
-#if defined(SINTER_HOST_AVX2_DISPATCH)
+// On x86-64 with GCC or Clang (and nvcc over them): a tile for CPUs that have AVX2 and FMA, chosen
+// at run time: 6 rows x 2 vectors of 8 lanes, 12 accumulators (enough independent fused
+// multiply-adds in flight for two FMA pipes of 4-5 cycles' latency), 2 loads and 6 broadcasts per
+// 12 FMAs; 15 of the 16 vector registers.
+#if defined(SINTER_HOST_ISA_DISPATCH)
 struct HostTileAvx2 {
     static constexpr int rows = 6, vectors = 2, lanes = 8, cols = vectors * lanes;
 };
@@ -108,28 +109,69 @@ __attribute__((target("avx2,fma"), noinline)) inline void host_gemm_tile_avx2(fl
             *reinterpret_cast<vec8_unaligned*>(acc_out + (i * V + j) * W) = acc[i][j];
         }
 }
-#endif
 
-// The tile to use: its rows (a's blocks), its width in columns (the B panels' width), and the
-// function that accumulates it.
-struct HostTileKernel {
-    index_t rows, cols;
-    void (*tile)(float*, const float*, const float*, index_t, bool);
+// And one for CPUs with AVX-512: 12 rows x 2 vectors of 16 lanes, 24 accumulators, 2 loads and 12
+// broadcasts per 24 FMAs (FMA-bound on two 512-bit pipes); 27 of the 32 vector registers. Each
+// lane's sum is the AVX2 tile's: the same fused multiply-adds in the same order.
+struct HostTileAvx512 {
+    static constexpr int rows = 12, vectors = 2, lanes = 16, cols = vectors * lanes;
 };
 
-inline HostTileKernel host_tile_kernel(bool runtime_isa) {
-#if defined(SINTER_HOST_AVX2_DISPATCH)
-    if (runtime_isa && host_has_avx2()) return {HostTileAvx2::rows, HostTileAvx2::cols, host_gemm_tile_avx2};
+__attribute__((target("avx512f"), noinline)) inline void host_gemm_tile_avx512(float* acc_out, const float* x,
+                                                                                const float* b, index_t K,
+                                                                                bool accumulate) {
+    constexpr int R = HostTileAvx512::rows, V = HostTileAvx512::vectors, W = HostTileAvx512::lanes;
+    typedef float vec16 __attribute__((vector_size(64)));
+    typedef float vec16_unaligned __attribute__((vector_size(64), aligned(4), may_alias));
+    vec16 acc[R][V] = {};
+    if (accumulate)
+        for (int i = 0; i < R; ++i)
+            for (int j = 0; j < V; ++j) acc[i][j] = *reinterpret_cast<const vec16_unaligned*>(acc_out + (i * V + j) * W);
+    for (index_t k = 0; k < K; ++k, x += R, b += V * W) {
+        vec16 bv[V];
+        for (int j = 0; j < V; ++j) bv[j] = *reinterpret_cast<const vec16_unaligned*>(b + j * W);
+        for (int i = 0; i < R; ++i) {
+            const float s = x[i];
+            const vec16 xv = {s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s};  // one vbroadcastss
+            for (int j = 0; j < V; ++j) acc[i][j] = __builtin_ia32_vfmaddps512_mask(xv, bv[j], acc[i][j], -1, 4);
+        }
+    }
+    for (int i = 0; i < R; ++i)
+        for (int j = 0; j < V; ++j) *reinterpret_cast<vec16_unaligned*>(acc_out + (i * V + j) * W) = acc[i][j];
+}
 #endif
-    (void)runtime_isa;
-    return {HostTile::rows, HostTile::cols, host_gemm_tile};
+
+// The K slice of the cache blocking (below) for panels up to 16 columns wide: 256 x 16 floats,
+// 16 KiB, stay in L1 beside a block's rows; a 32-column panel takes half as many k.
+inline constexpr index_t host_k_slice = 256;
+
+// The tile to use: its rows (a's blocks), its width in columns (the B panels' width), the K slice
+// that keeps a panel's slice in L1, the function that accumulates it, and its instruction set.
+struct HostTileKernel {
+    index_t rows, cols, k_slice;
+    void (*tile)(float*, const float*, const float*, index_t, bool);
+    HostIsa isa;
+};
+
+inline HostTileKernel host_tile_kernel(HostIsa want) {
+#if defined(SINTER_HOST_ISA_DISPATCH)
+    switch (resolve(want)) {
+        case HostIsa::avx512:
+            return {HostTileAvx512::rows, HostTileAvx512::cols, host_k_slice / 2, host_gemm_tile_avx512, HostIsa::avx512};
+        case HostIsa::avx2:
+            return {HostTileAvx2::rows, HostTileAvx2::cols, host_k_slice, host_gemm_tile_avx2, HostIsa::avx2};
+        default: break;
+    }
+#endif
+    (void)want;
+    return {HostTile::rows, HostTile::cols, host_k_slice, host_gemm_tile, HostIsa::portable};
 }
 
 // v[0, n) = act(v[0, n)), one loop per activation (vectorised).
-inline void host_activate(Activation act, float* v, index_t n, bool runtime_isa = true) {
+inline void host_activate(Activation act, float* v, index_t n, HostIsa isa = HostIsa::best) {
     switch (act) {
         case Activation::none: return;
-        case Activation::gelu: return host_gelu(v, n, runtime_isa);
+        case Activation::gelu: return host_gelu(v, n, isa);
         case Activation::relu:
             for (index_t i = 0; i < n; ++i) v[i] = v[i] > 0.f ? v[i] : 0.f;
             return;
@@ -150,12 +192,35 @@ void pack_host_panel(float* panel, const T* b, bool b_transposed, index_t n0, in
     }
 }
 
-// The cache blocking (GotoBLAS's): K in slices of host_k_slice, so that a panel's slice (256 x 16
-// floats, 16 KiB, for the AVX2 tile) stays in L1 while a chunk of row blocks passes over it; the
-// chunk's packed rows of a for one slice (at most host_chunk_bytes: 192 rows, 192 KiB) stay in L2
-// while every panel passes; b then streams from memory once per chunk of rows, whatever K is. The
-// chunk's f32 sums (rows x N) wait between slices in a buffer of at most host_sums_bytes.
-inline constexpr index_t host_k_slice = 256;
+// A block of R rows of a (nr of them real, row stride lda), k in [0, kc), packed k-major for the
+// tile: xb[k R + i] = a[i][k] (zeros for rows past nr). k outer, rows inner: the stores go in order
+// (a row at a time, they would stride a cache line per store), the loads walk R rows side by side.
+template <int R, class T>
+void pack_host_rows_fixed(float* xb, const T* a, index_t lda, index_t kc) {
+    const T* rows[R];
+    for (int i = 0; i < R; ++i) rows[i] = a + i * lda;
+    for (index_t k = 0; k < kc; ++k, xb += R)
+        for (int i = 0; i < R; ++i) xb[i] = to_float(rows[i][k]);
+}
+
+template <class T>
+void pack_host_rows(float* xb, const T* a, index_t lda, index_t nr, index_t R, index_t kc) {
+    if (nr == R) {  // every block but a product's last: the tile's R known at compile time
+        if (R == HostTile::rows) return pack_host_rows_fixed<HostTile::rows>(xb, a, lda, kc);
+#if defined(SINTER_HOST_ISA_DISPATCH)
+        if (R == HostTileAvx2::rows) return pack_host_rows_fixed<HostTileAvx2::rows>(xb, a, lda, kc);
+        if (R == HostTileAvx512::rows) return pack_host_rows_fixed<HostTileAvx512::rows>(xb, a, lda, kc);
+#endif
+    }
+    for (index_t k = 0; k < kc; ++k, xb += R)
+        for (index_t i = 0; i < R; ++i) xb[i] = i < nr ? to_float(a[i * lda + k]) : 0.f;
+}
+
+// The cache blocking (GotoBLAS's): K in slices of the tile's k_slice, so that a panel's slice (16
+// KiB) stays in L1 while a chunk of row blocks passes over it; the chunk's packed rows of a for one
+// slice (at most host_chunk_bytes: 192 rows, 192 KiB) stay in L2 while every panel passes; b then
+// streams from memory once per chunk of rows, whatever K is. The chunk's f32 sums (rows x N) wait
+// between slices in a buffer of at most host_sums_bytes.
 inline constexpr index_t host_chunk_bytes = index_t(192) << 10;
 inline constexpr index_t host_sums_bytes = index_t(4) << 20;
 
@@ -163,7 +228,7 @@ inline constexpr index_t host_sums_bytes = index_t(4) << 20;
 
 // A b packed once, for a b that does not change while the pack lives (a model's weights): what
 // HostGemm otherwise packs on every call (f32 panels of `cols` columns, K x cols each, zeros past
-// N), kept. Built for the tile width HostGemm will use (its runtime_isa); a call uses it when its
+// N), kept. Built for the tile width HostGemm will use (its isa); a call uses it when its
 // b, layout, extents, dtype and tile width all match, and packs as usual otherwise.
 struct HostPackedB {
     const void* source = nullptr;
@@ -174,7 +239,7 @@ struct HostPackedB {
 
     // `workers` threads pack the panels (HostGemm packs per call with its own).
     template <class T>
-    static HostPackedB pack(const T* b, bool b_transposed, index_t N, index_t K, bool runtime_isa = true,
+    static HostPackedB pack(const T* b, bool b_transposed, index_t N, index_t K, HostIsa isa = HostIsa::best,
                             unsigned workers = 1) {
         HostPackedB p;
         p.source = b;
@@ -182,7 +247,7 @@ struct HostPackedB {
         p.b_transposed = b_transposed;
         p.N = N;
         p.K = K;
-        p.cols = detail::host_tile_kernel(runtime_isa).cols;
+        p.cols = detail::host_tile_kernel(isa).cols;
         const index_t count = (N + p.cols - 1) / p.cols;
         p.panels = std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(count * K * p.cols));
         host_parallel_for(count, workers, [&](index_t first, index_t last) {
@@ -223,16 +288,16 @@ struct HostGemm {
     // Threads for one call: 0 = host_threads() (SINTER_NUM_THREADS, else the CPUs this process
     // may run on); small products use one.
     unsigned threads = 0;
-    // Whether to use the CPU's AVX2 and FMA when the program was built without them (x86-64,
-    // GCC/Clang); false: only what the program was compiled for.
-    bool runtime_isa = true;
+    // The tile's and the epilogue's instruction set (HostIsa): by default the widest this CPU has;
+    // HostIsa::portable: only what the program was compiled for.
+    HostIsa isa = HostIsa::best;
     // b's packed beforehand (a model's weights; not owned): used instead of packing per call.
     const HostPackedSet* packed = nullptr;
 
     template <class T>
     void run(const GemmCall<T>& c) const {
         check_gemm_call(c, "expr::HostGemm");
-        const detail::HostTileKernel kernel = detail::host_tile_kernel(runtime_isa);
+        const detail::HostTileKernel kernel = detail::host_tile_kernel(isa);
         const index_t cols = kernel.cols, R = kernel.rows;  // a tile: R rows x cols
         const index_t rows = c.rows, N = c.N, K = c.K;
         if (rows == 0 || N == 0) return;
@@ -242,15 +307,15 @@ struct HostGemm {
         const unsigned workers = host_workers(threads, blocks, double(rows) * double(N) * double(K));
         const float* const prepacked = packed ? packed->find(c, cols) : nullptr;
         const HostPackedB packed_here =
-            prepacked ? HostPackedB{} : HostPackedB::pack(c.b, c.b_transposed, N, K, runtime_isa, workers);
+            prepacked ? HostPackedB{} : HostPackedB::pack(c.b, c.b_transposed, N, K, kernel.isa, workers);
         const float* const b = prepacked ? prepacked : packed_here.panels.get();
 
         // Locals, not c's members: stores through y could otherwise be taken to change them.
         T* const y = c.y;
         const T *const a = c.a, *const bias = c.bias, *const residual = c.residual;
         const Activation act = c.activation;
-        const bool isa = runtime_isa;
-        const index_t slice = std::min(detail::host_k_slice, std::max<index_t>(K, 1));
+        const HostIsa tile_isa = kernel.isa;
+        const index_t slice = std::min(kernel.k_slice, std::max<index_t>(K, 1));
         const index_t tile_floats = R * cols;
         const index_t chunk = std::clamp<index_t>(
             std::min(detail::host_chunk_bytes / (slice * R * index_t(sizeof(float))),
@@ -264,7 +329,7 @@ struct HostGemm {
             if (bias)
                 for (index_t i = 0; i < nr; ++i)
                     for (index_t j = 0; j < nc; ++j) tile[i * cols + j] += to_float(bias[n0 + j]);
-            detail::host_activate(act, tile, nr * cols, isa);
+            detail::host_activate(act, tile, nr * cols, tile_isa);
             for (index_t i = 0; i < nr; ++i) {
                 const float* v = tile + i * cols;
                 T* out = y + (t0 + i) * N + n0;
@@ -294,11 +359,8 @@ struct HostGemm {
                     const bool last = k0 + kc >= K;
                     for (index_t blk = c0; blk < c1; ++blk) {
                         float* xb = x.data() + (blk - c0) * kc * R;
-                        const index_t t0 = blk * R, nr = std::min<index_t>(R, rows - t0);
-                        for (index_t i = 0; i < R; ++i) {
-                            const T* row = a + (t0 + std::min(i, nr - 1)) * K + k0;
-                            for (index_t k = 0; k < kc; ++k) xb[k * R + i] = i < nr ? to_float(row[k]) : 0.f;
-                        }
+                        const index_t t0 = blk * R;
+                        detail::pack_host_rows(xb, a + t0 * K + k0, K, std::min<index_t>(R, rows - t0), R, kc);
                     }
                     for (index_t p = 0; p < panels; ++p) {
                         const float* panel = b + p * K * cols + k0 * cols;

@@ -2,19 +2,22 @@
 // The host path's transcendental loops (GELU in the GEMM epilogue, exp in attention's softmax),
 // written so that GCC and Clang vectorise them: no calls, no branches, no float min/max or
 // selects (each is a branch unless -ffinite-math-only / -fno-trapping-math): integer operations on
-// the bits instead. On x86-64 built without AVX2, a second copy of each loop for CPUs that have
-// AVX2 and FMA, chosen at run time (runtime_isa, as HostGemm's). nvcc's host pass takes the same
-// path as the host compiler alone, so that a program of .cu and .cpp files has one definition of
-// each of these inline functions (and one result).
+// the bits instead. On x86-64 (GCC, Clang), copies of each loop for CPUs with AVX2 and FMA and for
+// CPUs with AVX-512, chosen at run time (HostIsa, as HostGemm's tile), whatever the program was
+// built for. nvcc's host pass takes the same path as the host compiler alone, so that a program of
+// .cu and .cpp files has one definition of each of these inline functions (and one result).
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 #include "../core/config.hpp"
+#include "../core/error.hpp"
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__CUDA_ARCH__) && !defined(__AVX2__)
-#define SINTER_HOST_AVX2_DISPATCH 1
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__CUDA_ARCH__)
+#define SINTER_HOST_ISA_DISPATCH 1
 #endif
 #if defined(__GNUC__)
 #define SINTER_HOST_ALWAYS_INLINE __attribute__((always_inline))
@@ -22,14 +25,48 @@
 #define SINTER_HOST_ALWAYS_INLINE
 #endif
 
-namespace sinter::expr::detail {
+namespace sinter::expr {
 
-#if defined(SINTER_HOST_AVX2_DISPATCH)
-inline bool host_has_avx2() {
-    static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return yes;
+// The instruction sets of the host's GEMM tile and loops, narrowest first. `best`: the widest this
+// CPU has (x86-64 with GCC or Clang; elsewhere portable), capped by $SINTER_HOST_ISA (portable,
+// avx2 or avx512), read once. A request for one the CPU lacks gets the widest it has below it.
+// AVX2 and AVX-512 give the same bits (fused multiply-adds, every k in order); portable code
+// rounds each product, so its last bits differ.
+enum class HostIsa { portable, avx2, avx512, best };
+
+namespace detail {
+// $SINTER_HOST_ISA's cap: unset or empty = none; a value that names no instruction set is an error.
+inline HostIsa host_isa_cap(const char* text) {
+    if (!text || !*text) return HostIsa::best;
+    const std::string v = text;
+    if (v == "portable") return HostIsa::portable;
+    if (v == "avx2") return HostIsa::avx2;
+    if (v == "avx512") return HostIsa::avx512;
+    throw value_error("SINTER_HOST_ISA=" + v + ": expected portable, avx2 or avx512");
 }
+}  // namespace detail
+
+// The widest instruction set the host path uses on this CPU (never `best`).
+inline HostIsa host_isa() {
+    static const HostIsa isa = [] {
+        HostIsa has = HostIsa::portable;
+#if defined(SINTER_HOST_ISA_DISPATCH)
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+            has = HostIsa::avx2;
+            if (__builtin_cpu_supports("avx512f")) has = HostIsa::avx512;
+        }
 #endif
+        return std::min(has, detail::host_isa_cap(std::getenv("SINTER_HOST_ISA")));
+    }();
+    return isa;
+}
+
+// What a request for `want` runs on here.
+inline HostIsa resolve(HostIsa want) { return std::min(want, host_isa()); }
+
+}  // namespace sinter::expr
+
+namespace sinter::expr::detail {
 
 // exp(y_hi + y_lo) for y = y_hi + y_lo in [-87, 0.34] (y_lo carries what y_hi's precision cannot):
 // y = m ln2 + r, |r| <= ln2 / 2 (m rounded by an integer conversion, which, unlike the 1.5 * 2^23
@@ -85,27 +122,40 @@ SINTER_HOST_ALWAYS_INLINE inline void host_exp_shifted_loop(float* v, index_t n,
     }
 }
 
-#if defined(SINTER_HOST_AVX2_DISPATCH)
+#if defined(SINTER_HOST_ISA_DISPATCH)
 __attribute__((target("avx2,fma"), noinline)) inline void host_gelu_avx2(float* v, index_t n) { host_gelu_loop(v, n); }
 __attribute__((target("avx2,fma"), noinline)) inline void host_exp_shifted_avx2(float* v, index_t n, float scale,
                                                                                 float shift) {
     host_exp_shifted_loop(v, n, scale, shift);
 }
+__attribute__((target("avx512f"), noinline)) inline void host_gelu_avx512(float* v, index_t n) { host_gelu_loop(v, n); }
+__attribute__((target("avx512f"), noinline)) inline void host_exp_shifted_avx512(float* v, index_t n, float scale,
+                                                                                 float shift) {
+    host_exp_shifted_loop(v, n, scale, shift);
+}
 #endif
 
-inline void host_gelu(float* v, index_t n, bool runtime_isa = true) {
-#if defined(SINTER_HOST_AVX2_DISPATCH)
-    if (runtime_isa && host_has_avx2()) return host_gelu_avx2(v, n);
+inline void host_gelu(float* v, index_t n, HostIsa isa = HostIsa::best) {
+#if defined(SINTER_HOST_ISA_DISPATCH)
+    switch (resolve(isa)) {
+        case HostIsa::avx512: return host_gelu_avx512(v, n);
+        case HostIsa::avx2: return host_gelu_avx2(v, n);
+        default: break;
+    }
 #endif
-    (void)runtime_isa;
+    (void)isa;
     host_gelu_loop(v, n);
 }
 
-inline void host_exp_shifted(float* v, index_t n, float scale, float shift, bool runtime_isa = true) {
-#if defined(SINTER_HOST_AVX2_DISPATCH)
-    if (runtime_isa && host_has_avx2()) return host_exp_shifted_avx2(v, n, scale, shift);
+inline void host_exp_shifted(float* v, index_t n, float scale, float shift, HostIsa isa = HostIsa::best) {
+#if defined(SINTER_HOST_ISA_DISPATCH)
+    switch (resolve(isa)) {
+        case HostIsa::avx512: return host_exp_shifted_avx512(v, n, scale, shift);
+        case HostIsa::avx2: return host_exp_shifted_avx2(v, n, scale, shift);
+        default: break;
+    }
 #endif
-    (void)runtime_isa;
+    (void)isa;
     host_exp_shifted_loop(v, n, scale, shift);
 }
 

@@ -48,7 +48,7 @@ void attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t sequen
         expr::HostPackedSet packs;
         packs.add(expr::HostPackedB::pack(w.k.data(), /*b_transposed=*/true, n, HD));  // K^T: (HD, n)
         packs.add(expr::HostPackedB::pack(w.v.data(), /*b_transposed=*/false, HD, n));  // V: (n, HD)
-        const expr::HostGemm gemm{1, true, &packs};
+        const expr::HostGemm gemm{1, expr::HostIsa::best, &packs};
         const index_t rows_most = std::min(n, query_block);
         w.scores.resize(std::size_t(rows_most * n));
         w.out.resize(std::size_t(rows_most * HD));
@@ -59,11 +59,17 @@ void attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t sequen
                                            rows, n, HD, expr::Activation::none});
             for (index_t i = 0; i < rows; ++i) {
                 float* s = w.scores.data() + i * n;
-                float max = s[0];
-                for (index_t j = 1; j < n; ++j) max = std::max(max, s[j]);
+                float most[8];  // eight running maxima: no chain of dependent compares (same result)
+                std::fill(most, most + 8, s[0]);
+                index_t j = 1;
+                for (; j + 8 <= n; j += 8)
+                    for (int e = 0; e < 8; ++e) most[e] = std::max(most[e], s[j + e]);
+                for (; j < n; ++j) most[0] = std::max(most[0], s[j]);
+                float max = most[0];
+                for (int e = 1; e < 8; ++e) max = std::max(max, most[e]);
                 expr::detail::host_exp_shifted(s, n, scale, max * scale);
                 float part[8] = {};  // eight partial sums: the compiler vectorises the loop
-                index_t j = 0;
+                j = 0;
                 for (; j + 8 <= n; j += 8)
                     for (int e = 0; e < 8; ++e) part[e] += s[j + e];
                 for (; j < n; ++j) part[0] += s[j];
