@@ -126,7 +126,8 @@ __attribute__((target("avx512f"), noinline)) inline void host_gemm_tile_avx512(f
     vec16 acc[R][V] = {};
     if (accumulate)
         for (int i = 0; i < R; ++i)
-            for (int j = 0; j < V; ++j) acc[i][j] = *reinterpret_cast<const vec16_unaligned*>(acc_out + (i * V + j) * W);
+            for (int j = 0; j < V; ++j)
+                acc[i][j] = *reinterpret_cast<const vec16_unaligned*>(acc_out + (i * V + j) * W);
     for (index_t k = 0; k < K; ++k, x += R, b += V * W) {
         vec16 bv[V];
         for (int j = 0; j < V; ++j) bv[j] = *reinterpret_cast<const vec16_unaligned*>(b + j * W);
@@ -157,7 +158,8 @@ inline HostTileKernel host_tile_kernel(HostIsa want) {
 #if defined(SINTER_HOST_ISA_DISPATCH)
     switch (resolve(want)) {
         case HostIsa::avx512:
-            return {HostTileAvx512::rows, HostTileAvx512::cols, host_k_slice / 2, host_gemm_tile_avx512, HostIsa::avx512};
+            return {HostTileAvx512::rows, HostTileAvx512::cols, host_k_slice / 2, host_gemm_tile_avx512,
+                    HostIsa::avx512};
         case HostIsa::avx2:
             return {HostTileAvx2::rows, HostTileAvx2::cols, host_k_slice, host_gemm_tile_avx2, HostIsa::avx2};
         default: break;
@@ -350,15 +352,16 @@ struct HostGemm {
             const index_t count = last_block - first_block;
             if (count <= 0) return;
             const index_t chunks = (count + chunk - 1) / chunk, per_chunk = (count + chunks - 1) / chunks;
-            std::vector<float> x(static_cast<std::size_t>(per_chunk * slice * R));
-            std::vector<float> sums(static_cast<std::size_t>(per_chunk * panels * tile_floats));
+            // Not zeroed (each is written before it is read): the sums may be megabytes per call.
+            const auto x = std::make_unique_for_overwrite<float[]>(std::size_t(per_chunk * slice * R));
+            const auto sums = std::make_unique_for_overwrite<float[]>(std::size_t(per_chunk * panels * tile_floats));
             for (index_t c0 = first_block; c0 < last_block; c0 += per_chunk) {
                 const index_t c1 = std::min(last_block, c0 + per_chunk);
                 for (index_t k0 = 0; k0 == 0 || k0 < K; k0 += slice) {  // K = 0: zeros
                     const index_t kc = std::min(slice, K - k0);
                     const bool last = k0 + kc >= K;
                     for (index_t blk = c0; blk < c1; ++blk) {
-                        float* xb = x.data() + (blk - c0) * kc * R;
+                        float* xb = x.get() + (blk - c0) * kc * R;
                         const index_t t0 = blk * R;
                         detail::pack_host_rows(xb, a + t0 * K + k0, K, std::min<index_t>(R, rows - t0), R, kc);
                     }
@@ -366,8 +369,8 @@ struct HostGemm {
                         const float* panel = b + p * K * cols + k0 * cols;
                         const index_t n0 = p * cols, nc = std::min<index_t>(cols, N - n0);
                         for (index_t blk = c0; blk < c1; ++blk) {
-                            float* tile = sums.data() + ((blk - c0) * panels + p) * tile_floats;
-                            kernel.tile(tile, x.data() + (blk - c0) * kc * R, panel, kc, k0 > 0);
+                            float* tile = sums.get() + (p * per_chunk + (blk - c0)) * tile_floats;
+                            kernel.tile(tile, x.get() + (blk - c0) * kc * R, panel, kc, k0 > 0);
                             if (last) epilogue(tile, blk, n0, nc);
                         }
                     }
