@@ -3,6 +3,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <atomic>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -196,4 +200,45 @@ TEST_CASE("host_threads: SINTER_NUM_THREADS, else the CPUs this process may run 
     CHECK(host_workers(0, 1000, 1e12) == std::min(n, 1000u));
     CHECK(host_workers(0, 1000, 1.0) == 1);  // too little work for a second thread
     CHECK(host_workers(2, 1000, 1e12) == 2);  // asked for
+}
+
+TEST_CASE("host_parallel_for: every index once in its part, from nested and concurrent callers; a part's error arrives") {
+    // Parts are [count w / workers, count (w + 1) / workers), whoever runs them: the pool's threads,
+    // the caller, or, when the pool is busy (a nested call, another thread's job), the caller alone.
+    const auto cover = [](index_t count, unsigned workers) {
+        std::vector<std::atomic<int>> hits(static_cast<std::size_t>(count));
+        std::vector<std::atomic<int>> part_seen(workers);
+        host_parallel_for(count, workers, [&](index_t first, index_t last) {
+            for (unsigned w = 0; w < workers; ++w)  // exactly the bounds of one part
+                if (first == count * w / workers && last == count * (w + 1) / workers) ++part_seen[w];
+            for (index_t i = first; i < last; ++i) ++hits[std::size_t(i)];
+        });
+        int wrong = 0;
+        for (auto& h : hits) wrong += h.load() != 1;
+        for (auto& p : part_seen) wrong += p.load() < 1;
+        return wrong;
+    };
+    for (const auto& [count, workers] : {std::pair<index_t, unsigned>{3, 4}, {7, 2}, {1000, 3}, {5, 8}, {100000, 16}})
+        CHECK_MESSAGE(cover(count, workers) == 0, count << " items in " << workers << " parts");
+
+    std::atomic<long> nested{0};  // a part that calls host_parallel_for itself
+    host_parallel_for(6, 3, [&](index_t a, index_t b) {
+        host_parallel_for(10, 2, [&](index_t c, index_t d) { nested += (b - a) * (d - c); });
+    });
+    CHECK(nested.load() == 60);
+
+    std::atomic<int> wrong{0};  // callers on four threads at once
+    std::vector<std::thread> callers;
+    for (int t = 0; t < 4; ++t)
+        callers.emplace_back([&] {
+            for (int r = 0; r < 50; ++r) wrong += cover(997, 2 + unsigned(r % 3));
+        });
+    for (auto& c : callers) c.join();
+    CHECK(wrong.load() == 0);
+
+    CHECK_THROWS_WITH_AS(host_parallel_for(100, 4,
+                                           [](index_t first, index_t) {
+                                               if (first >= 50) throw value_error("part at " + std::to_string(first));
+                                           }),
+                         "part at 50", value_error);
 }
