@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -218,6 +219,17 @@ void pack_host_rows(float* xb, const T* a, index_t lda, index_t nr, index_t R, i
         for (index_t i = 0; i < R; ++i) xb[i] = i < nr ? to_float(a[i * lda + k]) : 0.f;
 }
 
+// Uninitialised floats on a cache line's boundary: a 64-byte vector load from them never splits
+// across two lines (operator new only promises 16 bytes).
+struct HostLineDelete {
+    void operator()(float* p) const { ::operator delete[](p, std::align_val_t(64)); }
+};
+using HostLineBuffer = std::unique_ptr<float[], HostLineDelete>;
+
+inline HostLineBuffer host_line_buffer(index_t n) {
+    return HostLineBuffer(static_cast<float*>(::operator new[](std::size_t(n) * sizeof(float), std::align_val_t(64))));
+}
+
 // The cache blocking (GotoBLAS's): K in slices of the tile's k_slice, so that a panel's slice (16
 // KiB) stays in L1 while a chunk of row blocks passes over it; the chunk's packed rows of a for one
 // slice (at most host_chunk_bytes: 192 rows, 192 KiB) stay in L2 while every panel passes; b then
@@ -237,7 +249,7 @@ struct HostPackedB {
     int dtype = 0;
     bool b_transposed = true;
     index_t N = 0, K = 0, cols = 0;
-    std::unique_ptr<float[]> panels;
+    detail::HostLineBuffer panels;
 
     // `workers` threads pack the panels (HostGemm packs per call with its own).
     template <class T>
@@ -251,7 +263,7 @@ struct HostPackedB {
         p.K = K;
         p.cols = detail::host_tile_kernel(isa).cols;
         const index_t count = (N + p.cols - 1) / p.cols;
-        p.panels = std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(count * K * p.cols));
+        p.panels = detail::host_line_buffer(count * K * p.cols);
         host_parallel_for(count, workers, [&](index_t first, index_t last) {
             for (index_t q = first; q < last; ++q)
                 detail::pack_host_panel(p.panels.get() + q * K * p.cols, b, b_transposed, q * p.cols, p.cols, N, K);
@@ -353,8 +365,8 @@ struct HostGemm {
             if (count <= 0) return;
             const index_t chunks = (count + chunk - 1) / chunk, per_chunk = (count + chunks - 1) / chunks;
             // Not zeroed (each is written before it is read): the sums may be megabytes per call.
-            const auto x = std::make_unique_for_overwrite<float[]>(std::size_t(per_chunk * slice * R));
-            const auto sums = std::make_unique_for_overwrite<float[]>(std::size_t(per_chunk * panels * tile_floats));
+            const auto x = detail::host_line_buffer(per_chunk * slice * R);
+            const auto sums = detail::host_line_buffer(per_chunk * panels * tile_floats);
             for (index_t c0 = first_block; c0 < last_block; c0 += per_chunk) {
                 const index_t c1 = std::min(last_block, c0 + per_chunk);
                 for (index_t k0 = 0; k0 == 0 || k0 < K; k0 += slice) {  // K = 0: zeros
