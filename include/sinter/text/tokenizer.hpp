@@ -20,6 +20,7 @@
 #include <initializer_list>
 #include <optional>
 #include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -113,7 +114,8 @@ public:
         return encode_rows(texts, static_cast<const Texts*>(nullptr), options);
     }
     BatchEncoding encode_batch(std::initializer_list<std::string_view> texts, const EncodeOptions& options = {}) const {
-        return encode_batch(std::ranges::subrange(texts.begin(), texts.end()), options);
+        // A span, not a ranges::subrange: Clang 14 cannot check subrange's concepts in libstdc++ 12.
+        return encode_batch(std::span<const std::string_view>(texts.begin(), texts.size()), options);
     }
     // Pairs: row i is [CLS] first[i] [SEP] second[i] [SEP].
     template <TextRange First, TextRange Second>
