@@ -138,7 +138,7 @@ if command -v compute-sanitizer >/dev/null && [ -x build-gpu/tests/test_gpu_atte
         case $? in
             0) echo "gpu_check: compute-sanitizer $tool on test_gpu_attention: clean" ;;
             124) echo "gpu_check: compute-sanitizer $tool on test_gpu_attention: out of time, incomplete" ;;
-            *) echo "gpu_check: compute-sanitizer $tool on test_gpu_attention: FOUND ERRORS"
+            *) echo "gpu_check: compute-sanitizer $tool on test_gpu_attention: FAILED (hazards or a failing test)"
                grep -m12 -E "=========" "$LOGS/sanitizer_$tool.log"
                status=1 ;;
         esac

@@ -11,9 +11,9 @@
 // vectors of 8 lanes with fused multiply-adds where the CPU has AVX2 and FMA, 12 rows x 2 vectors
 // of 16 lanes where it has AVX-512. Rows go in chunks (up to 192 rows), K in slices (256 or 128),
 // and per slice every panel passes over the chunk's packed rows, so that b streams from memory
-// once per chunk, not once per tile (detail::HostTileKernel::k_slice). Large products split their rows over
-// threads (HostGemm::threads). Results do not depend on the blocking, the thread count or the
-// choice between AVX2 and AVX-512: every sum adds its k in order, with fused multiply-adds.
+// once per chunk, not once per tile (detail::HostTileKernel::k_slice). Large products split their
+// rows over threads (HostGemm::threads). Results do not depend on the blocking, the thread count
+// or the choice between AVX2 and AVX-512: every sum adds its k in order, with fused multiply-adds.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -328,7 +328,6 @@ struct HostGemm {
         T* const y = c.y;
         const T *const a = c.a, *const bias = c.bias, *const residual = c.residual;
         const Activation act = c.activation;
-        const HostIsa tile_isa = kernel.isa;
         const index_t slice = std::min(kernel.k_slice, std::max<index_t>(K, 1));
         const index_t tile_floats = R * cols;
         const index_t chunk = std::clamp<index_t>(
@@ -343,7 +342,7 @@ struct HostGemm {
             if (bias)
                 for (index_t i = 0; i < nr; ++i)
                     for (index_t j = 0; j < nc; ++j) tile[i * cols + j] += to_float(bias[n0 + j]);
-            detail::host_activate(act, tile, nr * cols, tile_isa);
+            detail::host_activate(act, tile, nr * cols, kernel.isa);
             for (index_t i = 0; i < nr; ++i) {
                 const float* v = tile + i * cols;
                 T* out = y + (t0 + i) * N + n0;
