@@ -342,9 +342,11 @@ TEST_CASE("HostGemm: any shape, both layouts of b, every tile, the same bits on 
     // Ragged shapes: rows not a multiple of the tile's 3, 6 or 12 rows, N not a multiple of its 12,
     // 16 or 32 columns, K = 1; the largest is over the size at which the rows split across threads;
     // K = 3000 is 12 or 24 slices of K (the last partial) and rows in chunks of several tiles;
-    // K = 0 is act(bias) + residual. The tiles: each instruction set this CPU has (HostIsa); the
-    // AVX2 and AVX-512 tiles give the same bits.
-    const index_t shapes[][3] = {{1, 1, 1}, {2, 13, 1}, {7, 25, 9}, {130, 301, 77}, {64, 48, 33}, {50, 30, 3000}, {4, 30, 0}};
+    // K = 0 is act(bias) + residual; (130, 301, 77) splits its panels over 2 threads and (60, 160,
+    // 700) rows and panels 2 x 2 over 4 (detail::host_gemm_grid), on every tile. The tiles: each instruction set this
+    // CPU has (HostIsa); the AVX2 and AVX-512 tiles give the same bits.
+    const index_t shapes[][3] = {{1, 1, 1},     {2, 13, 1},     {7, 25, 9},     {130, 301, 77},
+                                 {64, 48, 33},  {50, 30, 3000}, {60, 160, 700}, {4, 30, 0}};
     for (const auto& [rows, N, K] : shapes)
         for (const bool transposed : {true, false}) {
             std::vector<float> a(std::size_t(rows * K)), b(std::size_t(N * K)), bias(static_cast<std::size_t>(N)),
@@ -362,7 +364,7 @@ TEST_CASE("HostGemm: any shape, both layouts of b, every tile, the same bits on 
             std::vector<float> fused_multiply_adds;  // the first result of the AVX2 or AVX-512 tile
             for (const expr::HostIsa isa : host_isas()) {
                 std::vector<std::vector<float>> got;
-                for (const unsigned threads : {1u, 2u, 3u, 0u}) {
+                for (const unsigned threads : {1u, 2u, 3u, 4u, 0u}) {
                     std::vector<float> y(std::size_t(rows * N), f32_nan);
                     expr::HostGemm{threads, isa}.run(expr::GemmCall<float>{
                         y.data(), a.data(), b.data(), transposed, bias.data(), residual.data(), rows, N, K, Activation::none});
@@ -396,6 +398,38 @@ TEST_CASE("HostGemm: any shape, both layouts of b, every tile, the same bits on 
                 }
             }
         }
+}
+
+TEST_CASE("HostGemm's split over threads: the fewest tiles in the largest part, then the least data read") {
+    using expr::detail::host_gemm_grid;
+    using Grid = std::pair<index_t, index_t>;  // (row groups, panel groups)
+    // The AVX-512 tile: blocks of 12 rows, panels of 32 columns, chunks of 16 blocks.
+    const auto grid = [](index_t blocks, index_t panels, unsigned workers) {
+        const auto g = host_gemm_grid(blocks, panels, workers, 16, 12, 32);
+        return Grid{g.row_groups, g.panel_groups};
+    };
+    // One 128-token sequence x BERT-base's 768 columns (11 blocks, 24 panels): the panels split
+    // 12 + 12, where the rows would split 5 + 6 blocks (6 x 24 = 144 tiles, against 11 x 12 = 132).
+    CHECK(grid(11, 24, 2) == Grid{1, 2});
+    // Eight sequences (86 blocks): 1032 tiles a part either way; split by rows, a part reads
+    // 43 x 12 + 3 x 24 x 32 = 2820 floats per k, by panels 86 x 12 + 6 x 12 x 32 = 3336.
+    CHECK(grid(86, 24, 2) == Grid{2, 1});
+    CHECK(grid(86, 24, 4) == Grid{2, 2});  // 43 x 12 = 516 tiles a part, against 22 x 24 = 528
+    CHECK(grid(5, 1, 3) == Grid{3, 1});   // one panel: rows only
+    CHECK(grid(1, 24, 4) == Grid{1, 4});  // one block: panels only
+    CHECK(grid(2, 2, 3) == Grid{1, 2});   // 3 threads for 4 tiles: 2 parts of 2, the one reading less
+    CHECK(grid(11, 24, 1) == Grid{1, 1});
+    CHECK(grid(5, 5, 4) == Grid{2, 2});   // 3 x 3 tiles a part, against 2 x 5 or 5 x 2
+    // Every part non-empty and at most `workers` of them, whatever the inputs.
+    for (index_t blocks = 1; blocks <= 20; ++blocks)
+        for (index_t panels = 1; panels <= 20; ++panels)
+            for (unsigned workers = 1; workers <= 9; ++workers) {
+                const auto g = host_gemm_grid(blocks, panels, workers, 4, 6, 16);
+                const bool fits = g.row_groups >= 1 && g.panel_groups >= 1 && g.row_groups <= blocks &&
+                                  g.panel_groups <= panels && g.row_groups * g.panel_groups <= index_t(workers);
+                CHECK_MESSAGE(fits, "(" << blocks << ", " << panels << ", " << workers << ") -> (" << g.row_groups
+                                        << ", " << g.panel_groups << ")");
+            }
 }
 
 TEST_CASE("the softmax's vectorised exp against exp in double, every 2^-8 over [-150, 0]") {

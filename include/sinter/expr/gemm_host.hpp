@@ -238,6 +238,35 @@ inline HostLineBuffer host_line_buffer(index_t n) {
 inline constexpr index_t host_chunk_bytes = index_t(192) << 10;
 inline constexpr index_t host_sums_bytes = index_t(4) << 20;
 
+// How a product's row blocks x panels split over `workers` threads: row_groups x panel_groups
+// parts (at most `workers`), each a rectangle of tiles. Chosen for the fewest tiles in the largest
+// part; on a tie, the least data a part reads: its rows of a (`rows` per block; each panel group
+// packs them again) and its panels' `cols` columns of b (once per chunk of `chunk` blocks); then
+// the most row groups. One sequence's rows (11 blocks on the AVX-512 tile) split their panels, not
+// 5 + 6 blocks; many rows split rows.
+struct HostGemmGrid {
+    index_t row_groups = 1, panel_groups = 1;
+};
+
+inline HostGemmGrid host_gemm_grid(index_t blocks, index_t panels, unsigned workers, index_t chunk, index_t rows,
+                                   index_t cols) {
+    const auto up = [](index_t n, index_t d) { return (n + d - 1) / d; };
+    HostGemmGrid best;
+    index_t best_tiles = 0, best_read = 0;
+    for (index_t pg = 1; pg <= std::min(index_t(workers), panels); ++pg) {
+        const index_t rg = std::min(blocks, index_t(workers) / pg);
+        const index_t part_blocks = up(blocks, rg), part_panels = up(panels, pg);
+        const index_t tiles = part_blocks * part_panels;
+        const index_t read = part_blocks * rows + up(part_blocks, chunk) * part_panels * cols;  // per k
+        if (pg == 1 || tiles < best_tiles || (tiles == best_tiles && read < best_read)) {
+            best = {rg, pg};
+            best_tiles = tiles;
+            best_read = read;
+        }
+    }
+    return best;
+}
+
 }  // namespace detail
 
 // A b packed once, for a b that does not change while the pack lives (a model's weights): what
@@ -318,7 +347,7 @@ struct HostGemm {
         // B as f32 panels of `cols` output columns (zero-padded past N), each K x cols, whichever
         // way b is stored: packed beforehand, or here, in parallel too.
         const index_t panels = (N + cols - 1) / cols, blocks = (rows + R - 1) / R;
-        const unsigned workers = host_workers(threads, blocks, double(rows) * double(N) * double(K));
+        const unsigned workers = host_workers(threads, blocks * panels, double(rows) * double(N) * double(K));
         const float* const prepacked = packed ? packed->find(c, cols) : nullptr;
         const HostPackedB packed_here =
             prepacked ? HostPackedB{} : HostPackedB::pack(c.b, c.b_transposed, N, K, kernel.isa, workers);
@@ -330,10 +359,12 @@ struct HostGemm {
         const Activation act = c.activation;
         const index_t slice = std::min(kernel.k_slice, std::max<index_t>(K, 1));
         const index_t tile_floats = R * cols;
+        const index_t chunk_in_l2 = detail::host_chunk_bytes / (slice * R * index_t(sizeof(float)));
+        const detail::HostGemmGrid grid = detail::host_gemm_grid(blocks, panels, workers, chunk_in_l2, R, cols);
+        const index_t part_panels = (panels + grid.panel_groups - 1) / grid.panel_groups;
         const index_t chunk = std::clamp<index_t>(
-            std::min(detail::host_chunk_bytes / (slice * R * index_t(sizeof(float))),
-                     detail::host_sums_bytes / (panels * tile_floats * index_t(sizeof(float)))),
-            1, blocks);
+            std::min(chunk_in_l2, detail::host_sums_bytes / (part_panels * tile_floats * index_t(sizeof(float)))), 1,
+            blocks);
         // One tile's epilogue (block blk, columns n0 .. n0 + nc): the bias a row at a time, the
         // activation over the tile's rows at once (contiguous; columns past nc are never stored),
         // then the residual and the store a row at a time.
@@ -354,18 +385,19 @@ struct HostGemm {
                 }
             }
         };
-        // A worker's row blocks, in chunks of equal size (at most `chunk` blocks); per chunk, per K
+        // A part of the grid: row blocks [first_block, last_block) x panels [first_panel,
+        // last_panel), the blocks in chunks of equal size (at most `chunk` blocks); per chunk, per K
         // slice: the chunk's rows of a for the slice packed (per block k-major, rows past the end
         // zeros), then per panel every block of the chunk accumulates its tile's sums, and after
         // the last slice writes the tile through the epilogue. Each sum adds its k in order, so
-        // results do not depend on the blocking or the thread count.
-        const auto row_blocks = [&](index_t first_block, index_t last_block) {
-            const index_t count = last_block - first_block;
-            if (count <= 0) return;
+        // results do not depend on the blocking, the grid or the thread count.
+        const auto part = [&](index_t first_block, index_t last_block, index_t first_panel, index_t last_panel) {
+            const index_t count = last_block - first_block, part_width = last_panel - first_panel;
+            if (count <= 0 || part_width <= 0) return;
             const index_t chunks = (count + chunk - 1) / chunk, per_chunk = (count + chunks - 1) / chunks;
             // Not zeroed (each is written before it is read): the sums may be megabytes per call.
             const auto x = detail::host_line_buffer(per_chunk * slice * R);
-            const auto sums = detail::host_line_buffer(per_chunk * panels * tile_floats);
+            const auto sums = detail::host_line_buffer(per_chunk * part_width * tile_floats);
             for (index_t c0 = first_block; c0 < last_block; c0 += per_chunk) {
                 const index_t c1 = std::min(last_block, c0 + per_chunk);
                 for (index_t k0 = 0; k0 == 0 || k0 < K; k0 += slice) {  // K = 0: zeros
@@ -376,11 +408,11 @@ struct HostGemm {
                         const index_t t0 = blk * R;
                         detail::pack_host_rows(xb, a + t0 * K + k0, K, std::min<index_t>(R, rows - t0), R, kc);
                     }
-                    for (index_t p = 0; p < panels; ++p) {
+                    for (index_t p = first_panel; p < last_panel; ++p) {
                         const float* panel = b + p * K * cols + k0 * cols;
                         const index_t n0 = p * cols, nc = std::min<index_t>(cols, N - n0);
                         for (index_t blk = c0; blk < c1; ++blk) {
-                            float* tile = sums.get() + (p * per_chunk + (blk - c0)) * tile_floats;
+                            float* tile = sums.get() + ((p - first_panel) * per_chunk + (blk - c0)) * tile_floats;
                             kernel.tile(tile, x.get() + (blk - c0) * kc * R, panel, kc, k0 > 0);
                             if (last) epilogue(tile, blk, n0, nc);
                         }
@@ -388,7 +420,15 @@ struct HostGemm {
                 }
             }
         };
-        host_parallel_for(blocks, workers, row_blocks);
+        const index_t row_groups = grid.row_groups, panel_groups = grid.panel_groups;
+        const index_t parts = row_groups * panel_groups;
+        host_parallel_for(parts, unsigned(std::min<index_t>(parts, workers)), [&](index_t first, index_t last) {
+            for (index_t g = first; g < last; ++g) {
+                const index_t r = g / panel_groups, q = g % panel_groups;
+                part(blocks * r / row_groups, blocks * (r + 1) / row_groups, panels * q / panel_groups,
+                     panels * (q + 1) / panel_groups);
+            }
+        });
     }
 };
 
