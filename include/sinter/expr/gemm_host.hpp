@@ -11,9 +11,11 @@
 // vectors of 8 lanes with fused multiply-adds where the CPU has AVX2 and FMA, 12 rows x 2 vectors
 // of 16 lanes where it has AVX-512. Rows go in chunks (up to 192 rows), K in slices (256 or 128),
 // and per slice every panel passes over the chunk's packed rows, so that b streams from memory
-// once per chunk, not once per tile (detail::HostTileKernel::k_slice). Large products split their
-// rows over threads (HostGemm::threads). Results do not depend on the blocking, the thread count
-// or the choice between AVX2 and AVX-512: every sum adds its k in order, with fused multiply-adds.
+// once per chunk, not once per tile (detail::HostTileKernel::k_slice); while a panel's tiles
+// compute, they prefetch the next panel into L2. Large products split over threads as a grid of
+// row blocks x panels (HostGemm::threads, detail::host_gemm_grid). Results do not depend on the
+// blocking, the grid, the thread count or the choice between AVX2 and AVX-512: every sum adds its
+// k in order, with fused multiply-adds.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -32,6 +34,7 @@ namespace detail {
 
 #if defined(__GNUC__) && !defined(__CUDA_ARCH__)
 #define SINTER_HOST_NOINLINE __attribute__((noinline))
+#define SINTER_HOST_PREFETCH(p) __builtin_prefetch((p), 0, 2)  // prefetcht1: to L2, not L1 (32 KiB on AVX2 CPUs)
 #if defined(__AVX__)
 inline constexpr int host_lanes = 8;
 #else
@@ -40,6 +43,7 @@ inline constexpr int host_lanes = 4;
 typedef float host_vec __attribute__((vector_size(4 * host_lanes)));
 #else
 #define SINTER_HOST_NOINLINE
+#define SINTER_HOST_PREFETCH(p) ((void)(p))
 inline constexpr int host_lanes = 1;
 typedef float host_vec;
 #endif
@@ -56,14 +60,17 @@ SINTER_HD host_vec splat(float v, std::index_sequence<L...>) {
 // acc (rows x cols) = [acc +] x b over K: x packed k-major (K x rows), b a panel (K x cols), both
 // read front to back; `accumulate` continues sums stored in acc_out (exactly: f32 in memory is
 // f32 in a register). Not inlined: on its own, the compiler keeps all of acc in registers.
+// Meanwhile the first `ahead` cache lines (of 64 bytes) from `next` are prefetched, one per k: the
+// panel the next tiles read, on its way from memory while this one computes (HostGemm::run).
 SINTER_HOST_NOINLINE inline void host_gemm_tile(float* acc_out, const float* x, const float* b, index_t K,
-                                                bool accumulate) {
+                                                bool accumulate, const float* next, index_t ahead) {
     constexpr int R = HostTile::rows, V = HostTile::vectors;
     host_vec acc[R][V] = {};
     if (accumulate)
         for (int i = 0; i < R; ++i)
             for (int j = 0; j < V; ++j) std::memcpy(&acc[i][j], acc_out + (i * V + j) * host_lanes, sizeof(host_vec));
     for (index_t k = 0; k < K; ++k, x += R, b += HostTile::cols) {
+        if (k < ahead) SINTER_HOST_PREFETCH(next + 16 * k);
         host_vec bv[V];
         std::memcpy(bv, b, sizeof bv);
         for (int i = 0; i < R; ++i) {
@@ -89,7 +96,8 @@ struct HostTileAvx2 {
 
 __attribute__((target("avx2,fma"), noinline)) inline void host_gemm_tile_avx2(float* acc_out, const float* x,
                                                                               const float* b, index_t K,
-                                                                              bool accumulate) {
+                                                                              bool accumulate, const float* next,
+                                                                              index_t ahead) {
     constexpr int R = HostTileAvx2::rows, V = HostTileAvx2::vectors, W = HostTileAvx2::lanes;
     typedef float vec8 __attribute__((vector_size(32)));
     typedef float vec8_unaligned __attribute__((vector_size(32), aligned(4), may_alias));
@@ -98,6 +106,7 @@ __attribute__((target("avx2,fma"), noinline)) inline void host_gemm_tile_avx2(fl
         for (int i = 0; i < R; ++i)
             for (int j = 0; j < V; ++j) acc[i][j] = *reinterpret_cast<const vec8_unaligned*>(acc_out + (i * V + j) * W);
     for (index_t k = 0; k < K; ++k, x += R, b += V * W) {
+        if (k < ahead) SINTER_HOST_PREFETCH(next + 16 * k);
         vec8 bv[V];
         for (int j = 0; j < V; ++j) bv[j] = *reinterpret_cast<const vec8_unaligned*>(b + j * W);  // one vmovups
         for (int i = 0; i < R; ++i) {
@@ -120,7 +129,8 @@ struct HostTileAvx512 {
 
 __attribute__((target("avx512f"), noinline)) inline void host_gemm_tile_avx512(float* acc_out, const float* x,
                                                                                 const float* b, index_t K,
-                                                                                bool accumulate) {
+                                                                                bool accumulate, const float* next,
+                                                                                index_t ahead) {
     constexpr int R = HostTileAvx512::rows, V = HostTileAvx512::vectors, W = HostTileAvx512::lanes;
     typedef float vec16 __attribute__((vector_size(64)));
     typedef float vec16_unaligned __attribute__((vector_size(64), aligned(4), may_alias));
@@ -130,6 +140,7 @@ __attribute__((target("avx512f"), noinline)) inline void host_gemm_tile_avx512(f
             for (int j = 0; j < V; ++j)
                 acc[i][j] = *reinterpret_cast<const vec16_unaligned*>(acc_out + (i * V + j) * W);
     for (index_t k = 0; k < K; ++k, x += R, b += V * W) {
+        if (k < ahead) SINTER_HOST_PREFETCH(next + 16 * k);
         vec16 bv[V];
         for (int j = 0; j < V; ++j) bv[j] = *reinterpret_cast<const vec16_unaligned*>(b + j * W);
         for (int i = 0; i < R; ++i) {
@@ -151,7 +162,7 @@ inline constexpr index_t host_k_slice = 256;
 // that keeps a panel's slice in L1, the function that accumulates it, and its instruction set.
 struct HostTileKernel {
     index_t rows, cols, k_slice;
-    void (*tile)(float*, const float*, const float*, index_t, bool);
+    void (*tile)(float*, const float*, const float*, index_t, bool, const float*, index_t);
     HostIsa isa;
 };
 
@@ -411,9 +422,23 @@ struct HostGemm {
                     for (index_t p = first_panel; p < last_panel; ++p) {
                         const float* panel = b + p * K * cols + k0 * cols;
                         const index_t n0 = p * cols, nc = std::min<index_t>(cols, N - n0);
+                        // What the tiles read next, prefetched by this panel's tiles (kc lines
+                        // each, in order): the next panel's slice, else the next slice's first
+                        // panel, else the next chunk's.
+                        const float* next = nullptr;
+                        index_t next_lines = 0;
+                        if (p + 1 < last_panel || !last || c1 < last_block) {
+                            const index_t next_k0 = p + 1 < last_panel ? k0 : last ? 0 : k0 + kc;
+                            const index_t next_p = p + 1 < last_panel ? p + 1 : first_panel;
+                            next = b + next_p * K * cols + next_k0 * cols;
+                            next_lines = std::min(slice, K - next_k0) * cols / 16;
+                        }
                         for (index_t blk = c0; blk < c1; ++blk) {
                             float* tile = sums.get() + ((p - first_panel) * per_chunk + (blk - c0)) * tile_floats;
-                            kernel.tile(tile, x.get() + (blk - c0) * kc * R, panel, kc, k0 > 0);
+                            const index_t done = (blk - c0) * kc;  // lines the earlier tiles prefetched
+                            const index_t ahead = std::clamp<index_t>(next_lines - done, 0, kc);
+                            kernel.tile(tile, x.get() + (blk - c0) * kc * R, panel, kc, k0 > 0,
+                                        ahead ? next + 16 * done : next, ahead);
                             if (last) epilogue(tile, blk, n0, nc);
                         }
                     }
