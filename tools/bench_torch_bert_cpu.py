@@ -42,8 +42,14 @@ def main():
     torch.manual_seed(0)
     sinter = {}
     if args.sinter:
-        for b in json.load(open(args.sinter)).get("benchmarks", []):
-            sinter[b["name"].replace("/manual_time", "")] = b.get("latency_ms")
+        # With --benchmark_repetitions, the median of the repetitions; else the one run.
+        runs = json.load(open(args.sinter)).get("benchmarks", [])
+        medians = {b["run_name"]: b for b in runs if b.get("aggregate_name") == "median"}
+        for b in runs:
+            if b.get("run_type") == "aggregate":
+                continue
+            chosen = medians.get(b.get("run_name"), b)
+            sinter[b["name"].replace("/manual_time", "")] = chosen.get("latency_ms")
     results = {}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     for model_name, overrides in MODELS.items():
