@@ -493,6 +493,7 @@ const char* cudaGetErrorString(cudaError_t error) { return cudaGetErrorName(erro
 
 cudaError_t cudaMalloc(void** p, size_t bytes) {
     *p = nullptr;
+    ++rt().counters.mallocs;
     if (const cudaError_t e = refuse_during_capture("cudaMalloc")) return rt().pending = e;
     if (status()) return status();
     *p = allocate(bytes, false);
@@ -500,6 +501,7 @@ cudaError_t cudaMalloc(void** p, size_t bytes) {
 }
 
 cudaError_t cudaFree(void* p) {
+    ++rt().counters.frees;
     if (const cudaError_t e = refuse_during_capture("cudaFree")) return rt().pending = e;
     if (status()) return status();
     if (release(p, false) != cudaSuccess) return rt().pending = cudaErrorInvalidValue;

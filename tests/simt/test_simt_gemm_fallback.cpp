@@ -81,3 +81,19 @@ TEST_CASE("blas::Gemm without fused epilogues: one element-wise launch more, no 
         CHECK(fallback.plans == 1);     // the plain plan, kept: the refused one is not tried again
     }
 }
+
+TEST_CASE("blas::Gemm autotuning times its candidates in stream-ordered scratch: no cudaMalloc, no cudaFree") {
+    // cudaFree synchronises the whole device: once per tuned shape it would stall other streams.
+    test::Operands<float> o(40, 96, 64);
+    blas::Gemm tuned(std::size_t(32) << 20, 4);
+    cuda::Stream s;
+    Tensor<float, Shape<dyn, dyn>, device_space> y(o.rows, o.N);
+    const auto before = simt::fake::counters();
+    eval(y.view(), matmul(o.dx.view(), transpose(o.dw.view())) + o.db.view(), s, tuned);
+    s.synchronize();
+    const auto after = simt::fake::counters();
+    CHECK(after.matmuls - before.matmuls > 1);  // the candidates ran: it did tune
+    CHECK(after.mallocs == before.mallocs);
+    CHECK(after.frees == before.frees);
+    test::check_forms(std::move(o), tuned);  // and the tuned plan computes the product
+}

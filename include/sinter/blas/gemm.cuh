@@ -255,7 +255,9 @@ private:
     template <class T>
     void time_candidates(detail::Plan& p, const expr::GemmCall<T>& call, float alpha, float beta,
                          cudaStream_t stream) {
-        Tensor<T, Shape<dyn>, device_space> d(call.rows * call.N);
+        // From the stream-ordered allocator: cudaMalloc and cudaFree (which synchronises the
+        // device) would stall every other stream's work once per tuned shape.
+        const cuda::StreamBuffer<T> d(call.rows * call.N, stream);
         const void* c = call.residual ? static_cast<const void*>(call.residual) : static_cast<const void*>(d.data());
         cuda::Event start, stop;
         float best = INFINITY;

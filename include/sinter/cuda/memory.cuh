@@ -1,6 +1,6 @@
 #pragma once
-// Device memory for Tensor<T, S, device_space>, and explicit copies between host and device,
-// synchronous or on a stream. Nothing copies implicitly.
+// Device memory for Tensor<T, S, device_space>, stream-ordered scratch (cuda::StreamBuffer), and
+// explicit copies between host and device, synchronous or on a stream. Nothing copies implicitly.
 #include <type_traits>
 
 #include "../core/tensor.hpp"
@@ -20,6 +20,36 @@ struct space_traits<device_space> {
         if (!cuda::context_poisoned()) (void)cudaFree(p);
     }
 };
+
+namespace cuda {
+
+// n elements of scratch from the stream-ordered allocator, on `stream` from the moment of the
+// call, freed in `stream`'s order when it goes: no device-wide synchronisation, as cudaFree has,
+// and no stall of other streams' work. Use it only on `stream` (or after waiting for it).
+template <class T>
+class StreamBuffer {
+public:
+    StreamBuffer(index_t n, cudaStream_t stream) : stream_(stream) {
+        ensure_usable("stream-ordered allocation");
+        void* p = nullptr;
+        if (n) SINTER_CUDA_CHECK(cudaMallocAsync(&p, std::size_t(n) * sizeof(T), stream));
+        data_ = static_cast<T*>(p);
+    }
+    ~StreamBuffer() {
+        if (data_ && !context_poisoned() && cudaFreeAsync(data_, stream_) != cudaSuccess)
+            (void)cudaGetLastError();  // not blamed on a later call
+    }
+    StreamBuffer(const StreamBuffer&) = delete;
+    StreamBuffer& operator=(const StreamBuffer&) = delete;
+
+    T* data() const { return data_; }
+
+private:
+    T* data_ = nullptr;
+    cudaStream_t stream_;
+};
+
+}  // namespace cuda
 
 namespace detail {
 template <class Dst, class Src>

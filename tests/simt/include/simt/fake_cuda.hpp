@@ -91,10 +91,11 @@ void fail_launch(cudaStream_t stream, cudaError_t error);
 // Whether [p, p + bytes) lies in one device or pinned allocation.
 bool device_accessible(const void* p, std::size_t bytes = 1);
 
-// Kernel launches and cuBLASLt matmuls issued so far (into a capture too), and graph launches (a
-// replayed graph's work counts there only).
+// Kernel launches and cuBLASLt matmuls issued so far (into a capture too), graph launches (a
+// replayed graph's work counts there only), and calls of cudaMalloc and cudaFree (cudaFree waits
+// for the whole device; the stream-ordered pair is not counted).
 struct Counters {
-    long launches = 0, matmuls = 0, graph_launches = 0;
+    long launches = 0, matmuls = 0, graph_launches = 0, mallocs = 0, frees = 0;
 };
 Counters counters();
 
