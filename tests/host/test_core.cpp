@@ -218,8 +218,11 @@ TEST_CASE("host_parallel_for: every index once in its part, from nested and conc
         for (auto& p : part_seen) wrong += p.load() < 1;
         return wrong;
     };
-    for (const auto& [count, workers] : {std::pair<index_t, unsigned>{3, 4}, {7, 2}, {1000, 3}, {5, 8}, {100000, 16}})
+    for (const auto& job : {std::pair<index_t, unsigned>{3, 4}, {7, 2}, {1000, 3}, {5, 8}, {100000, 16}}) {
+        const index_t count = job.first;  // not a structured binding: Clang 14 cannot capture one
+        const unsigned workers = job.second;
         CHECK_MESSAGE(cover(count, workers) == 0, count << " items in " << workers << " parts");
+    }
 
     std::atomic<long> nested{0};  // a part that calls host_parallel_for itself
     host_parallel_for(6, 3, [&](index_t a, index_t b) {
