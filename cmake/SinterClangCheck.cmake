@@ -8,13 +8,7 @@ file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 string(REPLACE "," ";" tests "${TESTS}")
 
-function(run)
-    execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-    if(NOT rc EQUAL 0)
-        string(REPLACE ";" " " cmd "${ARGN}")
-        message(FATAL_ERROR "failed (${rc}): ${cmd}\n${out}\n${err}")
-    endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/SinterRun.cmake)
 
 run(${CMAKE_COMMAND} -S ${SINTER_SOURCE} -B ${WORK} -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
     -DCMAKE_CXX_COMPILER=${CXX} -DSINTER_BUILD_BENCHMARKS=OFF -DSINTER_BUILD_EXAMPLES=OFF)

@@ -4,14 +4,7 @@
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 
-function(run)
-    execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-    if(NOT rc EQUAL 0)
-        string(REPLACE ";" " " cmd "${ARGN}")
-        message(FATAL_ERROR "failed (${rc}): ${cmd}\n${out}\n${err}")
-    endif()
-    message(STATUS "${out}")
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/SinterRun.cmake)
 
 set(consumer_args -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release)
 if(MODE STREQUAL "find_package")
