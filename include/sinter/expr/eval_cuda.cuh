@@ -9,10 +9,11 @@
 //   tier 3 (contractions): lowered first (contraction.hpp): each linear form is one call on a
 //     GEMM engine (blas::Gemm: cuBLASLt with the epilogue fused), scratch from the stream-ordered
 //     allocator, then at most one kernel for the rest.
-#include <vector>
+#include <deque>
 
 #include "../cuda/device.cuh"
 #include "../cuda/error.cuh"
+#include "../cuda/memory.cuh"
 // By the include path: the SIMT emulator (tests/simt) has its own.
 #include <sinter/cuda/launch.cuh>
 #include "contraction.hpp"
@@ -72,23 +73,12 @@ struct DeviceContext {
 
     cudaStream_t stream;
     Engine& engine;
-    std::vector<void*> blocks_;
+    std::deque<cuda::StreamBuffer<T>> blocks_;  // a deque: its elements never move
 
     DeviceContext(cudaStream_t s, Engine& g) : stream(s), engine(g) {}
     DeviceContext(const DeviceContext&) = delete;
     DeviceContext& operator=(const DeviceContext&) = delete;
-    ~DeviceContext() {
-        if (cuda::context_poisoned()) return;
-        for (void* p : blocks_)
-            if (cudaFreeAsync(p, stream) != cudaSuccess) (void)cudaGetLastError();  // not blamed on a later call
-    }
-    T* scratch(index_t n) {
-        blocks_.reserve(blocks_.size() + 1);
-        void* p = nullptr;
-        SINTER_CUDA_CHECK(cudaMallocAsync(&p, std::size_t(n) * sizeof(T), stream));
-        blocks_.push_back(p);
-        return static_cast<T*>(p);
-    }
+    T* scratch(index_t n) { return blocks_.emplace_back(n, stream).data(); }
     void gemm(const GemmCall<T>& call) { engine.run(call, stream); }
     void copy(T* dst, const T* src, index_t n) {
         SINTER_CUDA_CHECK(cudaMemcpyAsync(dst, src, std::size_t(n) * sizeof(T), cudaMemcpyDeviceToDevice, stream));
