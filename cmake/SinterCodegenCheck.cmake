@@ -7,7 +7,8 @@
 # Each compiler builds tests/codegen/host_loops_probe.cpp; in each function (objdump -d -C), the
 # lines that match a pattern must be at least so many:
 #   the AVX-512 tile: 24 zmm fused multiply-adds (12 rows x 2 vectors, unrolled); the AVX2 tile: 12
-#   ymm ones; GELU and exp: at least 20 instructions on zmm (AVX-512) or ymm (AVX2) registers.
+#   ymm ones; GELU, exp and the whole tile's epilogue: at least 20 instructions on zmm (AVX-512) or
+#   ymm (AVX2) registers.
 include(${CMAKE_CURRENT_LIST_DIR}/SinterRun.cmake)
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
@@ -19,7 +20,9 @@ set(checks  # function|pattern|at least|what the lines are
     "host_gelu_avx512|zmm|20|instructions on zmm"
     "host_exp_shifted_avx512|zmm|20|instructions on zmm"
     "host_gelu_avx2|ymm|20|instructions on ymm"
-    "host_exp_shifted_avx2|ymm|20|instructions on ymm")
+    "host_exp_shifted_avx2|ymm|20|instructions on ymm"
+    "host_tile_out_avx512|zmm|20|instructions on zmm"
+    "host_tile_out_avx2|ymm|20|instructions on ymm")
 
 string(REPLACE "," ";" compilers "${COMPILERS}")
 set(failures "")

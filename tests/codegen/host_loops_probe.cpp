@@ -15,4 +15,7 @@ namespace probe = sinter::expr::detail;
     &probe::host_exp_shifted_avx512;
 [[gnu::used]] void (*const sinter_probe_exp_avx2)(float*, sinter::index_t, float, float) =
     &probe::host_exp_shifted_avx2;
+[[gnu::used]] void (*const sinter_probe_out_avx512)(const float*, const probe::HostTileOut&) =
+    &probe::host_tile_out_avx512;
+[[gnu::used]] void (*const sinter_probe_out_avx2)(const float*, const probe::HostTileOut&) = &probe::host_tile_out_avx2;
 #endif

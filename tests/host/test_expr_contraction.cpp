@@ -2,7 +2,9 @@
 // every linear form and the expressions around them; a recording engine checks what reaches the
 // GEMM (the epilogue fused or not, operands read in place or through scratch): the same lowering
 // the CUDA evaluator hands to cuBLASLt.
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -398,6 +400,50 @@ TEST_CASE("HostGemm: any shape, both layouts of b, every tile, the same bits on 
                 }
             }
         }
+}
+
+TEST_CASE("HostGemm's activations: the whole-tile epilogue gives the general epilogue's bits") {
+    // act(x W^T + bias) is finished per whole tile in the tile's instruction set for GELU and ReLU
+    // (detail::HostTileOut), by the general epilogue elsewhere (partial tiles: 130 rows are 10
+    // blocks of 12 and 10 rows, 21 of 6 and 4; 301 columns 9 panels of 32 and 13, 18 of 16 and
+    // 13) and for the other activations. Each must equal the activation applied to the plain
+    // GEMM's result, bit for bit, and AVX2 and AVX-512 agree; a row of NaN (a NaN in a) stays NaN
+    // under GELU and becomes 0 under ReLU.
+    const index_t rows = 130, N = 301, K = 77;
+    std::vector<float> a(std::size_t(rows * K)), b(std::size_t(N * K)), bias(static_cast<std::size_t>(N));
+    for (auto* v : {&a, &b, &bias})
+        for (float& x : *v) x = std::uniform_real_distribution<float>(-1, 1)(test::rng());
+    a[std::size_t(5 * K + 3)] = f32_nan;
+    const auto first_difference = [](const std::vector<float>& x, const std::vector<float>& y) {
+        for (std::size_t i = 0; i < x.size(); ++i)
+            if (std::bit_cast<std::uint32_t>(x[i]) != std::bit_cast<std::uint32_t>(y[i])) return std::ptrdiff_t(i);
+        return std::ptrdiff_t(-1);
+    };
+    for (const Activation act : {Activation::gelu, Activation::relu, Activation::gelu_tanh, Activation::tanh}) {
+        std::vector<float> fused_multiply_adds;  // the first result of the AVX2 or AVX-512 tile
+        for (const expr::HostIsa isa : host_isas()) {
+            const auto gemm = [&](Activation with) {
+                std::vector<float> y(std::size_t(rows * N), -1.f);
+                expr::HostGemm{2, isa}.run(
+                    expr::GemmCall<float>{y.data(), a.data(), b.data(), true, bias.data(), nullptr, rows, N, K, with});
+                return y;
+            };
+            std::vector<float> want = gemm(Activation::none);
+            expr::detail::host_activate(act, want.data(), index_t(want.size()), isa);
+            const std::vector<float> got = gemm(act);
+            const std::string what = std::string(name(act)) + ", " + isa_name(isa);
+            const std::ptrdiff_t at = first_difference(got, want);
+            CHECK_MESSAGE(at < 0, what << ": element " << at << " is " << got[std::size_t(std::max<std::ptrdiff_t>(at, 0))]
+                                       << ", act after the GEMM gives " << want[std::size_t(std::max<std::ptrdiff_t>(at, 0))]);
+            const float nan_row = got[std::size_t(5 * N + 40)];
+            if (act == Activation::relu) CHECK(nan_row == 0.f);
+            else CHECK(std::isnan(nan_row));
+            if (isa != expr::HostIsa::portable) {
+                if (fused_multiply_adds.empty()) fused_multiply_adds = got;
+                CHECK_MESSAGE(first_difference(got, fused_multiply_adds) < 0, what << ": differs from the other FMA tile");
+            }
+        }
+    }
 }
 
 TEST_CASE("HostGemm's split over threads: the fewest tiles in the largest part, then the least data read") {

@@ -12,10 +12,12 @@
 // of 16 lanes where it has AVX-512. Rows go in chunks (up to 192 rows), K in slices (256 or 128),
 // and per slice every panel passes over the chunk's packed rows, so that b streams from memory
 // once per chunk, not once per tile (detail::HostTileKernel::k_slice); while a panel's tiles
-// compute, they prefetch the next panel into L2. Large products split over threads as a grid of
-// row blocks x panels (HostGemm::threads, detail::host_gemm_grid). Results do not depend on the
-// blocking, the grid, the thread count or the choice between AVX2 and AVX-512: every sum adds its
-// k in order, with fused multiply-adds.
+// compute, they prefetch the next panel into L2. A whole tile of an f32 output is finished (bias,
+// GELU or ReLU, residual) in the tile's instruction set, straight from its sums to y
+// (detail::HostTileOut); other tiles and activations by a general epilogue, with the same bits.
+// Large products split over threads as a grid of row blocks x panels (HostGemm::threads,
+// detail::host_gemm_grid). Results do not depend on the blocking, the grid, the thread count or
+// the choice between AVX2 and AVX-512: every sum adds its k in order, with fused multiply-adds.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -99,6 +101,20 @@ SINTER_HOST_NOINLINE inline void host_gemm_tile(float* acc_out, const float* x, 
         }
 }
 
+// A whole tile's epilogue for an f32 output, in the tile's instruction set: y[i][j] =
+// act(sums[i][j] + bias[j]) + residual[i][j] (bias and residual optional; act none, GELU or ReLU),
+// a vector at a time from the sums the tile has just stored (loads of the stores' size, forwarded
+// from them), straight to y. The operations of HostGemm::run's general epilogue, in its order,
+// and so its bits. (A residual comes only without an activation, check_gemm_call: no product
+// precedes its add, so -ffp-contract=fast, GCC's and Clang's default in C++, fuses nothing.)
+struct HostTileOut {
+    float* y;               // the tile's first output; rows `ld` apart
+    const float* bias;      // the tile's columns of the bias, or null
+    const float* residual;  // the tile's first residual; rows `ld` apart; or null
+    index_t ld;
+    Activation act;         // none, gelu or relu
+};
+
 // On x86-64 with GCC or Clang (and nvcc over them): a tile for CPUs that have AVX2 and FMA, chosen
 // at run time: 6 rows x 2 vectors of 8 lanes, 12 accumulators (enough independent fused
 // multiply-adds in flight for two FMA pipes of 4-5 cycles' latency), 2 loads and 6 broadcasts per
@@ -170,6 +186,41 @@ __attribute__((target("avx512f"), noinline)) inline void host_gemm_tile_avx512(f
         SINTER_HOST_UNROLL for (int j = 0; j < V; ++j)
             *reinterpret_cast<vec16_unaligned*>(acc_out + (i * V + j) * W) = acc[i][j];
 }
+
+// The whole tile's epilogue (HostTileOut), in the tile's instruction set.
+template <class F, int R, int V>
+SINTER_HOST_ALWAYS_INLINE inline void host_tile_out(const float* sums, const HostTileOut& out) {
+    using I = host_lane_int<F>;
+    constexpr int W = int(sizeof(F) / sizeof(float));
+    for (int i = 0; i < R; ++i)
+        SINTER_HOST_UNROLL for (int j = 0; j < V; ++j) {
+            F v;
+            std::memcpy(&v, sums + (i * V + j) * W, sizeof v);
+            if (out.bias) {
+                F b;
+                std::memcpy(&b, out.bias + j * W, sizeof b);
+                v += b;
+            }
+            if (out.act == Activation::gelu)
+                host_gelu_lane(v);
+            else if (out.act == Activation::relu)
+                v = __builtin_bit_cast(F, __builtin_bit_cast(I, v) & (v > 0.f));  // NaN and -0: +0, as v > 0 ? v : 0
+            if (out.residual) {
+                F r;
+                std::memcpy(&r, out.residual + i * out.ld + j * W, sizeof r);
+                v += r;
+            }
+            std::memcpy(out.y + i * out.ld + j * W, &v, sizeof v);
+        }
+}
+
+__attribute__((target("avx2,fma"), noinline)) inline void host_tile_out_avx2(const float* sums, const HostTileOut& out) {
+    host_tile_out<host_f32x8, HostTileAvx2::rows, HostTileAvx2::vectors>(sums, out);
+}
+__attribute__((target("avx512f"), noinline)) inline void host_tile_out_avx512(const float* sums,
+                                                                               const HostTileOut& out) {
+    host_tile_out<host_f32x16, HostTileAvx512::rows, HostTileAvx512::vectors>(sums, out);
+}
 #endif
 
 #if defined(__NVCC__)
@@ -181,11 +232,13 @@ __attribute__((target("avx512f"), noinline)) inline void host_gemm_tile_avx512(f
 inline constexpr index_t host_k_slice = 256;
 
 // The tile to use: its rows (a's blocks), its width in columns (the B panels' width), the K slice
-// that keeps a panel's slice in L1, the function that accumulates it, and its instruction set.
+// that keeps a panel's slice in L1, the function that accumulates it, its instruction set, and
+// the whole tile's f32 epilogue in that set (null: the general one only).
 struct HostTileKernel {
     index_t rows, cols, k_slice;
     void (*tile)(float*, const float*, const float*, index_t, bool, const float*, index_t);
     HostIsa isa;
+    void (*out)(const float*, const HostTileOut&) = nullptr;
 };
 
 inline HostTileKernel host_tile_kernel(HostIsa want) {
@@ -193,9 +246,10 @@ inline HostTileKernel host_tile_kernel(HostIsa want) {
     switch (resolve(want)) {
         case HostIsa::avx512:
             return {HostTileAvx512::rows, HostTileAvx512::cols, host_k_slice / 2, host_gemm_tile_avx512,
-                    HostIsa::avx512};
+                    HostIsa::avx512, host_tile_out_avx512};
         case HostIsa::avx2:
-            return {HostTileAvx2::rows, HostTileAvx2::cols, host_k_slice, host_gemm_tile_avx2, HostIsa::avx2};
+            return {HostTileAvx2::rows, HostTileAvx2::cols, host_k_slice, host_gemm_tile_avx2, HostIsa::avx2,
+                    host_tile_out_avx2};
         default: break;
     }
 #endif
@@ -421,6 +475,10 @@ struct HostGemm {
         const index_t chunk = std::clamp<index_t>(
             std::min(chunk_in_l2, detail::host_sums_bytes / (part_panels * tile_floats * index_t(sizeof(float)))), 1,
             blocks);
+        // A whole tile's f32 epilogue in the tile's instruction set, where it has one for the
+        // activation (detail::HostTileOut; the same bits as the general one below).
+        const bool whole_tile_out =
+            kernel.out && (act == Activation::none || act == Activation::gelu || act == Activation::relu);
         // One tile's epilogue (block blk, columns n0 .. n0 + nc): the bias a row at a time, the
         // activation over the tile's rows at once (contiguous; columns past nc are never stored),
         // then the residual and the store a row at a time.
@@ -484,7 +542,15 @@ struct HostGemm {
                             const index_t ahead = std::clamp<index_t>(next_lines - done, 0, kc);
                             kernel.tile(tile, x.get() + (blk - c0) * kc * R, panel, kc, k0 > 0,
                                         ahead ? next + 16 * done : next, ahead);
-                            if (last) epilogue(tile, blk, n0, nc);
+                            if (!last) continue;
+                            if constexpr (std::is_same_v<T, float>)
+                                if (whole_tile_out && nc == cols && (blk + 1) * R <= rows) {
+                                    const index_t at = blk * R * N + n0;
+                                    kernel.out(tile, {y + at, bias ? bias + n0 : nullptr,
+                                                      residual ? residual + at : nullptr, N, act});
+                                    continue;
+                                }
+                            epilogue(tile, blk, n0, nc);
                         }
                     }
                 }
