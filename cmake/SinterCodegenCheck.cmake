@@ -8,7 +8,7 @@
 # lines that match a pattern must be at least so many:
 #   the AVX-512 tile: 24 zmm fused multiply-adds (12 rows x 2 vectors, unrolled); the AVX2 tile: 12
 #   ymm ones; GELU, exp and the whole tile's epilogue: at least 20 instructions on zmm (AVX-512) or
-#   ymm (AVX2) registers.
+#   ymm (AVX2) registers; the portable tile's epilogue at least 20 packed SSE instructions.
 include(${CMAKE_CURRENT_LIST_DIR}/SinterRun.cmake)
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
@@ -22,7 +22,8 @@ set(checks  # function|pattern|at least|what the lines are
     "host_gelu_avx2|ymm|20|instructions on ymm"
     "host_exp_shifted_avx2|ymm|20|instructions on ymm"
     "host_tile_out_avx512|zmm|20|instructions on zmm"
-    "host_tile_out_avx2|ymm|20|instructions on ymm")
+    "host_tile_out_avx2|ymm|20|instructions on ymm"
+    "host_tile_out_portable|ps[ \t]|20|packed (SSE) instructions")
 
 string(REPLACE "," ";" compilers "${COMPILERS}")
 set(failures "")

@@ -3,8 +3,12 @@
 // and nvcc, each must keep its vectors in registers. Compiled as CUDA too (host_loops_probe.cu).
 #include <sinter/expr/gemm_host.hpp>
 
-#if defined(SINTER_HOST_ISA_DISPATCH)
 namespace probe = sinter::expr::detail;
+#if defined(SINTER_HOST_VECTOR_LANES)
+[[gnu::used]] void (*const sinter_probe_out_portable)(const float*, const probe::HostTileOut&) =
+    &probe::host_tile_out_portable;
+#endif
+#if defined(SINTER_HOST_ISA_DISPATCH)
 [[gnu::used]] void (*const sinter_probe_tile_avx512)(float*, const float*, const float*, sinter::index_t, bool,
                                                      const float*, sinter::index_t) = &probe::host_gemm_tile_avx512;
 [[gnu::used]] void (*const sinter_probe_tile_avx2)(float*, const float*, const float*, sinter::index_t, bool,

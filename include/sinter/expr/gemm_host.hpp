@@ -115,6 +115,41 @@ struct HostTileOut {
     Activation act;         // none, gelu or relu
 };
 
+#if defined(SINTER_HOST_VECTOR_LANES)
+// HostTileOut's work for a tile of R rows x V vectors F (inlined into a function of the tile's
+// instruction set).
+template <class F, int R, int V>
+SINTER_HOST_ALWAYS_INLINE inline void host_tile_out(const float* sums, const HostTileOut& out) {
+    using I = host_lane_int<F>;
+    constexpr int W = int(sizeof(F) / sizeof(float));
+    for (int i = 0; i < R; ++i)
+        SINTER_HOST_UNROLL for (int j = 0; j < V; ++j) {
+            F v;
+            std::memcpy(&v, sums + (i * V + j) * W, sizeof v);
+            if (out.bias) {
+                F b;
+                std::memcpy(&b, out.bias + j * W, sizeof b);
+                v += b;
+            }
+            if (out.act == Activation::gelu)
+                host_gelu_lane(v);
+            else if (out.act == Activation::relu)
+                v = __builtin_bit_cast(F, __builtin_bit_cast(I, v) & (v > 0.f));  // NaN and -0: +0, as v > 0 ? v : 0
+            if (out.residual) {
+                F r;
+                std::memcpy(&r, out.residual + i * out.ld + j * W, sizeof r);
+                v += r;
+            }
+            std::memcpy(out.y + i * out.ld + j * W, &v, sizeof v);
+        }
+}
+
+// For the portable tile (baseline vectors).
+SINTER_HOST_NOINLINE inline void host_tile_out_portable(const float* sums, const HostTileOut& out) {
+    host_tile_out<host_vec, HostTile::rows, HostTile::vectors>(sums, out);
+}
+#endif
+
 // On x86-64 with GCC or Clang (and nvcc over them): a tile for CPUs that have AVX2 and FMA, chosen
 // at run time: 6 rows x 2 vectors of 8 lanes, 12 accumulators (enough independent fused
 // multiply-adds in flight for two FMA pipes of 4-5 cycles' latency), 2 loads and 6 broadcasts per
@@ -187,33 +222,6 @@ __attribute__((target("avx512f"), noinline)) inline void host_gemm_tile_avx512(f
             *reinterpret_cast<vec16_unaligned*>(acc_out + (i * V + j) * W) = acc[i][j];
 }
 
-// The whole tile's epilogue (HostTileOut), in the tile's instruction set.
-template <class F, int R, int V>
-SINTER_HOST_ALWAYS_INLINE inline void host_tile_out(const float* sums, const HostTileOut& out) {
-    using I = host_lane_int<F>;
-    constexpr int W = int(sizeof(F) / sizeof(float));
-    for (int i = 0; i < R; ++i)
-        SINTER_HOST_UNROLL for (int j = 0; j < V; ++j) {
-            F v;
-            std::memcpy(&v, sums + (i * V + j) * W, sizeof v);
-            if (out.bias) {
-                F b;
-                std::memcpy(&b, out.bias + j * W, sizeof b);
-                v += b;
-            }
-            if (out.act == Activation::gelu)
-                host_gelu_lane(v);
-            else if (out.act == Activation::relu)
-                v = __builtin_bit_cast(F, __builtin_bit_cast(I, v) & (v > 0.f));  // NaN and -0: +0, as v > 0 ? v : 0
-            if (out.residual) {
-                F r;
-                std::memcpy(&r, out.residual + i * out.ld + j * W, sizeof r);
-                v += r;
-            }
-            std::memcpy(out.y + i * out.ld + j * W, &v, sizeof v);
-        }
-}
-
 __attribute__((target("avx2,fma"), noinline)) inline void host_tile_out_avx2(const float* sums, const HostTileOut& out) {
     host_tile_out<host_f32x8, HostTileAvx2::rows, HostTileAvx2::vectors>(sums, out);
 }
@@ -233,7 +241,7 @@ inline constexpr index_t host_k_slice = 256;
 
 // The tile to use: its rows (a's blocks), its width in columns (the B panels' width), the K slice
 // that keeps a panel's slice in L1, the function that accumulates it, its instruction set, and
-// the whole tile's f32 epilogue in that set (null: the general one only).
+// the whole tile's f32 epilogue in that set (null, without GCC/Clang vectors: the general one only).
 struct HostTileKernel {
     index_t rows, cols, k_slice;
     void (*tile)(float*, const float*, const float*, index_t, bool, const float*, index_t);
@@ -254,7 +262,11 @@ inline HostTileKernel host_tile_kernel(HostIsa want) {
     }
 #endif
     (void)want;
+#if defined(SINTER_HOST_VECTOR_LANES)
+    return {HostTile::rows, HostTile::cols, host_k_slice, host_gemm_tile, HostIsa::portable, host_tile_out_portable};
+#else
     return {HostTile::rows, HostTile::cols, host_k_slice, host_gemm_tile, HostIsa::portable};
+#endif
 }
 
 // v[0, n) = act(v[0, n)), one loop per activation (vectorised).

@@ -70,16 +70,22 @@ inline HostIsa resolve(HostIsa want) { return std::min(want, host_isa()); }
 
 namespace sinter::expr::detail {
 
-// The loops below are written once over a "lane" type F: float, or (x86-64, GCC or Clang) a
-// vector of 8 or 16 floats, with I its int32 twin. So they run as vectors whatever the
+// The loops below are written once over a "lane" type F: a vector of 4 floats (GCC or Clang, on
+// any CPU: SSE2, NEON), 8 or 16 (x86-64: AVX2, AVX-512), or a float (other compilers), with I its
+// int32 twin. So they run as vectors whatever the
 // optimisation level (GCC 12 at -O2, CMake's RelWithDebInfo, vectorises none of them: the host
 // forward ran twice as slow as at -O3), and each lane does exactly what the scalar code does, in
 // the same order: the same bits on every path. Only operators and builtins touch the lanes, and
 // the functions take them by reference: a vector passed by value to a function compiled without
 // the caller's instruction set changes the ABI, and GCC warns so however inlined.
-#if defined(SINTER_HOST_ISA_DISPATCH)
+#if defined(__GNUC__) && !defined(__CUDA_ARCH__)
+#define SINTER_HOST_VECTOR_LANES 1
+typedef float host_f32x4 __attribute__((vector_size(16)));
 typedef float host_f32x8 __attribute__((vector_size(32)));
 typedef float host_f32x16 __attribute__((vector_size(64)));
+using host_lane_portable = host_f32x4;  // what every CPU the compiler targets has
+#else
+using host_lane_portable = float;
 #endif
 template <class F>
 using host_lane_int = std::conditional_t<std::is_same_v<F, float>, std::int32_t, decltype(F{} < F{})>;
@@ -98,7 +104,7 @@ SINTER_HOST_ALWAYS_INLINE inline void host_exp_split(F& e, const F& y_hi, const 
         m = std::int32_t(y_over_ln2);
         fm = float(m);
     } else {
-#if defined(SINTER_HOST_ISA_DISPATCH)
+#if defined(SINTER_HOST_VECTOR_LANES)
         m = __builtin_convertvector(y_over_ln2, I);
         fm = __builtin_convertvector(m, F);
 #endif
@@ -203,7 +209,7 @@ inline void host_gelu(float* v, index_t n, HostIsa isa = HostIsa::best) {
     }
 #endif
     (void)isa;
-    host_lanes_map<float, true>(v, n, 0.f, 0.f);
+    host_lanes_map<host_lane_portable, true>(v, n, 0.f, 0.f);
 }
 
 inline void host_exp_shifted(float* v, index_t n, float scale, float shift, HostIsa isa = HostIsa::best) {
@@ -215,7 +221,7 @@ inline void host_exp_shifted(float* v, index_t n, float scale, float shift, Host
     }
 #endif
     (void)isa;
-    host_lanes_map<float, false>(v, n, scale, shift);
+    host_lanes_map<host_lane_portable, false>(v, n, scale, shift);
 }
 
 }  // namespace sinter::expr::detail
