@@ -122,25 +122,30 @@ template <class F, int R, int V>
 SINTER_HOST_ALWAYS_INLINE inline void host_tile_out(const float* sums, const HostTileOut& out) {
     using I = host_lane_int<F>;
     constexpr int W = int(sizeof(F) / sizeof(float));
+    // Locals, not out's members: a store through y could otherwise be taken to change them.
+    float* const y = out.y;
+    const float *const bias = out.bias, *const residual = out.residual;
+    const index_t ld = out.ld;
+    const Activation act = out.act;
     for (int i = 0; i < R; ++i)
         SINTER_HOST_UNROLL for (int j = 0; j < V; ++j) {
             F v;
             std::memcpy(&v, sums + (i * V + j) * W, sizeof v);
-            if (out.bias) {
+            if (bias) {
                 F b;
-                std::memcpy(&b, out.bias + j * W, sizeof b);
+                std::memcpy(&b, bias + j * W, sizeof b);
                 v += b;
             }
-            if (out.act == Activation::gelu)
+            if (act == Activation::gelu)
                 host_gelu_lane(v);
-            else if (out.act == Activation::relu)
+            else if (act == Activation::relu)
                 v = __builtin_bit_cast(F, __builtin_bit_cast(I, v) & (v > 0.f));  // NaN and -0: +0, as v > 0 ? v : 0
-            if (out.residual) {
+            if (residual) {
                 F r;
-                std::memcpy(&r, out.residual + i * out.ld + j * W, sizeof r);
+                std::memcpy(&r, residual + i * ld + j * W, sizeof r);
                 v += r;
             }
-            std::memcpy(out.y + i * out.ld + j * W, &v, sizeof v);
+            std::memcpy(y + i * ld + j * W, &v, sizeof v);
         }
 }
 
