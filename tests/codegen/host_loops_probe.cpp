@@ -1,6 +1,6 @@
 // The host path's hot loops, emitted out of line so that cmake/SinterCodegenCheck.cmake can read
 // their instructions (CTest host_codegen): built at -O2 (CMake's RelWithDebInfo), by g++, Clang
-// and nvcc, each must keep its vectors in registers. Compiled as CUDA too (host_loops_probe.cu).
+// and nvcc (as CUDA, -x cu: its host pass), each must keep its vectors in registers.
 #include <sinter/expr/gemm_host.hpp>
 
 namespace probe = sinter::expr::detail;

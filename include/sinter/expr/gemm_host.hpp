@@ -35,7 +35,7 @@ namespace sinter::expr {
 
 namespace detail {
 
-#if defined(__GNUC__) && !defined(__CUDA_ARCH__)
+#if defined(SINTER_HOST_VECTOR_LANES)  // GCC/Clang vector extensions (host_math.hpp)
 #define SINTER_HOST_NOINLINE __attribute__((noinline))
 #define SINTER_HOST_PREFETCH(p) __builtin_prefetch((p), 0, 2)  // prefetcht1: to L2, not L1 (32 KiB on AVX2 CPUs)
 // A tile's loops over its rows and vectors, unrolled whatever the optimisation level: GCC 12 at

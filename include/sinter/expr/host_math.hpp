@@ -4,8 +4,9 @@
 // min/max or selects (each is a branch unless -ffinite-math-only / -fno-trapping-math): integer
 // operations on the bits instead. On x86-64 (GCC, Clang), copies of each loop for CPUs with AVX2
 // and FMA and for CPUs with AVX-512, chosen at run time (HostIsa, as HostGemm's tile), whatever the
-// program was built for. nvcc's host pass takes the same path as the host compiler alone, so that a program of
-// .cu and .cpp files has one definition of each of these inline functions (and one result).
+// program was built for. nvcc's host pass takes the same path as the host compiler alone, so that
+// a program of .cu and .cpp files has one definition of each of these inline functions (and one
+// result).
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -72,12 +73,13 @@ namespace sinter::expr::detail {
 
 // The loops below are written once over a "lane" type F: a vector of 4 floats (GCC or Clang, on
 // any CPU: SSE2, NEON), 8 or 16 (x86-64: AVX2, AVX-512), or a float (other compilers), with I its
-// int32 twin. So they run as vectors whatever the
-// optimisation level (GCC 12 at -O2, CMake's RelWithDebInfo, vectorises none of them: the host
-// forward ran twice as slow as at -O3), and each lane does exactly what the scalar code does, in
-// the same order: the same bits on every path. Only operators and builtins touch the lanes, and
-// the functions take them by reference: a vector passed by value to a function compiled without
-// the caller's instruction set changes the ABI, and GCC warns so however inlined.
+// int32 twin. So they run as vectors whatever the optimisation level (GCC 12 at -O2, CMake's
+// RelWithDebInfo, vectorises none of them: the host forward ran twice as slow as at -O3), and each
+// lane does exactly what the scalar code does, in the same order: the same bits on every path.
+// Only operators and builtins touch the lanes, and the functions take them by reference: a vector
+// passed by value to a function compiled without the caller's instruction set changes the ABI, and
+// GCC warns so however inlined. SINTER_HOST_VECTOR_LANES: GCC/Clang vectors exist (gemm_host.hpp's
+// tiles use them too).
 #if defined(__GNUC__) && !defined(__CUDA_ARCH__)
 #define SINTER_HOST_VECTOR_LANES 1
 typedef float host_f32x4 __attribute__((vector_size(16)));
