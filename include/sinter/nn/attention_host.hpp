@@ -14,6 +14,8 @@
 // the thread count.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "../core/parallel.hpp"
@@ -21,6 +23,18 @@
 #include "../expr/gemm_host.hpp"
 
 namespace sinter::nn {
+
+namespace detail {
+// dst[0, n) = src[0, n) in f32: a copy for f32 (vector loads at any optimisation level, so many of
+// the strided rows' cache misses are in flight at once), a loop of conversions otherwise.
+template <class T>
+void widen_to_f32(float* dst, const T* src, index_t n) {
+    if constexpr (std::is_same_v<T, float>)
+        std::memcpy(dst, src, std::size_t(n) * sizeof(float));
+    else
+        for (index_t i = 0; i < n; ++i) dst[i] = to_float(src[i]);
+}
+}  // namespace detail
 
 template <class T>
 void attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t sequences, index_t heads,
@@ -38,13 +52,13 @@ void attention(T* ctx, const T* qkv, const std::int32_t* offsets, index_t sequen
         w.q.resize(std::size_t(n * HD));  // (n, HD) each
         w.k.resize(std::size_t(n * HD));
         w.v.resize(std::size_t(n * HD));
-        for (index_t j = 0; j < n; ++j)
-            for (index_t d = 0; d < HD; ++d) {
-                const T* row = qkv + (begin + j) * ld + h * HD + d;
-                w.q[std::size_t(j * HD + d)] = to_float(row[0]);
-                w.k[std::size_t(j * HD + d)] = to_float(row[H]);
-                w.v[std::size_t(j * HD + d)] = to_float(row[2 * H]);
-            }
+        for (index_t j = 0; j < n; ++j) {
+            const T* row = qkv + (begin + j) * ld + h * HD;
+            const auto jd = std::size_t(j * HD);
+            detail::widen_to_f32(w.q.data() + jd, row, HD);
+            detail::widen_to_f32(w.k.data() + jd, row + H, HD);
+            detail::widen_to_f32(w.v.data() + jd, row + 2 * H, HD);
+        }
         expr::HostPackedSet packs;
         packs.add(expr::HostPackedB::pack(w.k.data(), /*b_transposed=*/true, n, HD));  // K^T: (HD, n)
         packs.add(expr::HostPackedB::pack(w.v.data(), /*b_transposed=*/false, HD, n));  // V: (n, HD)
