@@ -1,5 +1,6 @@
 // Tier-2 expressions (row reductions inside element-wise trees) on the host evaluator, against the
 // ref:: loops: sums, maxima, means, variances, layer_norm and (masked) softmax, with the hard rows.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -15,7 +16,8 @@ using test::compare_as;
 using test::fill_uniform;
 
 namespace {
-const index_t extents[] = {1, 3, 63, 65, 767, 769};
+// Rows that the host evaluator reads 8 elements at a time (64, 768) and one at a time (the rest).
+const index_t extents[] = {1, 3, 63, 64, 65, 767, 768, 769};
 
 std::vector<float> as_floats(const auto& t) {
     std::vector<float> v(std::size_t(t.size()));
@@ -236,4 +238,35 @@ TEST_CASE("rows split over threads: the bits of one thread, in place too, and a 
     ids(R - 2) = 50;
     CHECK_THROWS_WITH_AS(eval(many.view(), gather(table.view(), ids.view()) * 2.f, host, eight_threads),
                          doctest::Contains("index 50 at position 2999 is outside the table's 50 rows"), value_error);
+}
+
+TEST_CASE("the host evaluator's 8-wide rows: element-wise bits of single loads, reductions within rounding") {
+    // The same rows twice: in aligned storage (8 elements a load) and one float further on (every
+    // load single). Element-wise expressions give the same bits; a reduction keeps 8 partial
+    // results, so its last bits may differ.
+    const index_t R = 9, C = 768;
+    Tensor<float, Shape<dyn>> storage(2 * R * C + 1), g(C), b(C);
+    fill_uniform(storage.view(), -3, 3);
+    fill_uniform(g.view(), 0.5f, 1.5f);
+    fill_uniform(b.view());
+    TensorView<float, Shape<dyn, dyn>> wide(storage.data(), R, C), single(storage.data() + R * C + 1, R, C);
+    std::copy(wide.data(), wide.data() + wide.size(), single.data());
+    Tensor<float, Shape<dyn, dyn>> out_wide(R, C), out_single(R, C);
+    const auto elementwise = [](const auto& x, const auto& g, const auto& b) { return gelu(x * g + b) - x * 0.25f; };
+    REQUIRE(expr::detail::vectorizable<expr::detail::host_eval_width>(out_wide.view(), expr::as_expr(elementwise(wide, g, b))));
+    REQUIRE_FALSE(expr::detail::vectorizable<expr::detail::host_eval_width>(out_single.view(), expr::as_expr(elementwise(single, g, b))));
+    eval(out_wide, elementwise(wide, g, b), host);
+    eval(out_single, elementwise(single, g, b), host);
+    index_t differing = 0;
+    for (index_t i = 0; i < out_wide.size(); ++i) differing += out_wide.data()[i] != out_single.data()[i];
+    CHECK(differing == 0);
+
+    eval(out_wide, layer_norm(wide, g, b, 1e-12f), host);
+    eval(out_single, layer_norm(single, g, b, 1e-12f), host);
+    // The row's statistics summed in another order: up to ~16 ulps of outputs of up to ~5 in size.
+    compare(out_wide.data(), out_single.data(), out_wide.size(), 1e-6, 8e-6, "layer_norm, 8 vs 1 elements a load");
+    eval(out_wide, softmax(wide), host);
+    eval(out_single, softmax(single), host);
+    // Each output divided by a sum of 768 terms rounded in another order: relative, a few ulps.
+    compare(out_wide.data(), out_single.data(), out_wide.size(), 4e-6, 1e-9, "softmax, 8 vs 1 elements a load");
 }

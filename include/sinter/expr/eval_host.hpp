@@ -41,6 +41,26 @@ struct HostContext {
     }
 };
 
+inline constexpr int host_eval_width = 8;
+
+// out's rows [first, last) = e's, N elements at a time (N divides the row).
+template <int N, class OutView, class E>
+void host_eval_rows(const OutView& out, const E& e, index_t first, index_t last) {
+    constexpr int R = OutView::shape_type::rank;
+    const index_t cols = out.shape().cols();
+    SerialGroup<N> group;
+    for (index_t r = first; r < last; ++r) {
+        Index<R> i = row_start<R>(out.shape(), r);
+        E row_expr = e;  // holds this row's reductions
+        if constexpr (E::has_reduction) row_expr.prepare(group, i);
+        auto* dst = out.data() + r * cols;
+        for (index_t c = 0; c < cols; c += N) {
+            if constexpr (R > 0) i[R - 1] = c;
+            store_vec<N>(dst + c, row_expr.template load<N>(i));
+        }
+    }
+}
+
 }  // namespace detail
 
 // Evaluates x into out; a contraction in x runs on `gemm` (anything with run(GemmCall<T>)).
@@ -48,26 +68,21 @@ template <class T, class S, Operand X, class Engine>
 void eval(const TensorView<T, S, host_space>& out, const X& x, host_space, Engine& gemm) {
     const auto e = as_expr(x);
     using E = std::remove_const_t<decltype(e)>;
-    constexpr int R = S::rank;
     detail::check_eval<TensorView<T, S, host_space>, E, host_space>(out, e);
     if (out.size() == 0) return;
     if constexpr (E::has_contraction) {
         detail::HostContext<T, Engine> ctx{gemm, {}};
         eval_contraction(ctx, out, e);
     } else {
-        const index_t rows = out.shape().rows(), cols = out.shape().cols();
+        const index_t rows = out.shape().rows();
+        // 8 elements a load where the output and every operand allow it, else 1: the same
+        // element-wise bits either way (a reduction's partial sums differ, row_reduce).
+        const bool wide = detail::vectorizable<detail::host_eval_width>(out, e);
         const auto row_range = [&](index_t first, index_t last) {
-            SerialGroup group;
-            for (index_t r = first; r < last; ++r) {
-                Index<R> i = detail::row_start<R>(out.shape(), r);
-                E row_expr = e;  // holds this row's reductions
-                if constexpr (E::has_reduction) row_expr.prepare(group, i);
-                T* dst = out.data() + r * cols;
-                for (index_t c = 0; c < cols; ++c) {
-                    if constexpr (R > 0) i[R - 1] = c;
-                    dst[c] = from_float<T>(row_expr.template load<1>(i)[0]);
-                }
-            }
+            if (wide)
+                detail::host_eval_rows<detail::host_eval_width>(out, e, first, last);
+            else
+                detail::host_eval_rows<1>(out, e, first, last);
         };
         // Rows split over threads when there are enough elements (a row's values do not depend on
         // it), as many as the engine's `threads` when it has them (0: host_threads()).

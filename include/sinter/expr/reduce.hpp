@@ -16,8 +16,11 @@
 
 namespace sinter::expr {
 
+// One thread, N consecutive elements a load (the host evaluator: N = 8 where every operand allows
+// it, so that the compiler can keep the row's loops in vector registers).
+template <int N = 1>
 struct SerialGroup {
-    static constexpr int width = 1;
+    static constexpr int width = N;
     SINTER_HD int lane() const { return 0; }
     SINTER_HD int size() const { return 1; }
     template <class Op>
@@ -25,19 +28,26 @@ struct SerialGroup {
 };
 
 // Reduces transform(x) with combine over the last axis of `x` at `row` (its last index ignored).
+// Each of a load's N lanes keeps its own partial result, combined pairwise at the end: no chain of
+// N dependent combines per load (for a sum, also the more accurate order).
 template <class G, class X, class Transform, class Combine, int R>
 SINTER_HD float row_reduce(G& g, const X& x, Index<R> row, Transform transform, Combine combine,
                            float init) {
     constexpr int N = G::width;
+    static_assert(N > 0 && (N & (N - 1)) == 0, "a group's width is a power of two");
     const index_t cols = x.shape().cols();
-    float acc = init;
+    Vec<N> acc = splat<N>(init);
     for (index_t c = index_t(g.lane()) * N; c < cols; c += index_t(g.size()) * N) {
         row[R - 1] = c;
         const Vec<N> v = x.template load<N>(row);
 SINTER_UNROLL
-        for (int k = 0; k < N; ++k) acc = combine(acc, transform(v[k]));
+        for (int k = 0; k < N; ++k) acc[k] = combine(acc[k], transform(v[k]));
     }
-    return g.all_reduce(acc, combine);
+SINTER_UNROLL
+    for (int half = N / 2; half > 0; half /= 2)
+SINTER_UNROLL
+        for (int k = 0; k < half; ++k) acc[k] = combine(acc[k], acc[k + half]);
+    return g.all_reduce(acc[0], combine);
 }
 
 namespace detail {
