@@ -24,6 +24,13 @@ std::vector<float> as_floats(const auto& t) {
     for (index_t i = 0; i < t.size(); ++i) v[std::size_t(i)] = to_float(t.data()[i]);
     return v;
 }
+
+// How many elements of two tensors of one size differ in their bits.
+index_t count_differing(const auto& a, const auto& b) {
+    index_t differing = 0;
+    for (index_t i = 0; i < a.size(); ++i) differing += a.data()[i] != b.data()[i];
+    return differing;
+}
 }  // namespace
 
 TEST_CASE_TEMPLATE("row_sum, row_max, row_mean, row_var against loops", T, float, half, bf16) {
@@ -219,16 +226,12 @@ TEST_CASE("rows split over threads: the bits of one thread, in place too, and a 
     REQUIRE(host_workers(8, R, double(R * C) * expr::detail::host_work_per_element) > 1);
     eval(one.view(), layer_norm(x + r, g, b, 1e-6f), host, one_thread);
     eval(many.view(), layer_norm(x + r, g, b, 1e-6f), host, eight_threads);
-    index_t differing = 0;
-    for (index_t i = 0; i < one.size(); ++i) differing += one.data()[i] != many.data()[i];
-    CHECK(differing == 0);
+    CHECK(count_differing(one, many) == 0);
     eval(want, x + r, host, one_thread);
     ref::layer_norm(want.data(), g.data(), b.data(), 1e-6f, want.data(), R, C);
     compare_as<float>(many.data(), want.data(), many.size(), "layer_norm on 8 threads");
     eval(x.view(), layer_norm(x + r, g, b, 1e-6f), host, eight_threads);  // in place: each row read before written
-    differing = 0;
-    for (index_t i = 0; i < x.size(); ++i) differing += x.data()[i] != one.data()[i];
-    CHECK(differing == 0);
+    CHECK(count_differing(x, one) == 0);
 
     // An id out of range in the last rows (another thread's part) throws here, naming it.
     Tensor<float, Shape<dyn, dyn>> table(50, C);
@@ -257,9 +260,7 @@ TEST_CASE("the host evaluator's 8-wide rows: element-wise bits of single loads, 
     REQUIRE_FALSE(expr::detail::vectorizable<expr::detail::host_eval_width>(out_single.view(), expr::as_expr(elementwise(single, g, b))));
     eval(out_wide, elementwise(wide, g, b), host);
     eval(out_single, elementwise(single, g, b), host);
-    index_t differing = 0;
-    for (index_t i = 0; i < out_wide.size(); ++i) differing += out_wide.data()[i] != out_single.data()[i];
-    CHECK(differing == 0);
+    CHECK(count_differing(out_wide, out_single) == 0);
 
     eval(out_wide, layer_norm(wide, g, b, 1e-12f), host);
     eval(out_single, layer_norm(single, g, b, 1e-12f), host);
