@@ -198,6 +198,34 @@ TEST_CASE("fake runtime: queued work runs when waited for; captures refuse what 
     CHECK_FALSE(cuda::context_poisoned());
 }
 
+TEST_CASE("a failed cuBLASLt call names a pending non-sticky CUDA error and clears it") {
+    // Pending: cudaErrorInvalidValue, from an opt-in past the device's limit.
+    const void* kernel = reinterpret_cast<const void*>(&kernels::detail::flash_attention_kernel<half, 64>);
+    REQUIRE(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, 1 << 30) == cudaErrorInvalidValue);
+    REQUIRE(cudaPeekAtLastError() == cudaErrorInvalidValue);
+    try {
+        blas::check(CUBLAS_STATUS_NOT_SUPPORTED, "cublasLtMatmul(...)", "here.cu", 7);
+        FAIL("blas::check did not throw");
+    } catch (const cuda_error& e) {
+        const std::string what = e.what();
+        CHECK(what.find("cublasLtMatmul(...): CUBLAS_STATUS_NOT_SUPPORTED") != std::string::npos);
+        CHECK(what.find("with CUDA error cudaErrorInvalidValue pending") != std::string::npos);
+        CHECK(what.find("here.cu:7") != std::string::npos);
+        CHECK_FALSE(e.sticky());
+    }
+    CHECK(cudaPeekAtLastError() == cudaSuccess);  // not left for the next check to report
+    // Nothing pending: the message is cuBLASLt's alone.
+    try {
+        blas::check(CUBLAS_STATUS_INVALID_VALUE, "call", "f.cu", 1);
+        FAIL("blas::check did not throw");
+    } catch (const cuda_error& e) {
+        const std::string what = e.what();
+        CHECK(what.rfind("call: CUBLAS_STATUS_INVALID_VALUE", 0) == 0);
+        CHECK(what.find("pending") == std::string::npos);
+    }
+    CHECK_FALSE(cuda::context_poisoned());
+}
+
 TEST_CASE("fake device memory faults where a GPU's would, and says which allocation and who") {
     // In bounds it runs.
     float *in = device_floats(64), *out = device_floats(128);

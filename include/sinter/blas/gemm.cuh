@@ -38,13 +38,17 @@
 namespace sinter::blas {
 
 // A failed cuBLASLt call; when a sticky CUDA fault is behind it (EXECUTION_FAILED after an illegal
-// address, say) it is reported, and recorded, as that fault.
+// address, say) it is reported, and recorded, as that fault. A pending non-sticky CUDA error (a
+// launch the call made, or an earlier unchecked one) is cleared, so that no later check blames
+// another call for it, and named in the message.
 inline void check(cublasStatus_t status, const char* call, const char* file, int line) {
     if (status == CUBLAS_STATUS_SUCCESS) return;
-    const std::string what = std::string(call) + ": " + cublasLtGetStatusName(status) + " (" +
-                             cublasLtGetStatusString(status) + ")";
-    if (const cudaError_t e = cudaGetLastError(); e != cudaSuccess && cuda::is_sticky(e))
-        cuda::check(e, what.c_str(), file, line);
+    std::string what = std::string(call) + ": " + cublasLtGetStatusName(status) + " (" +
+                       cublasLtGetStatusString(status) + ")";
+    if (const cudaError_t e = cudaGetLastError(); e != cudaSuccess) {
+        if (cuda::is_sticky(e)) cuda::check(e, what.c_str(), file, line);
+        what += std::string(" with CUDA error ") + cudaGetErrorName(e) + " pending";
+    }
     throw cuda_error(what + " at " + file + ":" + std::to_string(line), static_cast<int>(status), false);
 }
 
