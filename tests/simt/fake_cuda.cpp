@@ -31,6 +31,7 @@
 namespace sinter::simt::fake {
 namespace {
 
+constexpr int device_count = 2;  // identical ones: enough to see which device work and memory belong to
 constexpr int shared_optin = 227 * 1024;
 constexpr int shared_default = 48 * 1024;
 
@@ -49,6 +50,7 @@ struct Allocation {
     std::byte* pages;  // [pages, pages + span) holds the allocation, flush at its end; a guard page follows
     std::size_t span;
     bool pinned, freed;
+    int device;  // current at the allocation (pinned memory: every device's)
 };
 
 struct Item {
@@ -61,6 +63,7 @@ struct Graph {
 };
 
 struct Stream {
+    int device = 0;  // current at its creation: kernels go to it only from there
     std::deque<Item> queue;
     bool capturing = false, invalidated = false;
     std::vector<Item> captured;
@@ -78,6 +81,7 @@ struct Runtime {
     Stream legacy;
     std::set<Stream*> streams;
     cudaError_t pending = cudaSuccess, sticky = cudaSuccess;
+    int current_device = 0;  // cudaSetDevice's (one host thread)
     std::map<const void*, int> max_dynamic_shared;
     std::map<const Event*, std::shared_ptr<Event>> events;  // a destroyed one lives while queued work holds it
     std::byte* arena = nullptr;
@@ -303,7 +307,9 @@ bool pinned(const void* p, std::size_t bytes) {
     return a && a->pinned;
 }
 
-void* allocate(std::size_t bytes, bool pinned_memory) {
+// `granule`: the alignment of the block (its start is the end of its pages less its size rounded
+// up to the granule).
+void* allocate(std::size_t bytes, bool pinned_memory, std::size_t granule = 256) {
     Runtime& r = rt();
     if (!r.arena) {  // address space only, no memory
         void* base = mmap(nullptr, arena_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -312,7 +318,7 @@ void* allocate(std::size_t bytes, bool pinned_memory) {
     }
     ensure_fault_handler();
     const std::size_t page = page_bytes();
-    const std::size_t rounded = (std::max<std::size_t>(bytes, 1) + 255) / 256 * 256;
+    const std::size_t rounded = (std::max<std::size_t>(bytes, 1) + granule - 1) / granule * granule;
     const std::size_t span = (rounded + page - 1) / page * page;
     if (r.arena_used + page + span > arena_bytes) return nullptr;
     std::byte* pages = r.arena + r.arena_used + page;  // after a guard page (the arena starts with one)
@@ -321,7 +327,8 @@ void* allocate(std::size_t bytes, bool pinned_memory) {
     std::memset(pages, 0xff, span);
     if (!pinned_memory && r.device_access == 0) protect(pages, span, PROT_NONE);
     std::byte* p = pages + span - rounded;
-    Allocation& a = r.made[reinterpret_cast<std::uintptr_t>(pages)] = {p, bytes, pages, span, pinned_memory, false};
+    Allocation& a = r.made[reinterpret_cast<std::uintptr_t>(pages)] = {p, bytes, pages, span, pinned_memory, false,
+                                                                       r.current_device};
     r.allocations[reinterpret_cast<std::uintptr_t>(p)] = &a;
     return p;
 }
@@ -387,6 +394,19 @@ void fail_launch(cudaStream_t stream, cudaError_t error) {
 
 bool device_accessible(const void* p, std::size_t bytes) { return find(p, bytes) != nullptr; }
 
+int memory_device(const void* p) {
+    const Allocation* a = find(p, 1);
+    return a && !a->pinned ? a->device : -1;
+}
+
+int current_device() { return rt().current_device; }
+
+cudaError_t check_launch_stream(cudaStream_t stream) {
+    if (status()) return status();
+    const Stream& s = stream_of(stream);  // the legacy stream is the current device's
+    return &s == &rt().legacy || s.device == rt().current_device ? cudaSuccess : cudaErrorInvalidResourceHandle;
+}
+
 Counters counters() { return rt().counters; }
 
 void refuse_fused_epilogues(EpilogueRefusal how) { rt().refuse_epilogues = how; }
@@ -399,19 +419,33 @@ using namespace sinter::simt::fake;
 extern "C" {
 
 cudaError_t cudaGetDeviceCount(int* count) {
-    *count = 1;
+    *count = device_count;
     return cudaSuccess;
 }
 
 cudaError_t cudaGetDevice(int* device) {
-    *device = 0;
+    *device = rt().current_device;
     return cudaSuccess;
 }
 
-cudaError_t cudaSetDevice(int device) { return device == 0 ? cudaSuccess : cudaErrorInvalidDevice; }
+cudaError_t cudaSetDevice(int device) {
+    if (device < 0 || device >= device_count) return rt().pending = cudaErrorInvalidDevice;
+    rt().current_device = device;
+    return cudaSuccess;
+}
+
+cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes* attributes, const void* p) {
+    *attributes = cudaPointerAttributes{};
+    const Allocation* a = find(p, 1);
+    attributes->type = !a ? cudaMemoryTypeUnregistered : a->pinned ? cudaMemoryTypeHost : cudaMemoryTypeDevice;
+    attributes->device = a && !a->pinned ? a->device : rt().current_device;
+    attributes->devicePointer = a ? const_cast<void*>(p) : nullptr;
+    attributes->hostPointer = a && a->pinned ? const_cast<void*>(p) : nullptr;
+    return cudaSuccess;
+}
 
 cudaError_t cudaDeviceGetAttribute(int* value, enum cudaDeviceAttr attr, int device) {
-    if (device != 0) return cudaErrorInvalidDevice;
+    if (device < 0 || device >= device_count) return rt().pending = cudaErrorInvalidDevice;
     switch (attr) {
         case cudaDevAttrComputeCapabilityMajor: *value = 9; break;
         case cudaDevAttrComputeCapabilityMinor: *value = 0; break;
@@ -425,7 +459,7 @@ cudaError_t cudaDeviceGetAttribute(int* value, enum cudaDeviceAttr attr, int dev
 }
 
 cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp* prop, int device) {
-    if (device != 0) return cudaErrorInvalidDevice;
+    if (device < 0 || device >= device_count) return rt().pending = cudaErrorInvalidDevice;
     *prop = cudaDeviceProp{};
     std::snprintf(prop->name, sizeof prop->name, "sinter SIMT emulator (fake sm_90)");
     prop->major = 9;
@@ -531,7 +565,9 @@ cudaError_t cudaMallocAsync(void** p, size_t bytes, cudaStream_t stream) {
     *p = nullptr;
     if (status()) return status();
     if (stream_of(stream).capturing && stream_of(stream).invalidated) return cudaErrorStreamCaptureInvalidated;
-    *p = allocate(bytes, false);
+    // cudaMalloc promises 256-byte alignment; the stream-ordered allocator's documentation
+    // promises none: 16 bytes here (what a kernel's 16-byte loads need) where the size allows no more.
+    *p = allocate(bytes, false, 16);
     return *p ? cudaSuccess : (rt().pending = cudaErrorMemoryAllocation);
 }
 
@@ -610,6 +646,7 @@ cudaError_t cudaMemset(void* p, int value, size_t n) {
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned int) {
     if (status()) return status();
     auto* s = new Stream;
+    s->device = rt().current_device;
     rt().streams.insert(s);
     *stream = reinterpret_cast<cudaStream_t>(s);
     return cudaSuccess;
@@ -858,6 +895,7 @@ const char* cublasLtGetStatusName(cublasStatus_t status) {
         case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
         case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
         case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
+        case CUBLAS_STATUS_INTERNAL_ERROR: return "CUBLAS_STATUS_INTERNAL_ERROR";
         default: return "CUBLAS_STATUS_(fake: unnamed)";
     }
 }
@@ -942,6 +980,7 @@ cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t, cublasLtMatmulDe
     if (dd.epilogue != CUBLASLT_EPILOGUE_DEFAULT) {
         if (rt().refuse_epilogues == EpilogueRefusal::heuristic_not_supported) return CUBLAS_STATUS_NOT_SUPPORTED;
         if (rt().refuse_epilogues == EpilogueRefusal::heuristic_invalid_value) return CUBLAS_STATUS_INVALID_VALUE;
+        if (rt().refuse_epilogues == EpilogueRefusal::heuristic_internal_error) return CUBLAS_STATUS_INTERNAL_ERROR;
     }
     const std::size_t e = element_bytes(al.type);
     for (std::uint32_t x : p.alignment)
@@ -977,6 +1016,8 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t, cublasLtMatmulDesc_t desc, const
     if (!algo || algo->data[0] >= std::uint64_t(fake_algorithms)) return CUBLAS_STATUS_INVALID_VALUE;
     if (d.epilogue != CUBLASLT_EPILOGUE_DEFAULT && rt().refuse_epilogues == EpilogueRefusal::at_matmul)
         return CUBLAS_STATUS_NOT_SUPPORTED;
+    if (d.epilogue != CUBLASLT_EPILOGUE_DEFAULT && rt().refuse_epilogues == EpilogueRefusal::matmul_execution_failed)
+        return CUBLAS_STATUS_EXECUTION_FAILED;
     if (algo->data[5] > workspace_bytes) return CUBLAS_STATUS_INVALID_VALUE;
     if (C == D && !(cl == dl)) return CUBLAS_STATUS_INVALID_VALUE;  // in place needs Cdesc == Ddesc
     const float a_scale = *static_cast<const float*>(alpha), b_scale = *static_cast<const float*>(beta);

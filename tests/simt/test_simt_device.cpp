@@ -291,3 +291,34 @@ TEST_CASE("bert::Session on the fake device: eager, then captured, then replayed
     CHECK(after.graph_launches - eager.graph_launches == 2);
     CHECK(session.graphs() == 1);
 }
+
+TEST_CASE("bert::Session belongs to its device: it runs there from any current device, and refuses weights elsewhere") {
+    const test::Golden g("bert_tiny");
+    const auto on_device_0 = bert::Encoder<bert::tiny, half>::load(test::golden("bert_tiny"));
+    const bert::Outputs want = bert::Session<bert::tiny, half>(on_device_0, {.max_tokens = 256, .max_batch = 8}).forward(g.inputs());
+
+    SINTER_CUDA_CHECK(cudaSetDevice(1));
+    const auto on_device_1 = bert::Encoder<bert::tiny, half>::load(test::golden("bert_tiny"));
+    bert::Session<bert::tiny, half> session(on_device_1, {.max_tokens = 256, .max_batch = 8});
+    CHECK(session.device() == 1);
+    // Weights on device 0 for a session on device 1: refused before anything is allocated or launched.
+    const auto before = simt::fake::counters();
+    CHECK_THROWS_WITH_AS((bert::Session<bert::tiny, half>(on_device_0)),
+                         "bert::Session: the encoder's weights are on device 0, the current device is 1: make the "
+                         "weights' device current (cudaSetDevice) before making the session",
+                         value_error);
+    CHECK(simt::fake::counters().mallocs == before.mallocs);
+
+    // Used while device 0 is current (a new thread's device): its kernels go to its own stream on
+    // device 1 (a launch into another device's stream fails), eagerly, captured, replayed.
+    SINTER_CUDA_CHECK(cudaSetDevice(0));
+    for (int run = 0; run < 3; ++run) {
+        CAPTURE(run);
+        const bert::Outputs got = session.forward(g.inputs());
+        CHECK(cuda::current_device() == 0);  // made current again afterwards
+        CHECK(got.last_hidden_state == want.last_hidden_state);
+        CHECK(got.pooled == want.pooled);
+    }
+    CHECK(session.graphs() == 1);
+    CHECK_FALSE(cuda::context_poisoned());
+}

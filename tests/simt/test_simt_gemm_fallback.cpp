@@ -30,6 +30,8 @@ const char* name(EpilogueRefusal how) {
         case EpilogueRefusal::heuristic_not_supported: return "the heuristic finds nothing";
         case EpilogueRefusal::heuristic_invalid_value: return "the heuristic rejects the descriptor";
         case EpilogueRefusal::at_matmul: return "the matmul refuses the algorithm";
+        case EpilogueRefusal::heuristic_internal_error: return "the heuristic fails";
+        case EpilogueRefusal::matmul_execution_failed: return "the matmul fails";
         default: return "none";
     }
 }
@@ -96,4 +98,44 @@ TEST_CASE("blas::Gemm autotuning times its candidates in stream-ordered scratch:
     CHECK(after.mallocs == before.mallocs);
     CHECK(after.frees == before.frees);
     test::check_forms(std::move(o), tuned);  // and the tuned plan computes the product
+}
+
+TEST_CASE("blas::Gemm reports a cuBLASLt failure that is not a refusal, and keeps no fallback for it") {
+    // INTERNAL_ERROR from the heuristic, EXECUTION_FAILED from the matmul: errors, not "cannot do
+    // this epilogue". The shape must not be planned without its epilogue for good.
+    for (const EpilogueRefusal how : {EpilogueRefusal::heuristic_internal_error, EpilogueRefusal::matmul_execution_failed}) {
+        CAPTURE(name(how));
+        test::Operands<float> o(8, 16, 32);
+        blas::Gemm gemm;
+        Tensor<float, Shape<dyn, dyn>, device_space> y(o.rows, o.N);
+        cuda::Stream s;
+        const auto relu_bias = [&] {
+            eval(y.view(), relu(matmul(o.dx.view(), transpose(o.dw.view())) + o.db.view()), s, gemm);
+        };
+        {
+            const RefusedEpilogues failing(how);
+            const char* status = how == EpilogueRefusal::heuristic_internal_error ? "CUBLAS_STATUS_INTERNAL_ERROR"
+                                                                                  : "CUBLAS_STATUS_EXECUTION_FAILED";
+            CHECK_THROWS_WITH_AS(relu_bias(), doctest::Contains(status), cuda_error);
+            CHECK(gemm.plans() == 0);
+        }
+        CHECK_FALSE(cuda::context_poisoned());
+        const auto before = simt::fake::counters();
+        relu_bias();
+        s.synchronize();
+        const auto after = simt::fake::counters();
+        CHECK(after.matmuls - before.matmuls == 1);
+        CHECK(after.launches - before.launches == 0);  // bias and relu fused again
+        test::check_forms(std::move(o), gemm);
+    }
+}
+
+TEST_CASE("blas::Gemm autotuning times into 256-byte aligned scratch, however the pool aligns it") {
+    // The fake's cudaMallocAsync gives 16-byte alignment where the size allows no more (a (7, 24)
+    // half output is 336 bytes); the candidates were chosen for 256-byte aligned operands, and a
+    // matmul on a less aligned output faults with a misaligned address.
+    blas::Gemm tuned(std::size_t(32) << 20, 4);
+    test::check_forms(test::Operands<half>(7, 24, 64), tuned);
+    test::check_forms(test::Operands<float>(3, 20, 32), tuned);
+    CHECK_FALSE(cuda::context_poisoned());
 }

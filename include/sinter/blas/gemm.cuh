@@ -128,6 +128,15 @@ inline EpilogueSplit split_epilogue(const void* bias, expr::Activation act) {
     return {false, expr::Activation::none, true, true};
 }
 
+// How cuBLASLt says that it cannot do a descriptor (an epilogue, a type, an alignment) rather than
+// that something failed: only these make blas::Gemm plan a shape again without its epilogue;
+// any other status (INTERNAL_ERROR, ALLOC_FAILED, EXECUTION_FAILED...) is reported as it is, and
+// no fallback is kept for the shape.
+inline bool is_refusal(cublasStatus_t status) {
+    return status == CUBLAS_STATUS_NOT_SUPPORTED || status == CUBLAS_STATUS_INVALID_VALUE ||
+           status == CUBLAS_STATUS_ARCH_MISMATCH;
+}
+
 // The largest power of two (up to 256) that divides every non-null address.
 template <class... P>
 std::uint32_t common_alignment(const P*... pointers) {
@@ -184,7 +193,7 @@ public:
         const T* const fused_bias = split.fused_bias ? call.bias : nullptr;
         detail::Plan* plan = &plan_for<T>(key, fused_bias, true);
         cublasStatus_t status = matmul(*plan, call, fused_bias, stream);
-        if (status != CUBLAS_STATUS_SUCCESS && plan->epilogue_fused && has_epilogue(key) && !sticky_fault_pending()) {
+        if (detail::is_refusal(status) && plan->epilogue_fused && has_epilogue(key) && !sticky_fault_pending()) {
             // The matmul refused the algorithm the heuristic chose with the epilogue: the shape is
             // planned again without one, once.
             plans_.erase(key);
@@ -261,15 +270,21 @@ private:
                          cudaStream_t stream) {
         // From the stream-ordered allocator: cudaMalloc and cudaFree (which synchronises the
         // device) would stall every other stream's work once per tuned shape.
-        const cuda::StreamBuffer<T> d(call.rows * call.N, stream);
-        const void* c = call.residual ? static_cast<const void*>(call.residual) : static_cast<const void*>(d.data());
+        // 256 bytes more than the output, which starts at the first 256-byte boundary: the
+        // candidates were chosen for the call's alignment (up to 256 bytes), and the pool's
+        // documentation promises none.
+        constexpr index_t slack = 256 / index_t(sizeof(T));
+        const cuda::StreamBuffer<T> scratch(call.rows * call.N + slack, stream);
+        const auto address = reinterpret_cast<std::uintptr_t>(scratch.data());
+        T* const d = scratch.data() + index_t((std::uintptr_t(0) - address) % 256 / sizeof(T));
+        const void* c = call.residual ? static_cast<const void*>(call.residual) : static_cast<const void*>(d);
         cuda::Event start, stop;
         float best = INFINITY;
         for (int i = 0; i < p.candidate_count; ++i) {
             const cublasLtMatmulAlgo_t& algo = p.candidates[std::size_t(i)];
             const auto launch = [&] {
                 return cublasLtMatmul(handle_.get(), p.desc.d, &alpha, call.b, p.a.d, call.a, p.b.d, &beta, c, p.c.d,
-                                      d.data(), p.c.d, &algo, workspace_.data(), std::size_t(workspace_.bytes()), stream);
+                                      d, p.c.d, &algo, workspace_.data(), std::size_t(workspace_.bytes()), stream);
             };
             // One that refuses these operands is skipped; a launch error it left pending is cleared
             // (reported if it is a sticky fault) so that no later check blames another kernel.
@@ -358,7 +373,7 @@ private:
         detail::Owned<cublasStatus_t (*)(cublasLtMatmulPreference_t), cublasLtMatmulPreference_t> pref{
             cublasLtMatmulPreferenceDestroy};
         SINTER_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref.d));
-        const std::size_t ws = std::size_t(workspace_.bytes());
+        const std::uint64_t ws = std::uint64_t(workspace_.bytes());  // the attribute's type (cublasLt.h)
         SINTER_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.d, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
         // The heuristic assumes 256-byte aligned operands unless told otherwise.
         for (const auto attribute : {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
@@ -369,11 +384,11 @@ private:
         int returned = 0;
         const cublasStatus_t heuristic = cublasLtMatmulAlgoGetHeuristic(
             handle_.get(), p.desc.d, p.a.d, p.b.d, p.c.d, p.c.d, pref.d, wanted, results.data(), &returned);
-        // With an epilogue, any refusal (NOT_SUPPORTED, or INVALID_VALUE for an epilogue and type it
+        // With an epilogue, a refusal (NOT_SUPPORTED, or INVALID_VALUE for an epilogue and type it
         // does not take) means: try without. Without one, NOT_SUPPORTED is how cuBLASLt usually says
         // that nothing fits (the shape's error in build_plan); anything else is reported as it is.
         const bool with_epilogue = bias || activation != expr::Activation::none;
-        if (heuristic != CUBLAS_STATUS_SUCCESS && with_epilogue && !sticky_fault_pending()) return false;
+        if (detail::is_refusal(heuristic) && with_epilogue && !sticky_fault_pending()) return false;
         if (heuristic != CUBLAS_STATUS_NOT_SUPPORTED) SINTER_CUBLAS_CHECK(heuristic);
         int found = 0;  // the usable results, first ones first
         for (int i = 0; i < returned; ++i)

@@ -23,6 +23,31 @@ inline bool gpu_available() noexcept {
     return available;
 }
 
+// The current device.
+inline int current_device() {
+    int device = 0;
+    SINTER_CUDA_CHECK(cudaGetDevice(&device));
+    return device;
+}
+
+// Makes `device` the calling thread's current device for the scope's lifetime, the previous one
+// current again after: for objects whose stream, memory and graphs belong to one device and which
+// may be used from any thread (a new thread starts on device 0).
+class DeviceScope {
+public:
+    explicit DeviceScope(int device) : previous_(current_device()), device_(device) {
+        if (device_ != previous_) SINTER_CUDA_CHECK(cudaSetDevice(device_));
+    }
+    ~DeviceScope() {
+        if (device_ != previous_) discard(cudaSetDevice(previous_));
+    }
+    DeviceScope(const DeviceScope&) = delete;
+    DeviceScope& operator=(const DeviceScope&) = delete;
+
+private:
+    int previous_, device_;
+};
+
 struct DeviceInfo {
     std::string name;
     int sm_major = 0, sm_minor = 0, multiprocessors = 0;

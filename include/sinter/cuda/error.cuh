@@ -66,6 +66,15 @@ inline void check(cudaError_t status, const char* call, const char* file, int li
                      static_cast<int>(status), sticky);
 }
 
+// The result of a call whose failure cannot be reported (a destructor's, a clean-up's): a sticky
+// error is recorded (later device work refuses to run), any other is cleared, so that no later
+// check blames another call for it. An earlier pending error stays pending when `status` is success.
+inline void discard(cudaError_t status) noexcept {
+    if (status == cudaSuccess) return;
+    if (is_sticky(status)) detail::poisoned_code().store(static_cast<int>(status));
+    else (void)cudaGetLastError();
+}
+
 }  // namespace sinter::cuda
 
 #define SINTER_CUDA_CHECK(call) ::sinter::cuda::check((call), #call, __FILE__, __LINE__)

@@ -17,7 +17,7 @@ struct space_traits<device_space> {
         return p;
     }
     static void deallocate(void* p) noexcept {
-        if (!cuda::context_poisoned()) (void)cudaFree(p);
+        if (!cuda::context_poisoned()) cuda::discard(cudaFree(p));
     }
 };
 
@@ -36,8 +36,7 @@ public:
         data_ = static_cast<T*>(p);
     }
     ~StreamBuffer() {
-        if (data_ && !context_poisoned() && cudaFreeAsync(data_, stream_) != cudaSuccess)
-            (void)cudaGetLastError();  // not blamed on a later call
+        if (data_ && !context_poisoned()) discard(cudaFreeAsync(data_, stream_));
     }
     StreamBuffer(const StreamBuffer&) = delete;
     StreamBuffer& operator=(const StreamBuffer&) = delete;

@@ -31,7 +31,7 @@ public:
 
 private:
     void destroy() noexcept {
-        if (stream_ && !context_poisoned()) (void)cudaStreamDestroy(stream_);
+        if (stream_ && !context_poisoned()) discard(cudaStreamDestroy(stream_));
         stream_ = nullptr;
     }
     cudaStream_t stream_ = nullptr;
@@ -46,7 +46,7 @@ public:
     Event(const Event&) = delete;
     Event& operator=(const Event&) = delete;
     ~Event() {
-        if (event_ && !context_poisoned()) (void)cudaEventDestroy(event_);
+        if (event_ && !context_poisoned()) discard(cudaEventDestroy(event_));
     }
     void record(cudaStream_t s) { SINTER_CUDA_CHECK(cudaEventRecord(event_, s)); }
     void synchronize() const { SINTER_CUDA_CHECK(cudaEventSynchronize(event_)); }

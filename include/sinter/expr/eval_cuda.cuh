@@ -9,6 +9,8 @@
 //   tier 3 (contractions): lowered first (contraction.hpp): each linear form is one call on a
 //     GEMM engine (blas::Gemm: cuBLASLt with the epilogue fused), scratch from the stream-ordered
 //     allocator, then at most one kernel for the rest.
+#include <array>
+#include <atomic>
 #include <deque>
 
 #include "../cuda/device.cuh"
@@ -25,16 +27,25 @@ namespace sinter::expr {
 
 namespace detail {
 
-inline int multiprocessors() {
-    int device = 0, sms = 0;
+// The most blocks a launch on the current device gets: 32 per multiprocessor, enough to fill it
+// (the kernels loop over the rest). Read once per device.
+inline index_t grid_cap() {
+    constexpr int max_devices = 64;
+    static std::array<std::atomic<index_t>, max_devices> caps{};  // 0: not read yet
+    int device = 0;
     SINTER_CUDA_CHECK(cudaGetDevice(&device));
-    SINTER_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-    return sms;
+    index_t cap = device < max_devices ? caps[std::size_t(device)].load(std::memory_order_relaxed) : 0;
+    if (cap == 0) {
+        int sms = 0;
+        SINTER_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+        cap = index_t(sms) * 32;
+        if (device < max_devices) caps[std::size_t(device)].store(cap, std::memory_order_relaxed);
+    }
+    return cap;
 }
 
 inline unsigned grid_for(index_t work_items, int per_block) {
-    static const index_t cap = index_t(multiprocessors()) * 32;  // enough blocks to fill the GPU
-    return unsigned(blocks_for(work_items, per_block, cap));
+    return unsigned(blocks_for(work_items, per_block, grid_cap()));
 }
 
 template <int N, class T, class S, class E>

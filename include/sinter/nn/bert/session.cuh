@@ -2,7 +2,9 @@
 // A session runs an Encoder on the GPU: its own stream, cuBLASLt handle and workspace, activation
 // buffers sized for a maximum token count, pinned staging for inputs and outputs, and CUDA graphs.
 // Sessions share the encoder's weights, so several can run on several streams. Not thread-safe:
-// one session per thread.
+// one session per thread. A session belongs to the device that was current when it was made,
+// which must be its encoder's (else a value_error naming both); forward() and launch() make that
+// device current while they run, from whichever thread calls them.
 //
 // One forward: the padding is removed on the host (pack), then embedding (one fused expression),
 // per layer QKV GEMM (bias epilogue) -> fused attention -> output GEMM (bias + residual through
@@ -15,11 +17,13 @@
 // first forward of a shape runs eagerly (and chooses the GEMM algorithms), the second captures the
 // graph and launches it, later ones replay it. At most max_graphs shapes are remembered; the least
 // recently used is dropped, so a server that sees ever new shapes holds bounded memory.
+#include <limits>
 #include <optional>
 #include <span>
 
 #include "../../blas/gemm.cuh"
 #include "../../core/lru_cache.hpp"
+#include "../../cuda/device.cuh"
 #include "../../cuda/memory.cuh"
 #include "../../cuda/stream.cuh"
 #include "../../expr/eval_cuda.cuh"
@@ -64,7 +68,7 @@ public:
     Pinned(const Pinned&) = delete;
     Pinned& operator=(const Pinned&) = delete;
     ~Pinned() {
-        if (p_ && !cuda::context_poisoned()) (void)cudaFreeHost(p_);
+        if (p_ && !cuda::context_poisoned()) cuda::discard(cudaFreeHost(p_));
     }
     T* data() const { return p_; }
     index_t size() const { return n_; }
@@ -83,8 +87,8 @@ public:
     // Destroys what was made; an in-flight launch still completes (CUDA frees it afterwards).
     void reset() {
         if (context_ok()) {
-            if (exec_) (void)cudaGraphExecDestroy(exec_);
-            if (graph_) (void)cudaGraphDestroy(graph_);
+            if (exec_) cuda::discard(cudaGraphExecDestroy(exec_));
+            if (graph_) cuda::discard(cudaGraphDestroy(graph_));
         }
         exec_ = nullptr;
         graph_ = nullptr;
@@ -112,8 +116,9 @@ class Session {
 
 public:
     Session(const Encoder<C, T, device_space>& encoder, SessionOptions options = {})
-        : weights_(encoder.shared_weights()), options_(checked(options)),
-          gemm_(options.workspace_bytes, options.gemm_autotune), x_(options.max_tokens + 1), tmp_(options.max_tokens),
+        : weights_(on_current_device(encoder.shared_weights())), options_(checked(options)),
+          gemm_(options.workspace_bytes, options.gemm_autotune, plans_kept(options.max_graphs)),
+          x_(options.max_tokens + 1), tmp_(options.max_tokens),
           ctx_(options.max_tokens), qkv_(options.max_tokens), inner_(options.max_tokens),
           ints_(3 * options.max_tokens + 2 * options.max_batch + 1), first_(options.max_batch),
           pooled_(options.max_batch), logits_(options.max_batch * std::max(weights_->num_labels(), 1)),
@@ -127,8 +132,10 @@ public:
     Session& operator=(const Session&) = delete;
     // Waits for a forward still in flight (launch() returns without waiting) before its buffers go.
     ~Session() {
-        if (!cuda::context_poisoned()) (void)cudaStreamSynchronize(stream_);
+        if (!cuda::context_poisoned()) cuda::discard(cudaStreamSynchronize(stream_));
     }
+
+    int device() const { return device_; }
 
     cudaStream_t stream() const { return stream_; }
     const SessionOptions& options() const { return options_; }
@@ -136,6 +143,7 @@ public:
     // Runs the model on (B, S) host inputs; returns host outputs (f32). Throws before launching
     // anything when the inputs are invalid or larger than the session.
     Outputs forward(const Inputs& in) {
+        const cuda::DeviceScope on_device(device_);
         Outputs out;
         out.batch = in.batch;
         out.length = in.length;
@@ -165,6 +173,7 @@ public:
     // device (packed hidden state, pooled output, logits) until the next launch. Returns the
     // packing (tokens, offsets). What forward() and the benchmarks time.
     Packed launch(const Inputs& in) {
+        const cuda::DeviceScope on_device(device_);
         check_inputs(in, C);
         if (in.empty()) return Packed{};  // nothing to launch
         const auto too_large = [&](const std::string& what) {
@@ -211,6 +220,20 @@ public:
     }
 
 private:
+    // The encoder's weights, refused unless they are on the current device (the session's): a
+    // kernel reading another device's memory faults, and the fault would end the process's CUDA.
+    static std::shared_ptr<const Weights<C, T, device_space>> on_current_device(
+        std::shared_ptr<const Weights<C, T, device_space>> weights) {
+        const int device = cuda::current_device();
+        cudaPointerAttributes where{};
+        SINTER_CUDA_CHECK(cudaPointerGetAttributes(&where, weights->storage.data()));
+        if (where.type == cudaMemoryTypeDevice && where.device != device)
+            throw value_error("bert::Session: the encoder's weights are on device " + std::to_string(where.device) +
+                              ", the current device is " + std::to_string(device) +
+                              ": make the weights' device current (cudaSetDevice) before making the session");
+        return weights;
+    }
+
     static const SessionOptions& checked(const SessionOptions& o) {
         if (o.max_tokens <= 0 || o.max_batch <= 0 || o.max_graphs == 0)
             throw value_error("bert::Session: max_tokens (" + std::to_string(o.max_tokens) + "), max_batch (" +
@@ -272,8 +295,8 @@ private:
                 run(shape);
             } catch (...) {
                 cudaGraph_t broken = nullptr;
-                (void)cudaStreamEndCapture(stream_, &broken);  // cudaErrorStreamCaptureInvalidated, likely
-                if (broken) (void)cudaGraphDestroy(broken);
+                cuda::discard(cudaStreamEndCapture(stream_, &broken));  // cudaErrorStreamCaptureInvalidated, likely
+                if (broken) cuda::discard(cudaGraphDestroy(broken));
                 (void)cudaGetLastError();  // not left pending for the eager forward's first launch check
                 throw;
             }
@@ -285,6 +308,18 @@ private:
         }
     }
 
+    // GEMM plans kept. A launch shape plans at most 6 GEMM shapes (4 a layer, the pooler, the
+    // classifier); between its eager forward and its capture fewer than max_graphs other shapes ran
+    // (or it would have been dropped, and would run eagerly again). With room for 6 plans per
+    // remembered shape, its plans are still there when it is captured: a capture never plans, so
+    // cuBLASLt's heuristic and the autotuning stay outside captures.
+    static std::size_t plans_kept(std::size_t max_graphs) {
+        constexpr std::size_t per_shape = 6;
+        return max_graphs > std::numeric_limits<std::size_t>::max() / per_shape ? std::numeric_limits<std::size_t>::max()
+                                                               : std::max<std::size_t>(1024, per_shape * max_graphs);
+    }
+
+    int device_ = cuda::current_device();  // first: current while every other member is made
     std::shared_ptr<const Weights<C, T, device_space>> weights_;
     SessionOptions options_;
     cuda::Stream stream_;

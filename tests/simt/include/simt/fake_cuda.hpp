@@ -12,6 +12,8 @@
 //     each side is where their kind says and in bounds; a kernel's pointer arguments must point to
 //     device or pinned memory (else an illegal-address fault when it runs); cudaFree does not wait
 //     for queued work (CUDA does not promise to): a freed block leaves the registry at once;
+//     cudaMalloc's blocks are 256-byte aligned, as documented, cudaMallocAsync's only 16 (its
+//     documentation promises no alignment);
 //   - addresses, as a GPU's memory protection enforces them (and compute-sanitizer reports): each
 //     allocation has pages of its own, ends against an inaccessible guard page (one of whole
 //     pages also starts against one), and is never reused; freed pages become inaccessible;
@@ -44,13 +46,15 @@
 //     by default) and the bias alignment of the descriptor's bias pointer at that moment (256 for
 //     none; 16 at the least), and a matmul whose pointers break that faults with a misaligned
 //     address; autotuning timings make the heuristic's last candidate the fastest.
-// One device, sm_90 with 132 multiprocessors and 227 KiB of opt-in shared memory per block, one
-// host thread.
+// Two identical devices, each sm_90 with 132 multiprocessors and 227 KiB of opt-in shared memory
+// per block (cudaSetDevice; memory and streams belong to the device current when they are made; a
+// kernel goes only to a stream of the current device, and faults on another device's memory in a
+// pointer argument: no peer access); one host thread.
 //
 // What it does not model: streams running at the same time (queued work runs when waited for,
 // one stream at a time, so a race between streams shows only as stale data); the legacy default
 // stream's implicit ordering with blocking streams (sinter makes non-blocking ones); accesses
-// within an allocation's rounding to 256 bytes or, unless it fills whole pages, before its start
+// within an allocation's rounding (to 256 bytes; 16 for cudaMallocAsync) or, unless it fills whole pages, before its start
 // on its first page, and accesses outside the part of an allocation a kernel was meant to use
 // (bounds are an allocation's, as on a GPU); cuBLASLt's real kernels, their summation order,
 // workspace use and which configurations they refuse; time (a fake clock advances per
@@ -83,6 +87,12 @@ cudaError_t enqueue(cudaStream_t stream, Work work, std::string what);
 
 // The runtime's checks of a launch configuration (not of its arguments).
 cudaError_t check_launch(const void* kernel, ::dim3 grid, ::dim3 block, std::size_t shared_bytes);
+// A kernel goes only to a stream of the current device (else cudaErrorInvalidResourceHandle, as
+// the programming guide's "Stream and Event Behavior" states).
+cudaError_t check_launch_stream(cudaStream_t stream);
+int current_device();
+// The device whose memory p is (cudaMalloc'd while it was current); -1 for pinned or unknown memory.
+int memory_device(const void* p);
 
 // Records a launch's error as the pending one (what cudaGetLastError returns next); invalidates a
 // capture in progress on `stream`.
@@ -107,6 +117,9 @@ enum class EpilogueRefusal {
     heuristic_not_supported,  // the heuristic finds no algorithm: CUBLAS_STATUS_NOT_SUPPORTED
     heuristic_invalid_value,  // the heuristic rejects the descriptor: CUBLAS_STATUS_INVALID_VALUE
     at_matmul,                // the heuristic offers algorithms; cublasLtMatmul refuses them (NOT_SUPPORTED)
+    // Not refusals but failures, which blas::Gemm must report rather than plan around:
+    heuristic_internal_error,  // the heuristic fails: CUBLAS_STATUS_INTERNAL_ERROR
+    matmul_execution_failed,   // cublasLtMatmul fails: CUBLAS_STATUS_EXECUTION_FAILED (no CUDA fault behind it)
 };
 void refuse_fused_epilogues(EpilogueRefusal how);
 
