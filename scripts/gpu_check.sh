@@ -10,7 +10,7 @@
 # tolerance" lines). doctest and Google Benchmark come from .deps/ when it exists (carry it:
 # tools/prepare_gpu_deps.sh makes it on a machine with Debian's packages), else from the system.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export PATH=/usr/local/cuda/bin:$PATH PYTHONUNBUFFERED=1
 OUT=${OUT:-$PWD/build-gpu/out}
 LOGS=$PWD/build-gpu/logs
@@ -31,6 +31,8 @@ bounded() {
     fi
     timeout "$limit" "$@"
 }
+# The logs so far into $OUT: after each stage, so that a run killed from outside still returns them.
+snap() { tar -czf "$OUT/logs.tgz" -C "$LOGS" . 2>/dev/null; }
 finish() {
     [ -f build-gpu/Testing/Temporary/LastTest.log ] && cp build-gpu/Testing/Temporary/LastTest.log "$LOGS/"
     echo "gpu_check: summary ($(date -u +%T), ${SECONDS}s)"
@@ -45,6 +47,8 @@ cap=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | hea
 card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
 [ -n "$cap" ] || { echo "gpu_check: no GPU visible (nvidia-smi)"; status=1; exit; }
 echo "gpu_check: $card (sm_$cap), $(date -u +%F), budget ${BUDGET}s" | tee "$OUT/card.txt"
+{ command -v nvcc cmake ctest ninja python3 compute-sanitizer; nvcc --version; cmake --version; c++ --version; } \
+    > "$LOGS/env.log" 2>&1
 
 # The real model travels as an f16 copy (tools/make_f16_checkpoint.py; carry it): the GPU model test
 # reads it. Without it that test fails, saying so.
@@ -61,8 +65,15 @@ if [ -d .deps/usr ]; then  # carried test and benchmark libraries (tools/prepare
                 -Ddoctest_DIR="$PWD/.deps/usr/lib/cmake/doctest"
                 -Dbenchmark_DIR="$PWD/.deps/usr/lib/x86_64-linux-gnu/cmake/benchmark")
     export LD_LIBRARY_PATH=$PWD/.deps/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+else  # the machine has no network: the system's doctest and Google Benchmark, or none
+    echo "gpu_check: no .deps (tools/prepare_gpu_deps.sh; carry it): doctest and Google Benchmark from the system"
+    configure+=(-DSINTER_FETCH_DEPENDENCIES=OFF)
 fi
-cmake -S . -B build-gpu "${configure[@]}" > "$LOGS/configure.log" 2>&1 || { tail -30 "$LOGS/configure.log"; status=1; exit; }
+keep_going=()  # build what builds: one file that fails does not stop the others
+command -v ninja >/dev/null && keep_going=(-- -k 0)
+bounded 120 cmake -S . -B build-gpu "${configure[@]}" > "$LOGS/configure.log" 2>&1 ||
+    { tail -30 "$LOGS/configure.log"; status=1; exit; }
+snap
 if grep -q "doctest not found" "$LOGS/configure.log"; then
     echo "gpu_check: no doctest on this machine (carry .deps: tools/prepare_gpu_deps.sh): no GPU test can be built"
     status=1
@@ -72,15 +83,25 @@ fi
 # come first so that a machine without Google Benchmark still checks correctness.
 targets=$(for f in tests/gpu/test_*.cu tests/models/*.cu; do basename "$f" .cu; done)
 echo "gpu_check: building $(echo $targets | wc -w) GPU tests ($(date -u +%T))"
-bounded 300 cmake --build build-gpu -j"$(nproc)" --target $targets > "$LOGS/build.log" 2>&1 ||
-    { echo "gpu_check: the build failed or ran out of time"; grep -m20 -A5 "error" "$LOGS/build.log"; status=1; exit; }
+bounded 300 cmake --build build-gpu -j"$(nproc)" --target $targets "${keep_going[@]}" > "$LOGS/build.log" 2>&1
+build_rc=$?
+snap
+if ((build_rc == 124)); then
+    echo "gpu_check: the build ran out of time"
+    status=1
+    exit
+elif ((build_rc != 0)); then  # the tests that built still run; the others show as "Not Run"
+    echo "gpu_check: some GPU tests did not build"
+    grep -m20 -A5 "error" "$LOGS/build.log"
+    status=1
+fi
 benchmarks=""
 if grep -q "Google Benchmark not found" "$LOGS/configure.log"; then
     echo "gpu_check: no Google Benchmark on this machine (carry .deps): benchmarks not built"
     status=1
 else
     # Beside the tests, on half the cores: their host references need the rest.
-    (bounded 200 cmake --build build-gpu -j"$(( $(nproc) / 2 + 1 ))" --target bench_expr bench_bert \
+    (bounded 200 cmake --build build-gpu -j"$(( $(nproc) / 2 + 1 ))" --target bench_expr bench_bert "${keep_going[@]}" \
         > "$LOGS/build_bench.log" 2>&1) &
     bench_build=$!
 fi
@@ -93,6 +114,7 @@ echo "gpu_check: running the GPU tests ($(date -u +%T))"
 bounded 90 ctest --test-dir build-gpu -R '^test_gpu_attention$' --output-on-failure --timeout 80 \
     > "$LOGS/ctest_attention.log" 2>&1
 attention_rc=$?
+cp build-gpu/Testing/Temporary/LastTest.log "$LOGS/LastTest_attention.log" 2>/dev/null  # the next ctest overwrites it
 ((attention_rc != 0)) && status=1
 if ((attention_rc == 124)) || grep -q "Timeout" "$LOGS/ctest_attention.log"; then
     echo "gpu_check: test_gpu_attention timed out (a hung kernel?): the session tests are not run"
@@ -109,16 +131,19 @@ if cat "$LOGS"/ctest_*.log 2>/dev/null | grep -q "SINTER_SKIP_NO_GPU\|\*\*\*Skip
     status=1
 fi
 
+snap
 if [ -n "${bench_build:-}" ]; then
-    wait "$bench_build" && benchmarks="bench_expr bench_bert" || { grep -m10 -A5 error "$LOGS/build_bench.log"; status=1; }
+    wait "$bench_build" || { grep -m10 -A5 error "$LOGS/build_bench.log"; status=1; }
+    for name in bench_expr bench_bert; do [ -x "build-gpu/bench/$name" ] && benchmarks+=" $name"; done
 fi
 echo "gpu_check: benchmarks ($(date -u +%T))"
 for name in $benchmarks; do
     bounded 150 build-gpu/bench/$name --benchmark_out="$OUT/$name.json" --benchmark_out_format=json \
         > "$LOGS/$name.log" 2>&1 || { echo "gpu_check: $name failed or timed out"; tail -5 "$LOGS/$name.log"; status=1; }
 done
+snap
 echo "gpu_check: PyTorch baselines ($(date -u +%T))"
-if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
+if bounded 60 python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
     for script in expr bert; do
         bounded 120 python3 tools/bench_torch_$script.py --out "$OUT/torch_$script.json" > "$LOGS/torch_$script.log" 2>&1 ||
             { echo "gpu_check: the PyTorch $script baseline failed or timed out"; tail -5 "$LOGS/torch_$script.log"; status=1; }
@@ -138,7 +163,11 @@ if command -v compute-sanitizer >/dev/null && [ -x build-gpu/tests/test_gpu_atte
         case $? in
             0) echo "gpu_check: compute-sanitizer $tool on test_gpu_attention: clean" ;;
             124) echo "gpu_check: compute-sanitizer $tool on test_gpu_attention: out of time, incomplete" ;;
-            *) echo "gpu_check: compute-sanitizer $tool on test_gpu_attention: FAILED (hazards or a failing test)"
+            *) if grep -q "Device not supported" "$LOGS/sanitizer_$tool.log"; then
+                   echo "gpu_check: compute-sanitizer $tool: this device (or its virtualisation) is not supported: not run"
+                   continue
+               fi
+               echo "gpu_check: compute-sanitizer $tool on test_gpu_attention: FAILED (hazards or a failing test)"
                grep -m12 -E "=========" "$LOGS/sanitizer_$tool.log"
                status=1 ;;
         esac

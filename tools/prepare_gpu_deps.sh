@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf .deps
 mkdir -p .deps/debs
-(cd .deps/debs && apt-get download doctest-dev libbenchmark-dev libbenchmark1debian)
+packages=(doctest-dev libbenchmark-dev libbenchmark1debian)
+(cd .deps/debs && { apt-get download "${packages[@]}" || { apt-get update -qq && apt-get download "${packages[@]}"; }; })
 for deb in .deps/debs/*.deb; do dpkg-deb -x "$deb" .deps; done
 rm -rf .deps/debs .deps/usr/share/doc .deps/usr/share/lintian
 du -sh .deps
