@@ -52,10 +52,15 @@ def main(src, dest):
         for c in chunks:
             f.write(c)
     os.replace(tmp, os.path.join(dest, "model.safetensors"))
-    for name in os.listdir(src):
-        path = os.path.join(src, name)
-        if name != "model.safetensors" and os.path.isfile(path) and os.path.getsize(path) < (1 << 20):
-            shutil.copy(path, os.path.join(dest, name))
+    # The small files, those of sub-folders too (sentence-transformers' 1_Pooling/config.json,
+    # which modules.json names: sinter reads it for the sentence embedding's pooling).
+    for root, _, names in os.walk(src):
+        for name in names:
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, src)
+            if rel != "model.safetensors" and os.path.getsize(path) < (1 << 20):
+                os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
+                shutil.copy(path, os.path.join(dest, rel))
     print(dest)
 
 

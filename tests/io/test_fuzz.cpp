@@ -37,6 +37,7 @@
 #include "sinter/io/hf_config.hpp"
 #include "sinter/io/json.hpp"
 #include "sinter/io/safetensors.hpp"
+#include "sinter/io/sentence_transformers.hpp"
 #include "sinter/text/tokenizer.hpp"
 
 using namespace sinter;
@@ -569,6 +570,24 @@ TEST_CASE("fuzz: mutated tokenizer_config.json gives options or a sinter::error"
         std::string doc = seed;
         mutate(doc, rng);
         tally.run(std::uint64_t(i), doc, [&] { (void)text::parse_tokenizer_config(ExactBytes(doc).view()); });
+    }
+    tally.check_both();
+}
+
+TEST_CASE("fuzz: mutated sentence-transformers files give a pooling or a sinter::error") {
+    const auto pipeline = test::golden_dir() / "minilm" / "pipeline";
+    const std::string seeds[] = {test::read_text(pipeline / "modules.json"),
+                                 test::read_text(pipeline / "1_Pooling" / "config.json")};
+    const test::TempDir dir;
+    std::filesystem::create_directories(dir / "1_Pooling");
+    Tally tally{"modules.json and 1_Pooling/config.json"};
+    Rng rng(505);
+    for (int i = 0, n = cases(3000); i < n; ++i) {
+        std::string docs[] = {seeds[0], seeds[1]};
+        mutate(docs[i % 2], rng);  // one of the two
+        test::write_file(dir / "modules.json", docs[0]);
+        test::write_file(dir.path() / "1_Pooling" / "config.json", docs[1]);
+        tally.run(std::uint64_t(i), docs[i % 2], [&] { (void)io::read_sentence_embedding(dir.path()); });
     }
     tally.check_both();
 }

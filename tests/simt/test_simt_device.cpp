@@ -8,8 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <simt/device.hpp>
@@ -321,4 +324,35 @@ TEST_CASE("bert::Session belongs to its device: it runs there from any current d
     }
     CHECK(session.graphs() == 1);
     CHECK_FALSE(cuda::context_poisoned());
+}
+
+TEST_CASE("bert::Session pools sentence embeddings as its checkpoint folder's modules.json says") {
+    // The tiny golden as a sentence-transformers folder taking the [CLS] token, normalised (as BGE).
+    namespace fs = std::filesystem;
+    fs::path dir = fs::temp_directory_path() / "sinter-simt-pooling-";
+    dir += std::to_string(::getpid());
+    fs::remove_all(dir);
+    fs::create_directories(dir / "1_Pooling");
+    for (const char* file : {"config.json", "model.safetensors", "vocab.txt"})
+        fs::copy_file(test::golden("bert_tiny") / file, dir / file);
+    std::ofstream(dir / "modules.json") << R"([{"path": "", "type": "sentence_transformers.models.Transformer"},
+        {"path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}])";
+    std::ofstream(dir / "1_Pooling" / "config.json") << R"({"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false})";
+    const auto enc = bert::Encoder<bert::tiny, half>::load(dir);
+    fs::remove_all(dir);
+    const test::Golden g("bert_tiny");
+    const bert::Outputs out = bert::Session<bert::tiny, half>(enc, {.max_tokens = 256, .max_batch = 8}).forward(g.inputs());
+    const index_t H = bert::tiny.hidden;
+    double worst = 0;
+    for (index_t b = 0; b < g.B; ++b) {
+        const float* first = out.last_hidden_state.data() + b * g.S * H;  // position 0 of sequence b
+        double norm = 0;
+        for (index_t h = 0; h < H; ++h) norm += double(first[h]) * first[h];
+        norm = std::sqrt(norm);
+        for (index_t h = 0; h < H; ++h)
+            worst = std::max(worst, std::abs(out.sentence_embedding[std::size_t(b * H + h)] - first[h] / norm));
+    }
+    MESSAGE("sentence embedding against the normalised [CLS] state: worst abs error " << worst);
+    CHECK(worst < 1e-6);
 }

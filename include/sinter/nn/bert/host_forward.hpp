@@ -3,6 +3,7 @@
 // linear layers with their epilogues, the LayerNorms; only attention is a hand-written host twin
 // of the fused kernel), in the model's dtype T with f32 math. Slow and correct: usable without a
 // GPU, and the tests' twin.
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <vector>
@@ -30,10 +31,12 @@ std::vector<float> widen(const T* p, index_t n) {
     return v;
 }
 
-// Scatters the packed (T, H) hidden state and derives pooled output, logits and sentence
-// embeddings (f32) from it. Shared by the host and device paths (the device copies x back first).
+// Scatters the packed (T, H) hidden state and derives the sentence embeddings (f32) from it, as
+// sentence-transformers' Pooling and Normalize modules do (`how`: mean, [CLS], max or
+// mean * sqrt(length) over each sequence's tokens, then L2-normalised or not; every sequence has
+// at least its first token). Shared by the host and device paths (the device copies x back first).
 template <class T>
-void finish_outputs(Outputs& out, const Packed& p, const T* x, index_t H) {
+void finish_outputs(Outputs& out, const Packed& p, const T* x, index_t H, const io::SentenceEmbedding& how = {}) {
     const index_t B = out.batch, S = out.length;
     out.hidden = H;
     out.last_hidden_state.assign(std::size_t(B * S * H), 0.f);
@@ -41,18 +44,38 @@ void finish_outputs(Outputs& out, const Packed& p, const T* x, index_t H) {
         for (index_t h = 0; h < H; ++h)
             out.last_hidden_state[std::size_t(p.source[std::size_t(t)] * H + h)] = to_float(x[t * H + h]);
     out.sentence_embedding.assign(std::size_t(B * H), 0.f);
+    std::vector<double> v(static_cast<std::size_t>(H));
     for (index_t b = 0; b < B; ++b) {
         const index_t begin = p.offsets[std::size_t(b)], end = p.offsets[std::size_t(b + 1)];
-        std::vector<double> sum(std::size_t(H), 0.0);
-        for (index_t t = begin; t < end; ++t)
-            for (index_t h = 0; h < H; ++h) sum[std::size_t(h)] += to_float(x[t * H + h]);
-        double norm = 0;
-        for (auto& v : sum) {
-            v /= std::max(double(end - begin), 1e-9);
-            norm += v * v;
+        const double count = std::max(double(end - begin), 1e-9);  // sentence-transformers' clamp
+        switch (how.pooling) {
+            case io::Pooling::cls:
+                for (index_t h = 0; h < H; ++h) v[std::size_t(h)] = end > begin ? to_float(x[begin * H + h]) : 0.0;
+                break;
+            case io::Pooling::max:
+                for (index_t h = 0; h < H; ++h) {
+                    double m = end > begin ? -INFINITY : 0.0;
+                    for (index_t t = begin; t < end; ++t) m = std::max(m, double(to_float(x[t * H + h])));
+                    v[std::size_t(h)] = m;
+                }
+                break;
+            case io::Pooling::mean:
+            case io::Pooling::mean_sqrt_len: {
+                std::fill(v.begin(), v.end(), 0.0);
+                for (index_t t = begin; t < end; ++t)
+                    for (index_t h = 0; h < H; ++h) v[std::size_t(h)] += to_float(x[t * H + h]);
+                const double divisor = how.pooling == io::Pooling::mean ? count : std::sqrt(count);
+                for (auto& e : v) e /= divisor;
+                break;
+            }
         }
-        norm = std::max(std::sqrt(norm), 1e-12);
-        for (index_t h = 0; h < H; ++h) out.sentence_embedding[std::size_t(b * H + h)] = float(sum[std::size_t(h)] / norm);
+        double norm = 1;
+        if (how.normalize) {
+            norm = 0;
+            for (double e : v) norm += e * e;
+            norm = std::max(std::sqrt(norm), 1e-12);
+        }
+        for (index_t h = 0; h < H; ++h) out.sentence_embedding[std::size_t(b * H + h)] = float(v[std::size_t(h)] / norm);
     }
 }
 
@@ -121,7 +144,7 @@ Outputs forward(const Weights<C, T, host_space>& w, const Inputs& in, const expr
         eval(tmp, matmul(inner, transpose(l.output_weight)) + l.output_bias + x, host, gemm);
         eval(x, layer_norm(tmp, l.output_norm.gamma, l.output_norm.beta, C.layer_norm_eps), host);
     }
-    finish_outputs(out, p, x.data(), H);
+    finish_outputs(out, p, x.data(), H, w.sentence_embedding);
 
     // Pooler and classifier on the first token of each sequence (zeros for an empty one).
     if (!w.has_pooler()) return out;  // no pooled output, and so no classifier (the loader's rule)

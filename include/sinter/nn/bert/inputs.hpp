@@ -73,7 +73,8 @@ struct Outputs {
     std::vector<float> last_hidden_state;   // (B, S, H)
     std::vector<float> pooled;              // (B, H)
     std::vector<float> logits;              // (B, labels); empty without a classifier
-    std::vector<float> sentence_embedding;  // (B, H): mean over the mask, L2-normalised
+    std::vector<float> sentence_embedding;  // (B, H): pooled and normalised as the folder's modules.json says
+                                            // (io::read_sentence_embedding; default: mean, L2-normalised)
 };
 
 }  // namespace sinter::bert

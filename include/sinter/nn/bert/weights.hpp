@@ -14,6 +14,7 @@
 
 #include "../../core/tensor.hpp"
 #include "../../io/bert_checkpoint.hpp"
+#include "../../io/sentence_transformers.hpp"
 #include "model.hpp"
 
 namespace sinter::bert {
@@ -52,6 +53,7 @@ struct Weights {
     TensorView<const T, Shape<dyn, H>, Space> classifier_weight;  // (num_labels, H)
     TensorView<const T, Shape<dyn>, Space> classifier_bias;
     std::vector<std::string> labels;  // id2label; empty without a classifier
+    io::SentenceEmbedding sentence_embedding;  // how Outputs::sentence_embedding pools (modules.json)
 
     int num_labels() const { return int(labels.size()); }
     bool has_pooler() const { return pooler_weight.data() != nullptr; }
@@ -176,6 +178,11 @@ std::shared_ptr<const Weights<C, T, Space>> load_weights(const std::filesystem::
                                                          io::BertHead head = io::BertHead::automatic) {
     (void)Model<C>{};  // the compile-time checks of C
     io::check_config(io::read_hf_config(dir / "config.json"), C, (dir / "config.json").string());
+    const io::SentenceEmbedding sentence_embedding = io::read_sentence_embedding(dir);
+    if (sentence_embedding.dimension != 0 && sentence_embedding.dimension != C.hidden)
+        throw config_error("sinter: " + (dir / "modules.json").string() + ": the Pooling module's "
+                           "word_embedding_dimension is " + std::to_string(sentence_embedding.dimension) +
+                           " but the model's hidden size is " + std::to_string(C.hidden));
     const io::BertCheckpoint ckpt(dir, head);
     index_t total = 0;
     const auto placements =
@@ -189,6 +196,7 @@ std::shared_ptr<const Weights<C, T, Space>> load_weights(const std::filesystem::
         labels.push_back(std::size_t(i) < names.size() ? names[std::size_t(i)] : "LABEL_" + std::to_string(i));
     auto w = std::make_shared<Weights<C, T, Space>>();
     detail::assemble(*w, std::move(staging), placements, labels);
+    w->sentence_embedding = sentence_embedding;
     return w;
 }
 
