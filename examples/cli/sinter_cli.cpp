@@ -22,6 +22,7 @@
 
 #include "sinter/io/hf_config.hpp"
 #include "sinter/io/json.hpp"
+#include "sinter/io/sentence_transformers.hpp"
 #include "sinter/text/tokenizer.hpp"
 #include "args.hpp"
 #include "batches.hpp"
@@ -140,6 +141,12 @@ int run(const Options& o) {
                  compiled_configs[which].name.data(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), model.where.c_str(),
                  model.why.c_str());
+    if (!classify) {  // how the embeddings pool (the loader has read and checked these files)
+        const io::SentenceEmbedding e = io::read_sentence_embedding(o.model);
+        std::fprintf(stderr, "sinter: sentence embeddings: %s pooling, %s (%s)\n", io::name(e.pooling),
+                     e.normalize ? "L2-normalised" : "not normalised",
+                     fs::exists(o.model / "modules.json") ? "modules.json" : "no modules.json: the default");
+    }
 
     Progress progress(classify ? "classified" : "embedded", lines.size());
     const Tokenized t = tokenize_lines(tokenizer, lines, max_length);

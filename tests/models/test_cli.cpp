@@ -210,6 +210,8 @@ TEST_CASE("sinter embed on the tiny model: JSON lines, .npy and similarity agree
     REQUIRE(r.status == 0);
     CHECK(r.err.find("running on the host") != std::string::npos);
     CHECK(r.err.find("embedded 3 lines") != std::string::npos);
+    CHECK(r.err.find("sentence embeddings: mean pooling, L2-normalised (no modules.json: the default)") !=
+          std::string::npos);
     CHECK(r.err.find('\r') == std::string::npos);  // no progress bar: stderr is not a terminal
     const auto rows = json_lines(r.out);
     REQUIRE(rows.size() == texts.size());

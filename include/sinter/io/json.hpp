@@ -471,11 +471,11 @@ namespace sinter::io {
 
 // Parses one JSON document. `source` (a file name) is put in error messages.
 inline Json parse_json(std::string_view text, std::string_view source = {}, JsonOptions options = {}) {
-    return detail::JsonParser(text, source, options).parse_document();
+    return sinter::detail::JsonParser(text, source, options).parse_document();
 }
 
 inline Json read_json_file(const std::filesystem::path& path, JsonOptions options = {}) {
-    const std::string bytes = detail::read_file_bytes(path);
+    const std::string bytes = sinter::detail::read_file_bytes(path);
     return parse_json(bytes, path.string(), options);
 }
 

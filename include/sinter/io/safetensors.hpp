@@ -79,11 +79,11 @@ inline constexpr StDtypeEntry st_dtypes[] = {
 
 namespace sinter::io {
 
-constexpr std::string_view name(StDtype t) { return detail::st_dtypes[static_cast<int>(t)].name; }
-constexpr int bits_of(StDtype t) { return detail::st_dtypes[static_cast<int>(t)].bits; }
+constexpr std::string_view name(StDtype t) { return sinter::detail::st_dtypes[static_cast<int>(t)].name; }
+constexpr int bits_of(StDtype t) { return sinter::detail::st_dtypes[static_cast<int>(t)].bits; }
 
 inline std::optional<StDtype> parse_st_dtype(std::string_view s) {
-    for (const auto& e : detail::st_dtypes)
+    for (const auto& e : sinter::detail::st_dtypes)
         if (e.name == s) return e.dtype;
     return std::nullopt;
 }
@@ -193,8 +193,8 @@ public:
                     std::memcpy(&f, p, 4);
                 } else {
                     const auto bits = static_cast<std::uint16_t>(p[0] | p[1] << 8);
-                    f = t.dtype == StDtype::f16 ? to_float(detail::half_from_bits(bits))
-                                                : to_float(detail::bf16_from_bits(bits));
+                    f = t.dtype == StDtype::f16 ? to_float(sinter::detail::half_from_bits(bits))
+                                                : to_float(sinter::detail::bf16_from_bits(bits));
                 }
                 out[i + j] = from_float<T>(f);
             }

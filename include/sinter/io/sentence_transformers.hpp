@@ -35,8 +35,6 @@ struct SentenceEmbedding {
     std::int64_t dimension = 0;     // the pooling config's word_embedding_dimension; 0: not given
 };
 
-namespace detail {
-
 // The Pooling module's config (models.Pooling's constructor arguments, with its defaults for
 // missing keys: mean_tokens true, every other mode false; a "pooling_mode" name overrides them).
 inline SentenceEmbedding parse_pooling_config(const Json& root, const std::string& source) {
@@ -92,8 +90,6 @@ inline SentenceEmbedding parse_pooling_config(const Json& root, const std::strin
     return s;
 }
 
-}  // namespace detail
-
 // The sentence embedding of model folder `dir`: from its modules.json and Pooling config when it
 // has them, else the mean, normalised.
 inline SentenceEmbedding read_sentence_embedding(const std::filesystem::path& dir) {
@@ -128,7 +124,7 @@ inline SentenceEmbedding read_sentence_embedding(const std::filesystem::path& di
             if (!std::filesystem::exists(config))
                 throw io_error("sinter: " + config.string() + ": the Pooling module's config (named by " + source +
                                ") does not exist");
-            s = detail::parse_pooling_config(read_json_file(config), config.string());
+            s = parse_pooling_config(read_json_file(config), config.string());
         }
     }
     s.normalize = modules.size() == 3;
