@@ -194,3 +194,37 @@ TEST_CASE("bert::Encoder's sentence embeddings pool as the folder says, matching
                          doctest::Contains("word_embedding_dimension is 384 but the model's hidden size is 64"),
                          config_error);
 }
+
+TEST_CASE("a pooling given to Encoder::load replaces the folder's") {
+    const test::Golden g("bert_tiny");
+    const index_t H = bert::tiny.hidden;
+    const std::vector<float> hidden = g.file.read<float>("last_hidden_state");
+    // The folder says mean (no modules.json); [CLS], normalised, is asked for: each sequence's
+    // first hidden state over its norm, as Hugging Face's hidden states give it.
+    const auto enc = TinyOnHost::load(test::golden("bert_tiny"), io::BertHead::automatic,
+                                      io::SentenceEmbedding{.pooling = io::Pooling::cls, .normalize = true});
+    const bert::Outputs out = enc.forward(g.inputs());
+    double worst = 0;
+    for (index_t b = 0; b < g.B; ++b) {
+        const float* first = hidden.data() + b * g.S * H;
+        double norm = 0;
+        for (index_t h = 0; h < H; ++h) norm += double(first[h]) * first[h];
+        norm = std::sqrt(norm);
+        for (index_t h = 0; h < H; ++h)
+            worst = std::max(worst, std::abs(out.sentence_embedding[std::size_t(b * H + h)] - first[h] / norm));
+    }
+    MESSAGE("[CLS], normalised, against Hugging Face's first hidden states: worst abs error " << worst);
+    CHECK(worst < 1e-5);
+    // The folder's files are not read: a broken modules.json does not matter then.
+    const test::TempDir dir;
+    for (const char* file : {"config.json", "model.safetensors", "vocab.txt"})
+        fs::copy_file(test::golden("bert_tiny") / file, dir / file);
+    test::write_file(dir / "modules.json", "not JSON");
+    CHECK_THROWS_AS(TinyOnHost::load(dir.path()), format_error);
+    CHECK(TinyOnHost::load(dir.path(), io::BertHead::automatic, io::SentenceEmbedding{.pooling = io::Pooling::max})
+              .weights()
+              .sentence_embedding.pooling == io::Pooling::max);
+    CHECK_THROWS_WITH_AS(TinyOnHost::load(dir.path(), io::BertHead::automatic, io::SentenceEmbedding{.dimension = 8}),
+                         doctest::Contains("the pooling given: the Pooling module's word_embedding_dimension is 8"),
+                         config_error);
+}

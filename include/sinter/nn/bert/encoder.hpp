@@ -8,6 +8,7 @@
 //     sinter::bert::Outputs out = enc.forward({B, S, ids, mask, types});
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "host_forward.hpp"
 #include "weights.hpp"
@@ -36,9 +37,12 @@ public:
         (void)prepack;
     }
 
-    // Reads a Hugging Face checkpoint folder; see load_weights for what is checked.
-    static Encoder load(const std::filesystem::path& dir, io::BertHead head = io::BertHead::automatic) {
-        return Encoder(load_weights<C, T, Space>(dir, head));
+    // Reads a Hugging Face checkpoint folder; see load_weights for what is checked. `pooling`, when
+    // given, replaces what the folder's modules.json says of the sentence embedding (say, [CLS] for
+    // a BGE checkpoint saved without its sentence-transformers files).
+    static Encoder load(const std::filesystem::path& dir, io::BertHead head = io::BertHead::automatic,
+                        std::optional<io::SentenceEmbedding> pooling = std::nullopt) {
+        return Encoder(load_weights<C, T, Space>(dir, head, pooling));
     }
 
     const weights_type& weights() const { return *weights_; }

@@ -5,6 +5,7 @@
 // for the device, copies it once. Q, K and V are packed into one (3H, H) projection.
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -172,16 +173,19 @@ void assemble(Weights<C, T, Space>& w, Tensor<T, Shape<dyn>>&& staging, const st
 
 // Loads checkpoint folder `dir` into Weights<C, T, Space>. Throws config_error, format_error,
 // shape_error or io_error naming the file, field or tensor; nothing is allocated on the device
-// until everything has been checked and converted.
+// until everything has been checked and converted. The sentence embedding pools as the folder's
+// sentence-transformers files say (io::read_sentence_embedding), or as `pooling` when it is given
+// (the files are then not read).
 template <Config C, class T, class Space>
 std::shared_ptr<const Weights<C, T, Space>> load_weights(const std::filesystem::path& dir,
-                                                         io::BertHead head = io::BertHead::automatic) {
+                                                         io::BertHead head = io::BertHead::automatic,
+                                                         std::optional<io::SentenceEmbedding> pooling = std::nullopt) {
     (void)Model<C>{};  // the compile-time checks of C
     io::check_config(io::read_hf_config(dir / "config.json"), C, (dir / "config.json").string());
-    const io::SentenceEmbedding sentence_embedding = io::read_sentence_embedding(dir);
+    const io::SentenceEmbedding sentence_embedding = pooling ? *pooling : io::read_sentence_embedding(dir);
     if (sentence_embedding.dimension != 0 && sentence_embedding.dimension != C.hidden)
-        throw config_error("sinter: " + (dir / "modules.json").string() + ": the Pooling module's "
-                           "word_embedding_dimension is " + std::to_string(sentence_embedding.dimension) +
+        throw config_error("sinter: " + (pooling ? std::string("the pooling given") : (dir / "modules.json").string()) +
+                           ": the Pooling module's word_embedding_dimension is " + std::to_string(sentence_embedding.dimension) +
                            " but the model's hidden size is " + std::to_string(C.hidden));
     const io::BertCheckpoint ckpt(dir, head);
     index_t total = 0;
