@@ -204,15 +204,7 @@ TEST_CASE("a pooling given to Encoder::load replaces the folder's") {
     const auto enc = TinyOnHost::load(test::golden("bert_tiny"), io::BertHead::automatic,
                                       io::SentenceEmbedding{.pooling = io::Pooling::cls, .normalize = true});
     const bert::Outputs out = enc.forward(g.inputs());
-    double worst = 0;
-    for (index_t b = 0; b < g.B; ++b) {
-        const float* first = hidden.data() + b * g.S * H;
-        double norm = 0;
-        for (index_t h = 0; h < H; ++h) norm += double(first[h]) * first[h];
-        norm = std::sqrt(norm);
-        for (index_t h = 0; h < H; ++h)
-            worst = std::max(worst, std::abs(out.sentence_embedding[std::size_t(b * H + h)] - first[h] / norm));
-    }
+    const double worst = test::worst_from_normalised_cls(out.sentence_embedding, hidden.data(), g.B, g.S, H);
     MESSAGE("[CLS], normalised, against Hugging Face's first hidden states: worst abs error " << worst);
     CHECK(worst < 1e-5);
     // The folder's files are not read: a broken modules.json does not matter then.

@@ -343,16 +343,8 @@ TEST_CASE("bert::Session pools sentence embeddings as its checkpoint folder's mo
     fs::remove_all(dir);
     const test::Golden g("bert_tiny");
     const bert::Outputs out = bert::Session<bert::tiny, half>(enc, {.max_tokens = 256, .max_batch = 8}).forward(g.inputs());
-    const index_t H = bert::tiny.hidden;
-    double worst = 0;
-    for (index_t b = 0; b < g.B; ++b) {
-        const float* first = out.last_hidden_state.data() + b * g.S * H;  // position 0 of sequence b
-        double norm = 0;
-        for (index_t h = 0; h < H; ++h) norm += double(first[h]) * first[h];
-        norm = std::sqrt(norm);
-        for (index_t h = 0; h < H; ++h)
-            worst = std::max(worst, std::abs(out.sentence_embedding[std::size_t(b * H + h)] - first[h] / norm));
-    }
+    const double worst = test::worst_from_normalised_cls(out.sentence_embedding, out.last_hidden_state.data(), g.B,
+                                                         g.S, bert::tiny.hidden);
     MESSAGE("sentence embedding against the normalised [CLS] state: worst abs error " << worst);
     CHECK(worst < 1e-6);
 }

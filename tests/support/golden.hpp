@@ -1,6 +1,8 @@
 #pragma once
 // The golden checkpoints of tools/make_golden.py: their folder, and the inputs and Hugging Face
 // outputs in their golden.safetensors.
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -37,5 +39,21 @@ struct Golden {
           mask(read_ints(file, "attention_mask")), types(read_ints(file, "token_type_ids")) {}
     bert::Inputs inputs() const { return {B, S, ids, mask, types}; }
 };
+
+// How far (B, H) sentence embeddings are from [CLS] pooling, L2-normalised, of (B, S, H) hidden
+// states: the largest absolute difference.
+inline double worst_from_normalised_cls(const std::vector<float>& embedding, const float* hidden, index_t B,
+                                        index_t S, index_t H) {
+    double worst = 0;
+    for (index_t b = 0; b < B; ++b) {
+        const float* first = hidden + b * S * H;  // position 0 of sequence b
+        double norm = 0;
+        for (index_t h = 0; h < H; ++h) norm += double(first[h]) * first[h];
+        norm = std::sqrt(norm);
+        for (index_t h = 0; h < H; ++h)
+            worst = std::max(worst, std::abs(embedding[std::size_t(b * H + h)] - first[h] / norm));
+    }
+    return worst;
+}
 
 }  // namespace sinter::test

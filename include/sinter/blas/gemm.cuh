@@ -30,6 +30,7 @@
 
 #include "../core/dtype.hpp"
 #include "../core/lru_cache.hpp"
+#include "../cuda/device.cuh"
 #include "../cuda/error.cuh"
 #include "../cuda/memory.cuh"
 #include "../cuda/stream.cuh"
@@ -426,8 +427,7 @@ inline std::map<std::pair<int, cudaStream_t>, std::unique_ptr<Gemm>>& thread_gem
 // own blas::Gemm, as bert::Session does). Release the engines of a stream before destroying it
 // if another stream may reuse its handle while its work is still pending.
 inline Gemm& thread_gemm(cudaStream_t stream) {
-    int device = 0;
-    SINTER_CUDA_CHECK(cudaGetDevice(&device));
+    const int device = cuda::current_device();
     std::unique_ptr<Gemm>& g = detail::thread_gemms()[{device, stream}];
     if (!g) {
         cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
@@ -447,8 +447,7 @@ inline Gemm& thread_gemm(cudaStream_t stream) {
 // before destroying a stream that carried contractions, or engines (32 MiB each) accumulate as
 // streams come and go.
 inline void release_thread_gemm(cudaStream_t stream) {
-    int device = 0;
-    SINTER_CUDA_CHECK(cudaGetDevice(&device));
+    const int device = cuda::current_device();
     detail::thread_gemms().erase({device, stream});
 }
 

@@ -32,8 +32,7 @@ namespace detail {
 inline index_t grid_cap() {
     constexpr int max_devices = 64;
     static std::array<std::atomic<index_t>, max_devices> caps{};  // 0: not read yet
-    int device = 0;
-    SINTER_CUDA_CHECK(cudaGetDevice(&device));
+    const int device = cuda::current_device();
     index_t cap = device < max_devices ? caps[std::size_t(device)].load(std::memory_order_relaxed) : 0;
     if (cap == 0) {
         int sms = 0;

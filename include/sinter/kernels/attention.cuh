@@ -24,6 +24,7 @@
 #include <type_traits>
 
 #include "../core/dtype.hpp"
+#include "../cuda/device.cuh"
 #include "../cuda/error.cuh"
 // By the include path: the SIMT emulator (tests/simt) has its own.
 #include <sinter/cuda/launch.cuh>
@@ -112,8 +113,7 @@ AttentionKernel resolve_attention_kernel(AttentionKernel kernel) {
                               " kernel is for f16 and bf16; f32 uses simt");
         return AttentionKernel::simt;
     } else {
-        int device = 0;
-        SINTER_CUDA_CHECK(cudaGetDevice(&device));
+        const int device = cuda::current_device();
         static std::mutex mutex;
         static std::map<int, std::array<std::string, 2>> known;  // device -> obstacles (flash, wmma)
         const std::array<std::string, 2>* obstacles = nullptr;

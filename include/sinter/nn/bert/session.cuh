@@ -116,7 +116,7 @@ class Session {
 
 public:
     Session(const Encoder<C, T, device_space>& encoder, SessionOptions options = {})
-        : weights_(on_current_device(encoder.shared_weights())), options_(checked(options)),
+        : weights_(on_device(encoder.shared_weights(), device_)), options_(checked(options)),
           gemm_(options.workspace_bytes, options.gemm_autotune, plans_kept(options.max_graphs)),
           x_(options.max_tokens + 1), tmp_(options.max_tokens),
           ctx_(options.max_tokens), qkv_(options.max_tokens), inner_(options.max_tokens),
@@ -220,11 +220,10 @@ public:
     }
 
 private:
-    // The encoder's weights, refused unless they are on the current device (the session's): a
+    // The encoder's weights, refused unless they are on `device` (the session's, current now): a
     // kernel reading another device's memory faults, and the fault would end the process's CUDA.
-    static std::shared_ptr<const Weights<C, T, device_space>> on_current_device(
-        std::shared_ptr<const Weights<C, T, device_space>> weights) {
-        const int device = cuda::current_device();
+    static std::shared_ptr<const Weights<C, T, device_space>> on_device(
+        std::shared_ptr<const Weights<C, T, device_space>> weights, int device) {
         cudaPointerAttributes where{};
         SINTER_CUDA_CHECK(cudaPointerGetAttributes(&where, weights->storage.data()));
         if (where.type == cudaMemoryTypeDevice && where.device != device)
