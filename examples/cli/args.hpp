@@ -3,10 +3,13 @@
 #include <charconv>
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "sinter/io/sentence_transformers.hpp"
 
 namespace sinter::cli {
 
@@ -28,6 +31,8 @@ struct Options {
     bool replace_invalid_utf8 = false;  // --replace-invalid-utf8: U+FFFD instead of an error
     std::size_t max_length = 0;      // --max-length N; 0: the model's own (see main)
     std::size_t batch_size = 32;     // --batch-size N: lines per forward
+    std::optional<io::Pooling> pooling;  // --pooling MODE (embed); none: the folder's modules.json
+    std::optional<bool> normalize;       // --normalize / --no-normalize (embed); none: the folder's
     std::vector<std::string> lines;  // the text arguments; none: lines come from stdin
 };
 
@@ -38,7 +43,9 @@ LINE arguments, or else standard input, one text a line. Output goes to stdout i
 progress and timings go to stderr.
 
 commands:
-  embed       sentence embeddings (mean over tokens, L2-normalised), one JSON array a line
+  embed       sentence embeddings, one JSON array a line, pooled as the folder's
+              sentence-transformers files say (modules.json, 1_Pooling/config.json); without
+              them, the mean over tokens, L2-normalised
   similarity  the cosine similarity matrix of the lines' embeddings (= embed --similarity)
   classify    label and softmax scores per line, one JSON object a line (needs a
               BertForSequenceClassification checkpoint)
@@ -51,6 +58,10 @@ options:
   --max-length N    truncate to N tokens (default: sentence_bert_config.json's max_seq_length,
                     else the model's max_position_embeddings)
   --batch-size N    lines per forward pass (default 32); lines are batched by length
+  --pooling MODE    embed: mean, cls, max or mean_sqrt_len, in place of the folder's pooling
+                    (for a checkpoint saved without its sentence-transformers files, e.g. BGE: cls)
+  --normalize, --no-normalize
+                    embed: L2-normalise the embeddings, or not, in place of the folder's choice
   --host            run on the host even when a GPU is present
   --replace-invalid-utf8
                     read invalid UTF-8 as U+FFFD (as Python's errors="replace"), not as an error
@@ -68,6 +79,12 @@ inline std::size_t positive(std::string_view option, std::string_view value) {
     if (ec != std::errc{} || end != value.data() + value.size() || n == 0)
         throw usage_error(std::string(option) + " needs a positive integer, not '" + std::string(value) + "'");
     return n;
+}
+
+inline io::Pooling pooling(std::string_view value) {
+    for (const io::Pooling p : {io::Pooling::mean, io::Pooling::cls, io::Pooling::max, io::Pooling::mean_sqrt_len})
+        if (value == io::name(p)) return p;
+    throw usage_error("--pooling needs mean, cls, max or mean_sqrt_len, not '" + std::string(value) + "'");
 }
 
 }  // namespace detail
@@ -115,6 +132,9 @@ inline Options parse_args(int argc, const char* const* argv) {
         else if (name == "--out") o.out = value();
         else if (name == "--max-length") o.max_length = detail::positive(name, value());
         else if (name == "--batch-size") o.batch_size = detail::positive(name, value());
+        else if (name == "--pooling") o.pooling = detail::pooling(value());
+        else if (name == "--normalize") o.normalize = true;
+        else if (name == "--no-normalize") o.normalize = false;
         else if (name == "--similarity") o.similarity = true;
         else if (name == "--host") o.host = true;
         else if (name == "--replace-invalid-utf8") o.replace_invalid_utf8 = true;
@@ -126,6 +146,9 @@ inline Options parse_args(int argc, const char* const* argv) {
     if (o.model.empty()) throw usage_error("--model DIR is required (tools/fetch_model.sh fetches all-MiniLM-L6-v2)");
     if (o.command != Command::embed && !o.out.empty()) throw usage_error("--out is for embed only");
     if (o.command != Command::embed && o.similarity) throw usage_error("--similarity is for embed only");
+    if (o.command != Command::embed && (o.pooling || o.normalize))
+        throw usage_error(std::string(o.pooling ? "--pooling" : *o.normalize ? "--normalize" : "--no-normalize") +
+                          " is for embed only");
     return o;
 }
 

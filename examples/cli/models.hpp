@@ -6,11 +6,13 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "sinter/io/hf_config.hpp"
+#include "sinter/io/sentence_transformers.hpp"
 #include "sinter/nn/bert/encoder.hpp"
 
 // SINTER_CLI_GPU: whether the GPU path is compiled in. By default in a CUDA build; the tests also
@@ -72,6 +74,12 @@ struct Limits {
     index_t max_tokens;  // lines per forward x the longest line
 };
 
+// How to load it: the head, and a pooling that replaces the folder's (none: the folder's).
+struct LoadOptions {
+    io::BertHead head = io::BertHead::automatic;
+    std::optional<io::SentenceEmbedding> pooling;
+};
+
 // One loaded model, on whichever side runs it.
 class Backend {
 public:
@@ -83,8 +91,8 @@ public:
 template <bert::Config C>
 class HostBackend final : public Backend {
 public:
-    HostBackend(const std::filesystem::path& dir, io::BertHead head)
-        : encoder_(bert::Encoder<C, float, host_space>::load(dir, head)) {}
+    HostBackend(const std::filesystem::path& dir, const LoadOptions& how)
+        : encoder_(bert::Encoder<C, float, host_space>::load(dir, how.head, how.pooling)) {}
     bert::Outputs forward(const bert::Inputs& in) override { return encoder_.forward(in); }
     const std::vector<std::string>& labels() const override { return encoder_.labels(); }
 
@@ -99,8 +107,8 @@ class DeviceBackend final : public Backend {
 public:
     // Batches by length have a different (B, S) almost every time: a CUDA graph captured per shape
     // would seldom be replayed, so the session runs without them.
-    DeviceBackend(const std::filesystem::path& dir, io::BertHead head, const Limits& limits)
-        : encoder_(bert::Encoder<C, half>::load(dir, head)),
+    DeviceBackend(const std::filesystem::path& dir, const LoadOptions& how, const Limits& limits)
+        : encoder_(bert::Encoder<C, half>::load(dir, how.head, how.pooling)),
           session_(encoder_, {.max_tokens = limits.max_tokens, .max_batch = limits.max_batch, .cuda_graphs = false}) {}
     bert::Outputs forward(const bert::Inputs& in) override { return session_.forward(in); }
     const std::vector<std::string>& labels() const override { return encoder_.labels(); }
@@ -121,19 +129,19 @@ struct Loaded {
 namespace detail {
 
 template <std::size_t I = 0>
-Loaded load(std::size_t which, const std::filesystem::path& dir, io::BertHead head, const Limits& limits,
+Loaded load(std::size_t which, const std::filesystem::path& dir, const LoadOptions& how, const Limits& limits,
             bool force_host) {
     if constexpr (I < std::size(compiled_configs)) {
-        if (which != I) return load<I + 1>(which, dir, head, limits, force_host);
+        if (which != I) return load<I + 1>(which, dir, how, limits, force_host);
         constexpr bert::Config C = compiled_configs[I].config;
 #if defined(SINTER_CLI_GPU)
         if (!force_host && cuda::gpu_available())
-            return {std::make_unique<DeviceBackend<C>>(dir, head, limits), "GPU 0, f16", cuda::device_info().name};
+            return {std::make_unique<DeviceBackend<C>>(dir, how, limits), "GPU 0, f16", cuda::device_info().name};
         const char* why = force_host ? "--host" : "no CUDA device found";
 #else
         const char* why = force_host ? "--host" : "this build has no CUDA";
 #endif
-        return {std::make_unique<HostBackend<C>>(dir, head), "host, f32", why};
+        return {std::make_unique<HostBackend<C>>(dir, how), "host, f32", why};
     } else {
         throw value_error("no compiled-in config number " + std::to_string(which));
     }
@@ -142,9 +150,9 @@ Loaded load(std::size_t which, const std::filesystem::path& dir, io::BertHead he
 }  // namespace detail
 
 // Loads the checkpoint in `dir` as compiled_configs[which].
-inline Loaded load_model(std::size_t which, const std::filesystem::path& dir, io::BertHead head, const Limits& limits,
-                         bool force_host) {
-    return detail::load(which, dir, head, limits, force_host);
+inline Loaded load_model(std::size_t which, const std::filesystem::path& dir, const LoadOptions& how,
+                         const Limits& limits, bool force_host) {
+    return detail::load(which, dir, how, limits, force_host);
 }
 
 }  // namespace sinter::cli

@@ -92,6 +92,16 @@ std::size_t default_max_length(const fs::path& dir, const std::optional<io::HfBe
     return positions;  // 0 without a config.json: no truncation
 }
 
+// The folder's pooling, for an option to change one part of it.
+io::SentenceEmbedding folder_sentence_embedding(const fs::path& dir) {
+    try {
+        return io::read_sentence_embedding(dir);
+    } catch (const config_error& e) {
+        throw config_error(std::string(e.what()) +
+                           " (given both --pooling and --normalize or --no-normalize, sinter does not read it)");
+    }
+}
+
 int run(const Options& o) {
     if (o.help) {
         std::fputs(usage_text.data(), stdout);
@@ -130,8 +140,14 @@ int run(const Options& o) {
     const auto t0 = std::chrono::steady_clock::now();
     const bool classify = o.command == Command::classify;
     const Limits limits{index_t(o.batch_size), index_t(o.batch_size * max_length)};
-    Loaded model =
-        load_model(which, o.model, classify ? io::BertHead::automatic : io::BertHead::none, limits, o.host);
+    // --pooling / --no-normalize replace what the folder says; given both, its files are not read.
+    LoadOptions how{.head = classify ? io::BertHead::automatic : io::BertHead::none, .pooling = std::nullopt};
+    if (o.pooling || o.normalize) {
+        how.pooling = o.pooling && o.normalize ? io::SentenceEmbedding{} : folder_sentence_embedding(o.model);
+        if (o.pooling) how.pooling->pooling = *o.pooling;
+        if (o.normalize) how.pooling->normalize = *o.normalize;
+    }
+    Loaded model = load_model(which, o.model, how, limits, o.host);
     if (classify && model.backend->labels().empty())
         throw config_error(o.model.string() +
                            " has no sequence-classification head: classify needs classifier.* tensors and a "
@@ -142,10 +158,15 @@ int run(const Options& o) {
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), model.where.c_str(),
                  model.why.c_str());
     if (!classify) {  // how the embeddings pool (the loader has read and checked these files)
-        const io::SentenceEmbedding e = io::read_sentence_embedding(o.model);
+        const io::SentenceEmbedding e = how.pooling ? *how.pooling : io::read_sentence_embedding(o.model);
+        const std::string folder =
+            fs::exists(o.model / "modules.json") ? "modules.json" : "no modules.json: the default";
+        std::string source = o.pooling ? "--pooling" : "";
+        if (o.normalize)
+            source += std::string(source.empty() ? "" : " and ") + (*o.normalize ? "--normalize" : "--no-normalize");
+        if (!(o.pooling && o.normalize)) source += source.empty() ? folder : "; the rest: " + folder;
         std::fprintf(stderr, "sinter: sentence embeddings: %s pooling, %s (%s)\n", io::name(e.pooling),
-                     e.normalize ? "L2-normalised" : "not normalised",
-                     fs::exists(o.model / "modules.json") ? "modules.json" : "no modules.json: the default");
+                     e.normalize ? "L2-normalised" : "not normalised", source.c_str());
     }
 
     Progress progress(classify ? "classified" : "embedded", lines.size());

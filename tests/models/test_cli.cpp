@@ -256,6 +256,95 @@ TEST_CASE("sinter embed on the tiny model: JSON lines, .npy and similarity agree
     }
 }
 
+TEST_CASE("sinter embed --pooling / --normalize / --no-normalize replace the folder's pooling") {
+    const fs::path dir = model_copy("bert_tiny");
+    const std::vector<std::string> texts = {"the word, on hot!", "some people were there when I called"};
+    const auto tokenizer = text::Tokenizer::from_directory(dir);
+    const auto batch = tokenizer.encode_batch(texts, {.max_length = 64});
+    const bert::Inputs inputs{batch.batch, batch.length, batch.ids, batch.attention_mask, batch.type_ids};
+    constexpr std::size_t H = 64;
+    const auto embed = [&](std::vector<std::string> options) {
+        std::vector<std::string> args = {"embed", "--model", dir.string()};
+        args.insert(args.end(), options.begin(), options.end());
+        args.insert(args.end(), texts.begin(), texts.end());
+        const Run r = sinter_cli(args);
+        INFO("stderr: " << r.err);
+        REQUIRE(r.status == 0);
+        std::vector<float> got;
+        for (const auto& row : json_lines(r.out)) {
+            const auto v = floats(row);
+            REQUIRE(v.size() == H);
+            got.insert(got.end(), v.begin(), v.end());
+        }
+        REQUIRE(got.size() == texts.size() * H);
+        return std::pair(got, r.err);
+    };
+    const auto worst_difference = [](const std::vector<float>& got, const std::vector<float>& want) {
+        REQUIRE(got.size() == want.size());
+        double worst = 0;
+        for (std::size_t i = 0; i < got.size(); ++i)
+            worst = std::max(worst, std::abs(double(got[i]) - want[i]) / std::max(1.0, std::abs(double(want[i]))));
+        return worst;
+    };
+
+    // Both given: [CLS], not normalised, is the last hidden state at position 0, as it is.
+    const auto hidden = bert::Encoder<bert::tiny, float, host_space>::load(dir, io::BertHead::none)
+                            .forward(inputs)
+                            .last_hidden_state;
+    std::vector<float> first_tokens;
+    for (std::size_t b = 0; b < texts.size(); ++b) {
+        const auto row = hidden.begin() + std::ptrdiff_t(b * std::size_t(batch.length) * H);
+        first_tokens.insert(first_tokens.end(), row, row + std::ptrdiff_t(H));
+    }
+    const auto [cls, cls_err] = embed({"--pooling", "cls", "--no-normalize"});
+    CHECK(cls_err.find("sentence embeddings: cls pooling, not normalised (--pooling and --no-normalize)") !=
+          std::string::npos);
+    MESSAGE("--pooling cls --no-normalize against the first hidden states: worst " << worst_difference(cls, first_tokens));
+    CHECK(worst_difference(cls, first_tokens) <= 1e-5);
+
+    // One given: the other from the folder (here none: normalised). Max pooling, unit length.
+    const auto [max, max_err] = embed({"--pooling=max"});
+    CHECK(max_err.find("max pooling, L2-normalised (--pooling; the rest: no modules.json: the default)") !=
+          std::string::npos);
+    const auto want_max = bert::Encoder<bert::tiny, float, host_space>::load(
+                              dir, io::BertHead::none, io::SentenceEmbedding{.pooling = io::Pooling::max})
+                              .forward(inputs)
+                              .sentence_embedding;
+    CHECK(worst_difference(max, want_max) <= 1e-5);
+    for (std::size_t b = 0; b < texts.size(); ++b) {
+        double norm = 0;
+        for (std::size_t h = 0; h < H; ++h) norm += double(max[b * H + h]) * max[b * H + h];
+        CHECK(std::sqrt(norm) == doctest::Approx(1.0).epsilon(1e-5));
+    }
+    const auto [mean, mean_err] = embed({"--no-normalize"});
+    CHECK(mean_err.find("mean pooling, not normalised (--no-normalize; the rest: no modules.json") != std::string::npos);
+    const auto want_mean = bert::Encoder<bert::tiny, float, host_space>::load(
+                               dir, io::BertHead::none, io::SentenceEmbedding{.normalize = false})
+                               .forward(inputs)
+                               .sentence_embedding;
+    CHECK(worst_difference(mean, want_mean) <= 1e-5);
+    CHECK(worst_difference(mean, max) > 1e-2);  // the options did change something
+
+    // A modules.json sinter cannot compute: refused for one option, not read given both.
+    const fs::path dense = scratch() / "tiny_dense";
+    fs::copy(dir, dense, fs::copy_options::recursive | fs::copy_options::skip_existing);
+    std::ofstream(dense / "modules.json")
+        << R"([{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},)"
+           R"({"idx":1,"name":"1","path":"1_Dense","type":"sentence_transformers.models.Dense"}])";
+    check_error(sinter_cli({"embed", "--model", dense.string(), "--pooling", "cls", "hello"}), 1,
+                "given both --pooling and --normalize or --no-normalize, sinter does not read it");
+    const Run both = sinter_cli({"embed", "--model", dense.string(), "--pooling", "cls", "--normalize", "hello"});
+    INFO("stderr: " << both.err);
+    CHECK(both.status == 0);
+
+    check_error(sinter_cli({"embed", "--model", dir.string(), "--pooling", "median", "hello"}), 2,
+                "--pooling needs mean, cls, max or mean_sqrt_len, not 'median'");
+    check_error(sinter_cli({"embed", "--model", dir.string(), "--normalize=yes", "hello"}), 2,
+                "--normalize takes no value");
+    check_error(sinter_cli({"classify", "--model", dir.string(), "--no-normalize", "hello"}), 2,
+                "--no-normalize is for embed only");
+}
+
 TEST_CASE("sinter classify: labels and softmax scores; refused without a classifier") {
     const Run r = sinter_cli({"classify", "--model", model_copy("bert_tiny_cls").string(), "the word", "hot water"});
     INFO("stderr: " << r.err);
@@ -321,6 +410,30 @@ TEST_CASE("sinter with its GPU path, on the fake device: f16 embeddings and labe
     }
     MESSAGE("worst cosine, device f16 vs host f32, through the CLI: " << worst);
     CHECK(worst >= 0.999);
+
+    // A pooling given on the command line reaches the device session too: [CLS], not normalised.
+    std::vector<std::string> cls_args = args;
+    cls_args.insert(cls_args.begin() + 1, {"--pooling", "cls", "--no-normalize"});
+    const Run gpu_cls = run_tool(SINTER_CLI_FAKE_DEVICE, cls_args), host_cls = sinter_cli(cls_args);
+    INFO("stderr (device, cls): " << gpu_cls.err);
+    REQUIRE(gpu_cls.status == 0);
+    REQUIRE(host_cls.status == 0);
+    const auto got_cls = json_lines(gpu_cls.out), want_cls = json_lines(host_cls.out);
+    REQUIRE(got_cls.size() == 3);
+    REQUIRE(want_cls.size() == 3);
+    double worst_cls = 1, norm_ratio = 1;
+    for (std::size_t i = 0; i < got_cls.size(); ++i) {
+        const auto a = floats(got_cls[i]), b = floats(want_cls[i]);
+        REQUIRE(a.size() == b.size());
+        worst_cls = std::min(worst_cls, test::cosine(a.data(), b.data(), index_t(a.size())));
+        double na = 0, nb = 0;
+        for (std::size_t h = 0; h < a.size(); ++h) na += double(a[h]) * a[h], nb += double(b[h]) * b[h];
+        norm_ratio = std::max(norm_ratio, std::max(na / nb, nb / na));
+    }
+    MESSAGE("--pooling cls --no-normalize, device f16 vs host f32: worst cosine " << worst_cls
+            << ", worst squared-norm ratio " << norm_ratio);
+    CHECK(worst_cls >= 0.999);
+    CHECK(norm_ratio <= 1.01);
 
     args.insert(args.begin() + 1, "--host");  // forced onto the host: the host's numbers exactly
     const Run forced = run_tool(SINTER_CLI_FAKE_DEVICE, args);
