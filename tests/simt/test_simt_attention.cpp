@@ -265,12 +265,14 @@ namespace {
 
 using Kernel = kernels::AttentionKernel;
 
+// grid_len: the max_len given to the kernel (0: the longest length, as the session passes); a
+// shorter one gives a grid that covers only part of the longer sequences.
 template <class T, int HD>
-void check_attention(Kernel kernel, int heads, const std::vector<std::int32_t>& lengths) {
+void check_attention(Kernel kernel, int heads, const std::vector<std::int32_t>& lengths, index_t grid_len = 0) {
     std::vector<std::int32_t> offsets(1, 0);
     for (auto l : lengths) offsets.push_back(offsets.back() + l);
     const index_t tokens = offsets.back(), H = index_t(heads) * HD, B = index_t(lengths.size());
-    const index_t max_len = *std::max_element(lengths.begin(), lengths.end());
+    const index_t max_len = grid_len ? grid_len : *std::max_element(lengths.begin(), lengths.end());
     Tensor<T, Shape<dyn, dyn>> qkv(tokens, 3 * H), want(tokens, H);
     test::fill_uniform(qkv.view(), -2, 2);
     Tensor<std::int32_t, Shape<dyn>> off(B + 1);
@@ -285,7 +287,8 @@ void check_attention(Kernel kernel, int heads, const std::vector<std::int32_t>& 
     const double rel = std::is_same_v<T, float> ? 1e-5 : std::is_same_v<T, half> ? 4e-3 : 3e-2;
     test::compare(got.data(), want.data(), got.size(), rel, rel,
                   std::string(kernels::name(kernel)) + " attention (emulated), " + std::to_string(heads) +
-                      " heads of " + std::to_string(HD) + ", " + std::string(sinter::name(dtype_of<T>)));
+                      " heads of " + std::to_string(HD) + ", " + std::string(sinter::name(dtype_of<T>)) +
+                      ", grid for " + std::to_string(max_len) + " queries");
 }
 
 template <class T>
@@ -306,6 +309,9 @@ TEST_CASE_TEMPLATE("flash attention kernel (emulated) matches the host twin", T,
         simt::reset_counters();
         check_head_sizes<T>(Kernel::flash, 2, {1, 15, 64, 0, 65, 201});
         check_attention<T, 64>(Kernel::flash, 12, {128, 128});  // BERT-base's heads, full sequences
+        // A grid for fewer queries than the sequences hold: each block takes every other tile, or all.
+        check_attention<T, 32>(Kernel::flash, 2, {1, 201, 130}, 65);
+        check_attention<T, 64>(Kernel::flash, 2, {201, 64}, 1);
         // The shared tiles' rows are padded by 16 bytes so that every ldmatrix is conflict-free.
         const auto c = simt::counters();
         CHECK(c.ldmatrix_matrices > 0);
@@ -320,9 +326,13 @@ TEST_CASE_TEMPLATE("wmma attention kernel (emulated) matches the host twin", T, 
         const simt::ScopedInterleaving interleaving(mode);
         check_head_sizes<T>(Kernel::wmma, 2, {1, 15, 64, 0, 65, 130});
         check_attention<T, 64>(Kernel::wmma, 12, {128, 128});
+        check_attention<T, 32>(Kernel::wmma, 2, {1, 130, 65}, 65);  // grids for fewer queries
+        check_attention<T, 64>(Kernel::wmma, 2, {130, 64}, 1);
     }
 }
 
 TEST_CASE_TEMPLATE("simt attention kernel (emulated) matches the host twin", T, float, half, bf16) {
     check_head_sizes<T>(Kernel::simt, 2, {1, 15, 0, 41});  // 41: 4k + 1 queries, a partial block of warps
+    check_attention<T, 32>(Kernel::simt, 2, {1, 41, 9}, 5);     // grids for fewer queries
+    check_attention<T, 64>(Kernel::simt, 2, {41, 3}, 1);
 }

@@ -2,12 +2,16 @@
 // Macros and basic types shared by every header.
 #include <cstdint>
 
+// SINTER_DEVICE_NOINLINE: a device function kept a call (a rare path that would otherwise add its
+// registers to the kernel's common one).
 #if defined(__CUDACC__)
 #define SINTER_HD __host__ __device__ __forceinline__
 #define SINTER_DEVICE __device__ __forceinline__
+#define SINTER_DEVICE_NOINLINE __device__ __noinline__
 #else
 #define SINTER_HD inline
 #define SINTER_DEVICE inline
+#define SINTER_DEVICE_NOINLINE inline
 #endif
 
 // Unrolling hints for device code only (the host compiler warns on the pragma).

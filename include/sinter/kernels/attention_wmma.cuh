@@ -53,10 +53,12 @@ __device__ __forceinline__ void load_tile(T* dst, const T* qkv, index_t ld, inde
     }
 }
 
-// One block's work in the wmma kernel below.
+// One pass of the wmma kernel below: queries [q0, q0 + BQ) of sequence blockIdx.z (q0 < len), head
+// blockIdx.y.
 template <class T, int HD>
 __device__ __forceinline__ void attention_mma_block(T* __restrict__ ctx, const T* __restrict__ qkv,
-                                                    const std::int32_t* __restrict__ offsets, int heads, float scale) {
+                                                    const std::int32_t* __restrict__ offsets, int heads, float scale,
+                                                    int q0) {
     using namespace nvcuda;
     using Tiles = AttentionTiles<T, HD>;
     constexpr int BQ = Tiles::BQ, BK = Tiles::BK, SLD = Tiles::SLD, PLD = Tiles::PLD, OLD = Tiles::OLD;
@@ -70,10 +72,9 @@ __device__ __forceinline__ void attention_mma_block(T* __restrict__ ctx, const T
     float* row_max = reinterpret_cast<float*>(smem + Tiles::stats);
     float* row_sum = row_max + BQ;
 
-    const int b = blockIdx.z, h = blockIdx.y, q0 = blockIdx.x * BQ;
+    const int b = blockIdx.z, h = blockIdx.y;
     const index_t first = offsets[b];
     const int len = offsets[b + 1] - int(first);
-    if (q0 >= len) return;  // uniform over the block
     const index_t H = index_t(heads) * HD, ld = 3 * H;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
 
@@ -170,6 +171,25 @@ __device__ __forceinline__ void attention_mma_block(T* __restrict__ ctx, const T
     }
 }
 
+// Query tiles blockIdx.x, + gridDim.x, ...: one per block when the grid covers the longest sequence
+// (max_len, as a session launches it), and still every query when a sequence is longer than the
+// grid says. (The first pass apart from the loop: ptxas, sm_90, spills 4 bytes at bf16 head size
+// 64 when every pass is the loop's, and at head size 32 when the later passes are a call.)
+template <class T, int HD>
+__device__ __forceinline__ void attention_mma_passes(T* __restrict__ ctx, const T* __restrict__ qkv,
+                                                     const std::int32_t* __restrict__ offsets, int heads,
+                                                     float scale) {
+    constexpr int BQ = AttentionTiles<T, HD>::BQ;
+    const int len = offsets[blockIdx.z + 1] - offsets[blockIdx.z];
+    int q0 = int(blockIdx.x) * BQ;
+    if (q0 >= len) return;  // uniform over the block
+    attention_mma_block<T, HD>(ctx, qkv, offsets, heads, scale, q0);
+    for (q0 += int(gridDim.x) * BQ; q0 < len; q0 += int(gridDim.x) * BQ) {
+        __syncthreads();  // the last pass's reads of the shared O and row sums are done
+        attention_mma_block<T, HD>(ctx, qkv, offsets, heads, scale, q0);
+    }
+}
+
 template <class T, int HD>
 __global__ void __launch_bounds__(128)
 attention_mma_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std::int32_t* __restrict__ offsets,
@@ -179,7 +199,7 @@ attention_mma_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std::
         __trap();  // bf16 WMMA needs sm_80: never launched from code compiled for less
     else
 #endif
-        attention_mma_block<T, HD>(ctx, qkv, offsets, heads, scale);
+        attention_mma_passes<T, HD>(ctx, qkv, offsets, heads, scale);
 }
 
 }  // namespace sinter::kernels::detail

@@ -44,13 +44,14 @@ __device__ __forceinline__ void copy_tile_async(T* dst, const T* qkv, index_t ld
     }
 }
 
+// One pass of the kernel below: queries [q0, q0 + 64) of sequence blockIdx.z (q0 < its length), head
+// blockIdx.y.
 template <class T, int HD>
-__global__ void __launch_bounds__(128)
-flash_attention_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std::int32_t* __restrict__ offsets,
-                       int heads, float scale_log2) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+__device__ __forceinline__ void flash_pass(T* __restrict__ ctx, const T* __restrict__ qkv,
+                                           const std::int32_t* __restrict__ offsets, int heads, float scale_log2,
+                                           int q0) {
     using Tiles = FlashTiles<T, HD>;
-    constexpr int BQ = Tiles::BQ, BK = Tiles::BK, LD = Tiles::LD;
+    constexpr int BK = Tiles::BK, LD = Tiles::LD;
     constexpr int KD = HD / 16;  // k-steps of S = Q K^T over the head dimension
     constexpr int NK = BK / 8;   // 8-key column tiles of S
     constexpr int ND = HD / 8;   // 8-wide column tiles of O
@@ -60,10 +61,9 @@ flash_attention_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std
     const auto sk = [sq](int i) { return sq + (1 + i) * Tiles::tile; };
     const auto sv = [sq](int i) { return sq + (3 + i) * Tiles::tile; };
 
-    const int b = blockIdx.z, h = blockIdx.y, q0 = blockIdx.x * BQ;
+    const int b = blockIdx.z, h = blockIdx.y;
     const index_t first = offsets[b];
     const int len = offsets[b + 1] - int(first);
-    if (q0 >= len) return;  // uniform over the block
     const index_t H = index_t(heads) * HD, ld = 3 * H;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     // ldmatrix addressing: lane 8 i + j gives row j of matrix i.
@@ -181,6 +181,35 @@ flash_attention_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std
         SINTER_UNROLL
         for (int d = 0; d < ND; ++d)
             *reinterpret_cast<std::uint32_t*>(row + 8 * d) = mma::pack2<T>(o[d][2 * r] * inv, o[d][2 * r + 1] * inv);
+    }
+}
+
+// The passes after a block's first (a grid shorter than the sequence): a call, not inlined, so that
+// the one-pass kernel keeps the registers it had without the loop (ptxas, sm_90: 171 at head size
+// 128 either way; inlined in a loop, 208).
+template <class T, int HD>
+SINTER_DEVICE_NOINLINE void flash_pass_outlined(T* __restrict__ ctx, const T* __restrict__ qkv,
+                                                const std::int32_t* __restrict__ offsets, int heads, float scale_log2,
+                                                int q0) {
+    flash_pass<T, HD>(ctx, qkv, offsets, heads, scale_log2, q0);
+}
+
+template <class T, int HD>
+__global__ void __launch_bounds__(128)
+flash_attention_kernel(T* __restrict__ ctx, const T* __restrict__ qkv, const std::int32_t* __restrict__ offsets,
+                       int heads, float scale_log2) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    // Query tiles blockIdx.x, + gridDim.x, ...: one per block when the grid covers the longest
+    // sequence (max_len, as a session launches it), and still every query when a sequence is
+    // longer than the grid says.
+    constexpr int BQ = FlashTiles<T, HD>::BQ;
+    const int len = offsets[blockIdx.z + 1] - offsets[blockIdx.z];
+    int q0 = int(blockIdx.x) * BQ;
+    if (q0 >= len) return;  // uniform over the block
+    flash_pass<T, HD>(ctx, qkv, offsets, heads, scale_log2, q0);
+    for (q0 += int(gridDim.x) * BQ; q0 < len; q0 += int(gridDim.x) * BQ) {
+        __syncthreads();  // (each pass ends at a barrier already: cheap insurance on a rare path)
+        flash_pass_outlined<T, HD>(ctx, qkv, offsets, heads, scale_log2, q0);
     }
 #elif defined(__CUDA_ARCH__)
     __trap();  // compiled for an architecture without mma.m16n8k16 or cp.async: never launched there
