@@ -2,7 +2,7 @@
 // config.json with id2label, model.safetensors, vocab.txt), tokenized by sinter, on the host.
 //   classify DIR "first text" ["second text" ...]
 // Default DIR: the small test checkpoint tests/golden/bert_tiny_cls (random weights, 3 labels).
-#include <cmath>
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -21,16 +21,15 @@ int main(int argc, char** argv) try {
                                  "architectures naming BertForSequenceClassification if it lists any)");
     const auto batch = tokenizer.encode_batch(texts, {.max_length = std::size_t(bert::tiny.max_positions)});
     const auto out = encoder.forward({batch.batch, batch.length, batch.ids, batch.attention_mask, batch.type_ids});
+    // Scores as transformers' text-classification pipeline gives them: softmax over the labels here
+    // (a single-label cross-encoder or a multi-label problem_type would get sigmoids).
+    const std::vector<float> scores = bert::scores(out, encoder.score_function());
     const auto L = std::size_t(out.labels);
     for (std::size_t b = 0; b < texts.size(); ++b) {
-        const float* logits = out.logits.data() + b * L;
-        float max = logits[0], sum = 0;
-        for (std::size_t k = 0; k < L; ++k) max = std::max(max, logits[k]);
-        for (std::size_t k = 0; k < L; ++k) sum += std::exp(logits[k] - max);
-        std::size_t best = 0;
-        for (std::size_t k = 1; k < L; ++k) best = logits[k] > logits[best] ? k : best;
-        std::printf("%-30s %s (p = %.3f)\n", texts[b].c_str(), encoder.labels()[best].c_str(),
-                    std::exp(logits[best] - max) / sum);
+        const float* p = scores.data() + b * L;
+        const std::size_t best = std::size_t(std::max_element(p, p + L) - p);
+        std::printf("%-30s %s (%s %.3f)\n", texts[b].c_str(), encoder.labels()[best].c_str(),
+                    io::name(encoder.score_function()), p[best]);
     }
 } catch (const sinter::error& e) {
     std::fprintf(stderr, "classify: %s\n", e.what());

@@ -11,6 +11,10 @@ Writes, under tests/golden/ (or --out):
                    plus tensors a loader must ignore (embeddings.position_ids, cls.*). Its outputs
                    add the logits; they are computed in f32 from the f16-rounded weights.
   activations.safetensors  x and gelu / gelu_tanh / relu of x, from torch.
+  bert_tiny_rerank/ a cross-encoder: BertForSequenceClassification with one label, stored in f16,
+                   with pairs.tsv (query TAB passage a line) and golden.json: what transformers'
+                   text-classification pipeline gives for each pair (sigmoid scores, as it applies
+                   for one label), with the pairs' token ids and the raw logits.
 
 The model dimensions are sinter::bert::tiny's (include/sinter/nn/bert/config.hpp). Weights are
 random (fixed seed) with larger spreads than BERT's initialiser, so attention is far from uniform
@@ -30,7 +34,7 @@ import torch
 import torch.nn.functional as F
 import transformers
 from safetensors.torch import load_file, save_file
-from transformers import BertConfig, BertForSequenceClassification, BertModel
+from transformers import BertConfig, BertForSequenceClassification, BertModel, BertTokenizerFast, pipeline
 
 SEED = 20261128
 TINY = dict(  # sinter::bert::tiny
@@ -157,13 +161,58 @@ def rewrite_legacy(folder, gen):
     index_path.write_text(json.dumps(index, indent=2) + "\n")
 
 
+# Query and passage pairs for the cross-encoder: words of the vocab, a word outside it ([UNK]
+# or pieces), mixed case and punctuation; each pair well under the 64 positions.
+PAIRS = [
+    ("what is hot water", "Water is hot when you heat it."),
+    ("what is hot water", "The people were there when I called."),
+    ("who said that", "He said that the word was long, but she did not know it."),
+    ("how many days", "Some days there is more water than we can use."),
+    ("Zebra crossing?", "a zebra has stripes"),
+    ("one", "two"),
+]
+
+
+@torch.no_grad()
+def make_rerank(out, meta):
+    gen = torch.Generator().manual_seed(SEED + 4)  # its own stream: the other goldens stay as they are
+    config = BertConfig(**TINY, num_labels=1, attn_implementation="eager")
+    model = BertForSequenceClassification(config).eval()
+    randomize(model, gen)
+    model = model.half().float()  # the f16-rounded weights, computed in f32
+    d = out / "bert_tiny_rerank"
+    shutil.rmtree(d, ignore_errors=True)
+    model.half().save_pretrained(d)
+    model = model.float()
+    write_vocab(d / "vocab.txt")
+    (d / "pairs.tsv").write_text("".join(f"{q}\t{p}\n" for q, p in PAIRS))
+    tokenizer = BertTokenizerFast.from_pretrained(d)  # from its vocab.txt, lower-casing as BERT does
+    classify = pipeline("text-classification", model=model, tokenizer=tokenizer, device="cpu")
+    results = classify([{"text": q, "text_pair": p} for q, p in PAIRS])
+    encoded = tokenizer([q for q, _ in PAIRS], [p for _, p in PAIRS], padding=True, return_tensors="pt")
+    logits = model(**encoded).logits[:, 0]
+    golden = {
+        "versions": meta,
+        "labels": [r["label"] for r in results],
+        "scores": [r["score"] for r in results],  # the pipeline's: sigmoid(logit)
+        "logits": logits.tolist(),
+        "input_ids": [tokenizer(q, p)["input_ids"] for q, p in PAIRS],
+        "token_type_ids": [tokenizer(q, p)["token_type_ids"] for q, p in PAIRS],
+    }
+    (d / "golden.json").write_text(json.dumps(golden, indent=1) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     root = pathlib.Path(__file__).resolve().parent.parent
     parser.add_argument("--out", type=pathlib.Path, default=root / "tests" / "golden")
+    parser.add_argument("--only", choices=["rerank"], help="write only this golden (the others stay as they are)")
     args = parser.parse_args()
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
+    if args.only == "rerank":
+        make_rerank(out, versions())
+        return
     torch.manual_seed(SEED)
     gen = torch.Generator().manual_seed(SEED)
     meta = versions()
@@ -197,6 +246,9 @@ def main():
     x = torch.cat([torch.linspace(-8, 8, 161), 3 * torch.randn(64, generator=gen)])
     save_file({"x": x, "gelu": F.gelu(x), "gelu_tanh": F.gelu(x, approximate="tanh"), "relu": F.relu(x)},
               out / "activations.safetensors", metadata=meta)
+
+    # 4. A cross-encoder (one label) on query and passage pairs, scored by the pipeline.
+    make_rerank(out, meta)
     print(json.dumps(meta))
 
 

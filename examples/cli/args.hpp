@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sinter/io/hf_config.hpp"
 #include "sinter/io/sentence_transformers.hpp"
 
 namespace sinter::cli {
@@ -33,6 +34,8 @@ struct Options {
     std::size_t batch_size = 32;     // --batch-size N: lines per forward
     std::optional<io::Pooling> pooling;  // --pooling MODE (embed); none: the folder's modules.json
     std::optional<bool> normalize;       // --normalize / --no-normalize (embed); none: the folder's
+    bool pairs = false;                  // --pairs (classify, tokenize): two texts a line, tab-separated
+    std::optional<io::ScoreFunction> scores;  // --scores F (classify); none: the config's (problem_type)
     std::vector<std::string> lines;  // the text arguments; none: lines come from stdin
 };
 
@@ -47,8 +50,9 @@ commands:
               sentence-transformers files say (modules.json, 1_Pooling/config.json); without
               them, the mean over tokens, L2-normalised
   similarity  the cosine similarity matrix of the lines' embeddings (= embed --similarity)
-  classify    label and softmax scores per line, one JSON object a line (needs a
-              BertForSequenceClassification checkpoint)
+  classify    label and scores per line, one JSON object a line (needs a
+              BertForSequenceClassification checkpoint); scores as transformers' pipeline:
+              softmax, or a sigmoid for one label (a cross-encoder) or multi-label problem_type
   tokenize    token ids per line, [CLS] and [SEP] included, one JSON array a line
 
 options:
@@ -62,6 +66,9 @@ options:
                     (for a checkpoint saved without its sentence-transformers files, e.g. BGE: cls)
   --normalize, --no-normalize
                     embed: L2-normalise the embeddings, or not, in place of the folder's choice
+  --pairs           classify, tokenize: each line is two texts separated by a tab, encoded as a
+                    pair ([CLS] A [SEP] B [SEP]): a cross-encoder's query and passage, say
+  --scores F        classify: softmax, sigmoid or none (the logits), in place of the default
   --host            run on the host even when a GPU is present
   --replace-invalid-utf8
                     read invalid UTF-8 as U+FFFD (as Python's errors="replace"), not as an error
@@ -85,6 +92,12 @@ inline io::Pooling pooling(std::string_view value) {
     for (const io::Pooling p : {io::Pooling::mean, io::Pooling::cls, io::Pooling::max, io::Pooling::mean_sqrt_len})
         if (value == io::name(p)) return p;
     throw usage_error("--pooling needs mean, cls, max or mean_sqrt_len, not '" + std::string(value) + "'");
+}
+
+inline io::ScoreFunction score_function(std::string_view value) {
+    for (const io::ScoreFunction f : {io::ScoreFunction::softmax, io::ScoreFunction::sigmoid, io::ScoreFunction::none})
+        if (value == io::name(f)) return f;
+    throw usage_error("--scores needs softmax, sigmoid or none, not '" + std::string(value) + "'");
 }
 
 }  // namespace detail
@@ -135,6 +148,8 @@ inline Options parse_args(int argc, const char* const* argv) {
         else if (name == "--pooling") o.pooling = detail::pooling(value());
         else if (name == "--normalize") o.normalize = true;
         else if (name == "--no-normalize") o.normalize = false;
+        else if (name == "--pairs") o.pairs = true;
+        else if (name == "--scores") o.scores = detail::score_function(value());
         else if (name == "--similarity") o.similarity = true;
         else if (name == "--host") o.host = true;
         else if (name == "--replace-invalid-utf8") o.replace_invalid_utf8 = true;
@@ -146,6 +161,8 @@ inline Options parse_args(int argc, const char* const* argv) {
     if (o.model.empty()) throw usage_error("--model DIR is required (tools/fetch_model.sh fetches all-MiniLM-L6-v2)");
     if (o.command != Command::embed && !o.out.empty()) throw usage_error("--out is for embed only");
     if (o.command != Command::embed && o.similarity) throw usage_error("--similarity is for embed only");
+    if (o.command == Command::embed && o.pairs) throw usage_error("--pairs is for classify and tokenize");
+    if (o.command != Command::classify && o.scores) throw usage_error("--scores is for classify only");
     if (o.command != Command::embed && (o.pooling || o.normalize))
         throw usage_error(std::string(o.pooling ? "--pooling" : *o.normalize ? "--normalize" : "--no-normalize") +
                           " is for embed only");

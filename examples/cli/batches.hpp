@@ -14,21 +14,37 @@
 namespace sinter::cli {
 
 struct Tokenized {
-    std::vector<std::vector<std::int32_t>> ids;  // per line: [CLS] pieces [SEP], truncated
+    std::vector<std::vector<std::int32_t>> ids;    // per line: [CLS] pieces [SEP] (pieces [SEP]), truncated
+    std::vector<std::vector<std::int32_t>> types;  // per line, for pairs: 0 up to the first [SEP], then 1
     std::size_t tokens = 0;
 };
 
-// Invalid UTF-8 is an error naming the line and byte, unless the tokenizer replaces it.
+// Invalid UTF-8 is an error naming the line and byte, unless the tokenizer replaces it. `pairs`:
+// each line is two texts separated by a tab, encoded as a pair (tokenizers' longest_first
+// truncation); a line with no tab or with more than one is an error naming it.
 inline Tokenized tokenize_lines(const text::Tokenizer& tokenizer, const std::vector<std::string>& lines,
-                                std::size_t max_length) {
+                                std::size_t max_length, bool pairs = false) {
     Tokenized t;
     t.ids.reserve(lines.size());
     for (std::size_t i = 0; i < lines.size(); ++i) {
+        const std::string& line = lines[i];
+        const std::string name = "line " + std::to_string(i + 1);
         if (tokenizer.options().invalid_utf8 == text::InvalidUtf8::reject)
-            if (const auto at = text::find_invalid_utf8(lines[i]); at != std::string::npos)
-                throw format_error("line " + std::to_string(i + 1) + " is not valid UTF-8 (byte " + std::to_string(at) +
+            if (const auto at = text::find_invalid_utf8(line); at != std::string::npos)
+                throw format_error(name + " is not valid UTF-8 (byte " + std::to_string(at) +
                                    "): fix the input, or pass --replace-invalid-utf8");
-        t.ids.push_back(tokenizer.encode(lines[i], {.max_length = max_length}).ids);
+        if (!pairs) {
+            t.ids.push_back(tokenizer.encode(line, {.max_length = max_length}).ids);
+        } else {
+            const auto tab = line.find('\t');
+            if (tab == std::string::npos || line.find('\t', tab + 1) != std::string::npos)
+                throw format_error(name + " has " + (tab == std::string::npos ? "no tab" : "more than one tab") +
+                                   ": --pairs reads two texts a line, separated by one tab");
+            auto e = tokenizer.encode(std::string_view(line).substr(0, tab), std::string_view(line).substr(tab + 1),
+                                      {.max_length = max_length});
+            t.ids.push_back(std::move(e.ids));
+            t.types.push_back(std::move(e.type_ids));
+        }
         t.tokens += t.ids.back().size();
     }
     return t;
@@ -36,7 +52,7 @@ inline Tokenized tokenize_lines(const text::Tokenizer& tokenizer, const std::vec
 
 struct Results {
     std::size_t hidden = 0, labels = 0;
-    std::vector<float> embedding;  // (lines, hidden): mean over the tokens, L2-normalised
+    std::vector<float> embedding;  // (lines, hidden): pooled as the model folder says (or --pooling)
     std::vector<float> logits;     // (lines, labels); empty without a classifier
 };
 
@@ -54,20 +70,23 @@ inline Results run_batches(Backend& model, const Tokenized& t, std::int32_t pad_
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return t.ids[a].size() < t.ids[b].size(); });
 
-    std::vector<std::int32_t> ids, mask;
+    const bool pairs = !t.types.empty();
+    std::vector<std::int32_t> ids, mask, types;
     for (std::size_t first = 0; first < n; first += batch_size) {
         const std::size_t B = std::min(batch_size, n - first);
         const std::size_t S = t.ids[order[first + B - 1]].size();  // the longest: sorted
         ids.assign(B * S, pad_id);
         mask.assign(B * S, 0);
+        types.assign(pairs ? B * S : 0, 0);
         std::size_t tokens = 0;
         for (std::size_t b = 0; b < B; ++b) {
             const auto& row = t.ids[order[first + b]];
             std::copy(row.begin(), row.end(), ids.begin() + std::ptrdiff_t(b * S));
             std::fill_n(mask.begin() + std::ptrdiff_t(b * S), row.size(), 1);
+            if (pairs) std::ranges::copy(t.types[order[first + b]], types.begin() + std::ptrdiff_t(b * S));
             tokens += row.size();
         }
-        const bert::Outputs out = model.forward({index_t(B), index_t(S), ids, mask, {}});
+        const bert::Outputs out = model.forward({index_t(B), index_t(S), ids, mask, types});
         if (out.sentence_embedding.empty()) continue;  // S = 0: an empty result (never with [CLS] and [SEP])
         for (std::size_t b = 0; b < B; ++b) {
             const std::size_t line = order[first + b];

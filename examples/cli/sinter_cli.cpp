@@ -23,6 +23,7 @@
 #include "sinter/io/hf_config.hpp"
 #include "sinter/io/json.hpp"
 #include "sinter/io/sentence_transformers.hpp"
+#include "sinter/nn/bert/scores.hpp"
 #include "sinter/text/tokenizer.hpp"
 #include "args.hpp"
 #include "batches.hpp"
@@ -122,17 +123,18 @@ int run(const Options& o) {
         throw io_error("cannot write " + o.out.string());
     const std::vector<std::string> lines = o.lines.empty() ? read_stdin_lines() : o.lines;
     Stdout out;
+    // Tokenized before the model loads: a bad line is reported at once, on its own.
+    Progress tokenizing("tokenized", lines.size());
+    const Tokenized t = tokenize_lines(tokenizer, lines, max_length, o.pairs);
 
     if (o.command == Command::tokenize) {
-        Progress progress("tokenized", lines.size());
-        const Tokenized t = tokenize_lines(tokenizer, lines, max_length);
-        progress.advance(lines.size(), t.tokens);
+        tokenizing.advance(lines.size(), t.tokens);
         for (const auto& ids : t.ids) {
             append_array<std::int32_t>(out.buffer(), ids);
             out.line_done();
         }
         out.flush();
-        progress.finish("host");
+        tokenizing.finish("host");
         return 0;
     }
 
@@ -169,20 +171,25 @@ int run(const Options& o) {
                      e.normalize ? "L2-normalised" : "not normalised", source.c_str());
     }
 
+    const io::ScoreFunction score_function = o.scores ? *o.scores : hf->score_function();
+    if (classify) {
+        const std::string why = o.scores                    ? "--scores"
+                                : !hf->problem_type.empty() ? "config.json's problem_type " + hf->problem_type
+                                : hf->num_labels == 1       ? "config.json: one label"
+                                                            : "config.json: several labels";
+        std::fprintf(stderr, "sinter: scores: %s (%s)\n", io::name(score_function), why.c_str());
+    }
+
     Progress progress(classify ? "classified" : "embedded", lines.size());
-    const Tokenized t = tokenize_lines(tokenizer, lines, max_length);
     const Results r = run_batches(*model.backend, t, tokenizer.pad_id(), std::size_t(hf->hidden_size), o.batch_size,
                                   progress);
     progress.finish(model.where.c_str());
 
     if (classify) {
         const auto& labels = model.backend->labels();
-        std::vector<double> p(r.labels);
+        const std::vector<float> scores = bert::scores(r.logits, index_t(r.labels), score_function);
         for (std::size_t i = 0; i < lines.size(); ++i) {
             const float* z = r.logits.data() + i * r.labels;
-            const double top = *std::max_element(z, z + r.labels);
-            double sum = 0;
-            for (std::size_t k = 0; k < r.labels; ++k) sum += p[k] = std::exp(double(z[k]) - top);
             const std::size_t best = std::size_t(std::max_element(z, z + r.labels) - z);
             std::string& s = out.buffer();
             s += "{\"label\":";
@@ -192,7 +199,7 @@ int run(const Options& o) {
                 if (k) s += ',';
                 append_json_string(s, labels[k]);
                 s += ':';
-                append_number(s, float(p[k] / sum));
+                append_number(s, scores[i * r.labels + k]);
             }
             s += "}}";
             out.line_done();

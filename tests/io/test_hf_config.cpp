@@ -1,11 +1,16 @@
-// sinter::io::HfBertConfig: Hugging Face's defaults, the classification fields, what is refused,
-// and check_config's messages (field, config.json key and both values) for every field.
+// sinter::io::HfBertConfig: Hugging Face's defaults, the classification fields (and the scores
+// they imply: bert::scores), what is refused, and check_config's messages (field, config.json key
+// and both values) for every field.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
+#include <vector>
 
 #include "io_test_util.hpp"
 #include "sinter/io/hf_config.hpp"
+#include "sinter/nn/bert/scores.hpp"
 
 using namespace sinter;
 using io::parse_hf_config;
@@ -172,6 +177,63 @@ TEST_CASE("hf_config: labels for sequence classification") {
     }
     CHECK_THROWS_AS(parse("{\"id2label\":{\"0\":1}}"), format_error);
     CHECK(parse("{\"label2id\":{\"a\":0,\"b\":1}}").label2id.at("b") == 1);
+}
+
+TEST_CASE("hf_config: problem_type decides how logits become scores, as transformers' pipeline") {
+    using F = io::ScoreFunction;
+    CHECK(parse("{}").problem_type.empty());
+    CHECK(parse("{}").score_function() == F::softmax);                      // 2 labels by default
+    CHECK(parse("{\"num_labels\":1}").score_function() == F::sigmoid);      // a cross-encoder
+    CHECK(parse("{\"num_labels\":3,\"problem_type\":null}").score_function() == F::softmax);
+    CHECK(parse("{\"num_labels\":3,\"problem_type\":\"multi_label_classification\"}").score_function() == F::sigmoid);
+    CHECK(parse("{\"num_labels\":1,\"problem_type\":\"regression\"}").score_function() == F::none);
+    CHECK(parse("{\"num_labels\":4,\"problem_type\":\"regression\"}").score_function() == F::none);
+    CHECK(parse("{\"num_labels\":3,\"problem_type\":\"single_label_classification\"}").score_function() ==
+          F::softmax);
+    // The pipeline tests a single label before single_label_classification.
+    CHECK(parse("{\"num_labels\":1,\"problem_type\":\"single_label_classification\"}").score_function() ==
+          F::sigmoid);
+    CHECK_THROWS_WITH_AS(parse("{\"problem_type\":\"ranking\"}"),
+                         doctest::Contains("problem_type 'ranking' is not one transformers defines"), config_error);
+    CHECK_THROWS_AS(parse("{\"problem_type\":3}"), format_error);
+}
+
+TEST_CASE("bert::scores: softmax, sigmoid and none over rows of logits") {
+    // Random logits, wide enough that a naive exp would overflow in f32 (|z| up to 200).
+    std::uint64_t x = 0x1234567;
+    const auto uniform = [&] {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        return double(x >> 11) / double(1ull << 53);
+    };
+    for (const index_t labels : {1, 2, 3, 7}) {
+        const index_t rows = 5;
+        std::vector<float> z(std::size_t(rows * labels));
+        for (auto& v : z) v = float((uniform() * 2 - 1) * (labels == 7 ? 200 : 6));
+        const auto soft = bert::scores(z, labels, io::ScoreFunction::softmax);
+        const auto sig = bert::scores(z, labels, io::ScoreFunction::sigmoid);
+        const auto raw = bert::scores(z, labels, io::ScoreFunction::none);
+        REQUIRE(soft.size() == z.size());
+        CHECK(raw == z);
+        double worst = 0;
+        for (index_t r = 0; r < rows; ++r) {
+            long double top = -1e300L, sum = 0;
+            for (index_t k = 0; k < labels; ++k) top = std::max<long double>(top, z[std::size_t(r * labels + k)]);
+            for (index_t k = 0; k < labels; ++k) sum += std::exp((long double)z[std::size_t(r * labels + k)] - top);
+            for (index_t k = 0; k < labels; ++k) {
+                const std::size_t i = std::size_t(r * labels + k);
+                const long double want_soft = std::exp((long double)z[i] - top) / sum;
+                const long double want_sig = 1 / (1 + std::exp(-(long double)z[i]));
+                worst = std::max({worst, double(std::abs(soft[i] - want_soft) / std::max(want_soft, 1e-30L)),
+                                  double(std::abs(sig[i] - want_sig) / std::max(want_sig, 1e-30L))});
+                CHECK(std::isfinite(soft[i]));
+            }
+        }
+        MESSAGE(labels << " labels: worst relative error " << worst);
+        CHECK(worst <= 2e-7);  // one f32 rounding of an f64 result; those under 1e-30 (0 in f32) absolutely
+    }
+    CHECK(bert::scores(std::vector<float>{}, 0, io::ScoreFunction::softmax).empty());
+    CHECK_THROWS_WITH_AS(bert::scores(std::vector<float>(7), 3, io::ScoreFunction::softmax),
+                         doctest::Contains("7 logits are not rows of 3 labels"), shape_error);
 }
 
 TEST_CASE("hf_config: Python's NaN and Infinity (json.dump's default) are read; where they matter, refused") {

@@ -367,6 +367,111 @@ TEST_CASE("sinter classify: labels and softmax scores; refused without a classif
                 "has no sequence-classification head");
 }
 
+TEST_CASE("sinter classify --pairs on a cross-encoder matches transformers' pipeline") {
+    const fs::path dir = model_copy("bert_tiny_rerank");
+    const io::Json golden = io::read_json_file(dir / "golden.json");
+    const auto& want_scores = golden.at("scores").as_array();
+    const auto& want_logits = golden.at("logits").as_array();
+    const fs::path pairs = dir / "pairs.tsv";
+
+    // The pairs' ids as transformers' tokenizer has them: [CLS] query [SEP] passage [SEP].
+    const Run ids = sinter_cli({"tokenize", "--pairs", "--model", dir.string()}, pairs);
+    INFO("stderr: " << ids.err);
+    REQUIRE(ids.status == 0);
+    const auto id_rows = json_lines(ids.out);
+    REQUIRE(id_rows.size() == want_scores.size());
+    for (std::size_t i = 0; i < id_rows.size(); ++i) {
+        const auto& got = id_rows[i].as_array();
+        const auto& want = golden.at("input_ids").as_array()[i].as_array();
+        REQUIRE(got.size() == want.size());
+        for (std::size_t k = 0; k < got.size(); ++k) CHECK(got[k].as_int() == want[k].as_int());
+    }
+
+    // One label: the pipeline's sigmoid; with --scores none, the logits.
+    const Run r = sinter_cli({"classify", "--pairs", "--model", dir.string(), "--batch-size", "4"}, pairs);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("sinter: scores: sigmoid (config.json: one label)") != std::string::npos);
+    const Run raw = sinter_cli({"classify", "--pairs", "--scores", "none", "--model", dir.string()}, pairs);
+    REQUIRE(raw.status == 0);
+    CHECK(raw.err.find("sinter: scores: none (--scores)") != std::string::npos);
+    const auto rows = json_lines(r.out), raw_rows = json_lines(raw.out);
+    REQUIRE(rows.size() == want_scores.size());
+    REQUIRE(raw_rows.size() == want_scores.size());
+    double worst_score = 0, worst_logit = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        CHECK(rows[i].at("label").as_string() == "LABEL_0");
+        worst_score = std::max(worst_score, std::abs(rows[i].at("scores").at("LABEL_0").as_double() -
+                                                     want_scores[i].as_double()));
+        worst_logit = std::max(worst_logit, std::abs(raw_rows[i].at("scores").at("LABEL_0").as_double() -
+                                                     want_logits[i].as_double()));
+    }
+    MESSAGE("cross-encoder through the CLI against transformers' pipeline: worst score error " << worst_score
+            << ", worst logit error " << worst_logit);
+    CHECK(worst_score <= 1e-5);
+    CHECK(worst_logit <= 1e-5);
+
+    // The passage's token types matter: the same ids with every type 0 score otherwise.
+    const auto tokenizer = text::Tokenizer::from_directory(dir);
+    const auto encoder = bert::Encoder<bert::tiny, float, host_space>::load(dir);
+    CHECK(encoder.score_function() == io::ScoreFunction::sigmoid);
+    const auto e = tokenizer.encode("what is hot water", "Water is hot when you heat it.");
+    const index_t n = index_t(e.size());
+    const auto typed = encoder.forward({1, n, e.ids, e.attention_mask, e.type_ids}).logits;
+    const auto untyped = encoder.forward({1, n, e.ids, e.attention_mask, {}}).logits;
+    CHECK(std::abs(double(typed[0]) - want_logits[0].as_double()) <= 1e-5);
+    MESSAGE("the first pair's logit with its token types " << typed[0] << ", all types 0 " << untyped[0]);
+    CHECK(std::abs(double(untyped[0]) - want_logits[0].as_double()) > 1e-2);
+
+    // Lines that are not pairs, and the options where they do not belong.
+    const fs::path bad = scratch() / "not_pairs.tsv";
+    std::ofstream(bad) << "what\tis\nhot water\n";
+    check_error(sinter_cli({"classify", "--pairs", "--model", dir.string()}, bad), 1,
+                "line 2 has no tab: --pairs reads two texts a line, separated by one tab");
+    check_error(sinter_cli({"classify", "--pairs", "--model", dir.string(), "a\tb\tc"}), 1,
+                "line 1 has more than one tab");
+    check_error(sinter_cli({"embed", "--pairs", "--model", dir.string(), "a\tb"}), 2,
+                "--pairs is for classify and tokenize");
+    check_error(sinter_cli({"embed", "--scores", "none", "--model", dir.string(), "a"}), 2,
+                "--scores is for classify only");
+    check_error(sinter_cli({"classify", "--scores", "exp", "--model", dir.string(), "a"}), 2,
+                "--scores needs softmax, sigmoid or none, not 'exp'");
+}
+
+TEST_CASE("sinter classify: a multi-label problem_type scores each label by a sigmoid") {
+    const fs::path dir = scratch() / "tiny_cls_multi_label";
+    fs::copy(model_copy("bert_tiny_cls"), dir, fs::copy_options::recursive | fs::copy_options::skip_existing);
+    std::string config = read_file(dir / "config.json");
+    const auto brace = config.rfind('}');
+    REQUIRE(brace != std::string::npos);
+    config.insert(brace, ",\"problem_type\": \"multi_label_classification\"\n");
+    std::ofstream(dir / "config.json") << config;
+    const std::vector<std::string> texts = {"the word", "hot water"};
+    const auto encoder = bert::Encoder<bert::tiny, float, host_space>::load(dir);
+    CHECK(encoder.score_function() == io::ScoreFunction::sigmoid);
+    const auto batch = text::Tokenizer::from_directory(dir).encode_batch(texts);
+    const auto logits =
+        encoder.forward({batch.batch, batch.length, batch.ids, batch.attention_mask, batch.type_ids}).logits;
+
+    std::vector<std::string> args = {"classify", "--model", dir.string()};
+    args.insert(args.end(), texts.begin(), texts.end());
+    const Run r = sinter_cli(args);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("scores: sigmoid (config.json's problem_type multi_label_classification)") != std::string::npos);
+    const auto rows = json_lines(r.out);
+    REQUIRE(rows.size() == 2);
+    const auto& labels = encoder.labels();
+    double sum0 = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        for (std::size_t k = 0; k < labels.size(); ++k) {
+            const double want = 1 / (1 + std::exp(-double(logits[i * labels.size() + k])));
+            CHECK(rows[i].at("scores").at(labels[k]).as_double() == doctest::Approx(want).epsilon(1e-5));
+            if (i == 0) sum0 += want;
+        }
+    CHECK(std::abs(sum0 - 1) > 1e-3);  // not a softmax
+}
+
 TEST_CASE("sinter embed on all-MiniLM-L6-v2 matches sentence-transformers (cosine >= 0.9999)") {
     const fs::path dir = test::require_minilm();
     const test::MinilmGolden g;
@@ -453,5 +558,23 @@ TEST_CASE("sinter with its GPU path, on the fake device: f16 embeddings and labe
             CHECK(score.as_double() == doctest::Approx(hl[i].at("scores").at(name).as_double()).epsilon(1e-2));
         CHECK(l[i].at("label").as_string() == hl[i].at("label").as_string());
     }
+
+    // Pairs reach the device session with their token types: the cross-encoder's logits as the host's.
+    const fs::path rerank = model_copy("bert_tiny_rerank");
+    const std::vector<std::string> pairs = {"classify", "--pairs", "--scores", "none", "--model", rerank.string()};
+    const Run device_pairs = run_tool(SINTER_CLI_FAKE_DEVICE, pairs, rerank / "pairs.tsv"),
+              host_pairs = sinter_cli(pairs, rerank / "pairs.tsv");
+    INFO("stderr (device, pairs): " << device_pairs.err);
+    REQUIRE(device_pairs.status == 0);
+    REQUIRE(host_pairs.status == 0);
+    const auto dp = json_lines(device_pairs.out), hp = json_lines(host_pairs.out);
+    REQUIRE(dp.size() == 6);
+    REQUIRE(hp.size() == 6);
+    double worst_logit = 0;
+    for (std::size_t i = 0; i < dp.size(); ++i)
+        worst_logit = std::max(worst_logit, std::abs(dp[i].at("scores").at("LABEL_0").as_double() -
+                                                     hp[i].at("scores").at("LABEL_0").as_double()));
+    MESSAGE("cross-encoder logits, device f16 vs host f32, through the CLI: worst difference " << worst_logit);
+    CHECK(worst_logit <= 3e-3);  // (the types ignored, the first logit moves by more than 1e-2: above)
 }
 #endif

@@ -18,6 +18,27 @@
 
 namespace sinter::io {
 
+// How a classifier's logits become scores: what transformers' text-classification pipeline applies
+// by default (function_to_apply), from the config's problem_type and label count.
+enum class ScoreFunction { softmax, sigmoid, none };
+
+constexpr const char* name(ScoreFunction f) {
+    switch (f) {
+        case ScoreFunction::softmax: return "softmax";
+        case ScoreFunction::sigmoid: return "sigmoid";
+        case ScoreFunction::none: return "none";
+    }
+    return "?";
+}
+
+// The pipeline's rule: none for "regression"; sigmoid for "multi_label_classification" or a single
+// label (a cross-encoder's relevance score); softmax otherwise.
+constexpr ScoreFunction default_score_function(std::string_view problem_type, std::int64_t num_labels) {
+    if (problem_type == "regression") return ScoreFunction::none;
+    if (problem_type == "multi_label_classification" || num_labels == 1) return ScoreFunction::sigmoid;
+    return ScoreFunction::softmax;
+}
+
 struct HfBertConfig {
     std::string model_type = "bert";
     std::vector<std::string> architectures;  // e.g. "BertModel", "BertForSequenceClassification"
@@ -39,6 +60,10 @@ struct HfBertConfig {
     std::int64_t num_labels = 2;
     std::vector<std::string> id2label;             // index -> label
     std::map<std::string, std::int64_t> label2id;  // empty when absent
+    // "regression", "single_label_classification" or "multi_label_classification"; empty when absent.
+    std::string problem_type;
+
+    ScoreFunction score_function() const { return default_score_function(problem_type, num_labels); }
 
     // The run-time dimensions as a `bert::Config` (layer_norm_eps rounded to f32).
     bert::Config to_config() const {
@@ -158,6 +183,12 @@ inline HfBertConfig parse_hf_config(const Json& root, const std::string& source)
                                std::to_string(max_labels));
         for (std::int64_t i = 0; i < c.num_labels; ++i) c.id2label.push_back("LABEL_" + std::to_string(i));
     }
+    get_string("problem_type", c.problem_type);
+    if (!c.problem_type.empty() && c.problem_type != "regression" && c.problem_type != "single_label_classification" &&
+        c.problem_type != "multi_label_classification")
+        throw config_error(where + "problem_type '" + c.problem_type +
+                           "' is not one transformers defines (regression, single_label_classification, "
+                           "multi_label_classification)");
     if (const Json* l2i = root.find("label2id"); l2i && !l2i->is_null())
         for (const auto& [label, id] : l2i->as_object(key("label2id")))
             c.label2id.emplace(label, id.as_int("label2id '" + label + "' of " + source));

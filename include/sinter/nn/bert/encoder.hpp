@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "host_forward.hpp"
+#include "scores.hpp"
 #include "weights.hpp"
 
 namespace sinter::bert {
@@ -48,6 +49,8 @@ public:
     const weights_type& weights() const { return *weights_; }
     const std::shared_ptr<const weights_type>& shared_weights() const { return weights_; }
     const std::vector<std::string>& labels() const { return weights_->labels; }
+    // How the classifier's logits become scores, as transformers' pipeline does (bert::scores).
+    io::ScoreFunction score_function() const { return weights_->score_function; }
 
     // The whole forward on the host (host_space encoders). Throws on bad inputs before computing.
     Outputs forward(const Inputs& in) const

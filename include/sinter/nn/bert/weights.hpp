@@ -54,6 +54,7 @@ struct Weights {
     TensorView<const T, Shape<dyn, H>, Space> classifier_weight;  // (num_labels, H)
     TensorView<const T, Shape<dyn>, Space> classifier_bias;
     std::vector<std::string> labels;  // id2label; empty without a classifier
+    io::ScoreFunction score_function = io::ScoreFunction::softmax;  // logits -> scores (config's problem_type)
     io::SentenceEmbedding sentence_embedding;  // how Outputs::sentence_embedding pools (modules.json)
 
     int num_labels() const { return int(labels.size()); }
@@ -200,6 +201,7 @@ std::shared_ptr<const Weights<C, T, Space>> load_weights(const std::filesystem::
         labels.push_back(std::size_t(i) < names.size() ? names[std::size_t(i)] : "LABEL_" + std::to_string(i));
     auto w = std::make_shared<Weights<C, T, Space>>();
     detail::assemble(*w, std::move(staging), placements, labels);
+    w->score_function = ckpt.hf_config().score_function();
     w->sentence_embedding = sentence_embedding;
     return w;
 }
@@ -226,6 +228,7 @@ std::shared_ptr<const Weights<C, T, Space>> random_weights(std::uint64_t seed, f
     for (int i = 0; i < labels; ++i) names.push_back("LABEL_" + std::to_string(i));
     auto w = std::make_shared<Weights<C, T, Space>>();
     detail::assemble(*w, std::move(staging), placements, names);
+    w->score_function = io::default_score_function("", labels);
     return w;
 }
 
