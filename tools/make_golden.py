@@ -14,7 +14,8 @@ Writes, under tests/golden/ (or --out):
   bert_tiny_rerank/ a cross-encoder: BertForSequenceClassification with one label, stored in f16,
                    with pairs.tsv (query TAB passage a line) and golden.json: what transformers'
                    text-classification pipeline gives for each pair (sigmoid scores, as it applies
-                   for one label), with the pairs' token ids and the raw logits.
+                   for one label; no sentence-transformers activation in its config), with the
+                   pairs' token ids and the raw logits.
 
 The model dimensions are sinter::bert::tiny's (include/sinter/nn/bert/config.hpp). Weights are
 random (fixed seed) with larger spreads than BERT's initialiser, so attention is far from uniform
@@ -179,6 +180,7 @@ def make_rerank(out, meta):
     config = BertConfig(**TINY, num_labels=1, attn_implementation="eager")
     model = BertForSequenceClassification(config).eval()
     randomize(model, gen)
+    model.classifier.weight.data *= 30  # the pairs' pooled outputs are alike: spread their logits over units
     model = model.half().float()  # the f16-rounded weights, computed in f32
     d = out / "bert_tiny_rerank"
     shutil.rmtree(d, ignore_errors=True)

@@ -51,8 +51,9 @@ commands:
               them, the mean over tokens, L2-normalised
   similarity  the cosine similarity matrix of the lines' embeddings (= embed --similarity)
   classify    label and scores per line, one JSON object a line (needs a
-              BertForSequenceClassification checkpoint); scores as transformers' pipeline:
-              softmax, or a sigmoid for one label (a cross-encoder) or multi-label problem_type
+              BertForSequenceClassification checkpoint); scores as the checkpoint asks: a
+              cross-encoder's activation in config.json, else as transformers' pipeline (softmax;
+              a sigmoid for one label or a multi-label problem_type; none for regression)
   tokenize    token ids per line, [CLS] and [SEP] included, one JSON array a line
 
 options:
@@ -67,8 +68,11 @@ options:
   --normalize, --no-normalize
                     embed: L2-normalise the embeddings, or not, in place of the folder's choice
   --pairs           classify, tokenize: each line is two texts separated by a tab, encoded as a
-                    pair ([CLS] A [SEP] B [SEP]): a cross-encoder's query and passage, say
-  --scores F        classify: softmax, sigmoid or none (the logits), in place of the default
+                    pair ([CLS] A [SEP] B [SEP], token types 0 through the first [SEP], then 1;
+                    tokenize prints the ids only): a cross-encoder's query and passage, say
+  --scores F        classify: softmax, sigmoid, tanh or none (the logits), in place of what the
+                    checkpoint asks for (a cross-encoder's activation in config.json, else
+                    transformers' pipeline rule)
   --host            run on the host even when a GPU is present
   --replace-invalid-utf8
                     read invalid UTF-8 as U+FFFD (as Python's errors="replace"), not as an error
@@ -95,9 +99,10 @@ inline io::Pooling pooling(std::string_view value) {
 }
 
 inline io::ScoreFunction score_function(std::string_view value) {
-    for (const io::ScoreFunction f : {io::ScoreFunction::softmax, io::ScoreFunction::sigmoid, io::ScoreFunction::none})
+    for (const io::ScoreFunction f :
+         {io::ScoreFunction::softmax, io::ScoreFunction::sigmoid, io::ScoreFunction::tanh, io::ScoreFunction::none})
         if (value == io::name(f)) return f;
-    throw usage_error("--scores needs softmax, sigmoid or none, not '" + std::string(value) + "'");
+    throw usage_error("--scores needs softmax, sigmoid, tanh or none, not '" + std::string(value) + "'");
 }
 
 }  // namespace detail
@@ -162,6 +167,10 @@ inline Options parse_args(int argc, const char* const* argv) {
     if (o.command != Command::embed && !o.out.empty()) throw usage_error("--out is for embed only");
     if (o.command != Command::embed && o.similarity) throw usage_error("--similarity is for embed only");
     if (o.command == Command::embed && o.pairs) throw usage_error("--pairs is for classify and tokenize");
+    if (const std::size_t special = o.pairs ? 3 : 2; o.max_length && o.max_length < special)
+        throw usage_error("--max-length " + std::to_string(o.max_length) + " is under the " +
+                          std::to_string(special) + " special tokens of " +
+                          (o.pairs ? "a pair ([CLS] A [SEP] B [SEP])" : "a text ([CLS] and [SEP])"));
     if (o.command != Command::classify && o.scores) throw usage_error("--scores is for classify only");
     if (o.command != Command::embed && (o.pooling || o.normalize))
         throw usage_error(std::string(o.pooling ? "--pooling" : *o.normalize ? "--normalize" : "--no-normalize") +

@@ -173,9 +173,14 @@ int run(const Options& o) {
 
     const io::ScoreFunction score_function = o.scores ? *o.scores : hf->score_function();
     if (classify) {
-        const std::string why = o.scores                    ? "--scores"
+        // As HfBertConfig::score_function decides.
+        const bool decisive_problem =
+            hf->problem_type == "regression" || hf->problem_type == "multi_label_classification";
+        const std::string why = o.scores                  ? "--scores"
+                                : hf->cross_encoder_scores ? "config.json's cross-encoder activation"
+                                : decisive_problem         ? "config.json's problem_type " + hf->problem_type
+                                : hf->num_labels == 1      ? "config.json: one label"
                                 : !hf->problem_type.empty() ? "config.json's problem_type " + hf->problem_type
-                                : hf->num_labels == 1       ? "config.json: one label"
                                                             : "config.json: several labels";
         std::fprintf(stderr, "sinter: scores: %s (%s)\n", io::name(score_function), why.c_str());
     }

@@ -193,12 +193,30 @@ TEST_CASE("hf_config: problem_type decides how logits become scores, as transfor
     // The pipeline tests a single label before single_label_classification.
     CHECK(parse("{\"num_labels\":1,\"problem_type\":\"single_label_classification\"}").score_function() ==
           F::sigmoid);
+    // A sentence-transformers cross-encoder's activation wins (v4's key over v3's); ms-marco's is Identity.
+    CHECK(parse("{\"num_labels\":1,\"sbert_ce_default_activation_function\":\"torch.nn.modules.linear.Identity\"}")
+              .score_function() == F::none);
+    CHECK(parse("{\"num_labels\":1,\"sbert_ce_default_activation_function\":\"torch.nn.modules.linear.Identity\","
+                "\"sentence_transformers\":{\"activation_fn\":\"torch.nn.modules.activation.Tanh\","
+                "\"version\":\"4.1.0\"}}")
+              .score_function() == F::tanh);
+    CHECK(parse("{\"num_labels\":3,"
+                "\"sentence_transformers\":{\"activation_fn\":\"torch.nn.modules.activation.Sigmoid\"}}")
+              .score_function() == F::sigmoid);
+    CHECK(parse("{\"num_labels\":3,\"sentence_transformers\":{\"version\":\"4.1.0\"}}").score_function() == F::softmax);
+    CHECK_THROWS_WITH_AS(
+        parse("{\"sentence_transformers\":{\"activation_fn\":\"torch.nn.modules.activation.Softmax\"}}"),
+        doctest::Contains("'sentence_transformers.activation_fn' is torch.nn.modules.activation.Softmax, an activation "
+                          "sinter does not compute"),
+        config_error);
+    CHECK_THROWS_WITH_AS(parse("{\"sbert_ce_default_activation_function\":\"os.system\"}"),
+                         doctest::Contains("'sbert_ce_default_activation_function' is os.system"), config_error);
     CHECK_THROWS_WITH_AS(parse("{\"problem_type\":\"ranking\"}"),
                          doctest::Contains("problem_type 'ranking' is not one transformers defines"), config_error);
     CHECK_THROWS_AS(parse("{\"problem_type\":3}"), format_error);
 }
 
-TEST_CASE("bert::scores: softmax, sigmoid and none over rows of logits") {
+TEST_CASE("bert::scores: softmax, sigmoid, tanh and none over rows of logits") {
     // Random logits, wide enough that a naive exp would overflow in f32 (|z| up to 200).
     std::uint64_t x = 0x1234567;
     const auto uniform = [&] {
@@ -211,6 +229,7 @@ TEST_CASE("bert::scores: softmax, sigmoid and none over rows of logits") {
         for (auto& v : z) v = float((uniform() * 2 - 1) * (labels == 7 ? 200 : 6));
         const auto soft = bert::scores(z, labels, io::ScoreFunction::softmax);
         const auto sig = bert::scores(z, labels, io::ScoreFunction::sigmoid);
+        const auto th = bert::scores(z, labels, io::ScoreFunction::tanh);
         const auto raw = bert::scores(z, labels, io::ScoreFunction::none);
         REQUIRE(soft.size() == z.size());
         CHECK(raw == z);
@@ -223,8 +242,10 @@ TEST_CASE("bert::scores: softmax, sigmoid and none over rows of logits") {
                 const std::size_t i = std::size_t(r * labels + k);
                 const long double want_soft = std::exp((long double)z[i] - top) / sum;
                 const long double want_sig = 1 / (1 + std::exp(-(long double)z[i]));
+                const long double want_tanh = std::tanh((long double)z[i]);
                 worst = std::max({worst, double(std::abs(soft[i] - want_soft) / std::max(want_soft, 1e-30L)),
-                                  double(std::abs(sig[i] - want_sig) / std::max(want_sig, 1e-30L))});
+                                  double(std::abs(sig[i] - want_sig) / std::max(want_sig, 1e-30L)),
+                                  double(std::abs(th[i] - want_tanh) / std::max(std::abs(want_tanh), 1e-30L))});
                 CHECK(std::isfinite(soft[i]));
             }
         }

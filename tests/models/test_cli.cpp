@@ -299,7 +299,8 @@ TEST_CASE("sinter embed --pooling / --normalize / --no-normalize replace the fol
     const auto [cls, cls_err] = embed({"--pooling", "cls", "--no-normalize"});
     CHECK(cls_err.find("sentence embeddings: cls pooling, not normalised (--pooling and --no-normalize)") !=
           std::string::npos);
-    MESSAGE("--pooling cls --no-normalize against the first hidden states: worst " << worst_difference(cls, first_tokens));
+    MESSAGE("--pooling cls --no-normalize against the first hidden states: worst "
+            << worst_difference(cls, first_tokens));
     CHECK(worst_difference(cls, first_tokens) <= 1e-5);
 
     // One given: the other from the folder (here none: normalised). Max pooling, unit length.
@@ -317,7 +318,8 @@ TEST_CASE("sinter embed --pooling / --normalize / --no-normalize replace the fol
         CHECK(std::sqrt(norm) == doctest::Approx(1.0).epsilon(1e-5));
     }
     const auto [mean, mean_err] = embed({"--no-normalize"});
-    CHECK(mean_err.find("mean pooling, not normalised (--no-normalize; the rest: no modules.json") != std::string::npos);
+    CHECK(mean_err.find("mean pooling, not normalised (--no-normalize; the rest: no modules.json") !=
+          std::string::npos);
     const auto want_mean = bert::Encoder<bert::tiny, float, host_space>::load(
                                dir, io::BertHead::none, io::SentenceEmbedding{.normalize = false})
                                .forward(inputs)
@@ -403,13 +405,14 @@ TEST_CASE("sinter classify --pairs on a cross-encoder matches transformers' pipe
         CHECK(rows[i].at("label").as_string() == "LABEL_0");
         worst_score = std::max(worst_score, std::abs(rows[i].at("scores").at("LABEL_0").as_double() -
                                                      want_scores[i].as_double()));
-        worst_logit = std::max(worst_logit, std::abs(raw_rows[i].at("scores").at("LABEL_0").as_double() -
-                                                     want_logits[i].as_double()));
+        const double logit = want_logits[i].as_double();  // relative to the larger of 1 and |logit|
+        worst_logit = std::max(worst_logit, std::abs(raw_rows[i].at("scores").at("LABEL_0").as_double() - logit) /
+                                                std::max(1.0, std::abs(logit)));
     }
     MESSAGE("cross-encoder through the CLI against transformers' pipeline: worst score error " << worst_score
             << ", worst logit error " << worst_logit);
-    CHECK(worst_score <= 1e-5);
-    CHECK(worst_logit <= 1e-5);
+    CHECK(worst_logit <= 1e-4);   // the host f32 path's tolerance against transformers
+    CHECK(worst_score <= 2.5e-5);  // a sigmoid's slope is at most 1/4
 
     // The passage's token types matter: the same ids with every type 0 score otherwise.
     const auto tokenizer = text::Tokenizer::from_directory(dir);
@@ -419,9 +422,9 @@ TEST_CASE("sinter classify --pairs on a cross-encoder matches transformers' pipe
     const index_t n = index_t(e.size());
     const auto typed = encoder.forward({1, n, e.ids, e.attention_mask, e.type_ids}).logits;
     const auto untyped = encoder.forward({1, n, e.ids, e.attention_mask, {}}).logits;
-    CHECK(std::abs(double(typed[0]) - want_logits[0].as_double()) <= 1e-5);
+    CHECK(std::abs(double(typed[0]) - want_logits[0].as_double()) <= 1e-4);
     MESSAGE("the first pair's logit with its token types " << typed[0] << ", all types 0 " << untyped[0]);
-    CHECK(std::abs(double(untyped[0]) - want_logits[0].as_double()) > 1e-2);
+    CHECK(std::abs(double(untyped[0]) - want_logits[0].as_double()) > 1);
 
     // Lines that are not pairs, and the options where they do not belong.
     const fs::path bad = scratch() / "not_pairs.tsv";
@@ -435,7 +438,57 @@ TEST_CASE("sinter classify --pairs on a cross-encoder matches transformers' pipe
     check_error(sinter_cli({"embed", "--scores", "none", "--model", dir.string(), "a"}), 2,
                 "--scores is for classify only");
     check_error(sinter_cli({"classify", "--scores", "exp", "--model", dir.string(), "a"}), 2,
-                "--scores needs softmax, sigmoid or none, not 'exp'");
+                "--scores needs softmax, sigmoid, tanh or none, not 'exp'");
+    check_error(sinter_cli({"classify", "--pairs", "--max-length", "2", "--model", dir.string(), "a\tb"}), 2,
+                "--max-length 2 is under the 3 special tokens of a pair");
+}
+
+TEST_CASE("sinter classify: a cross-encoder's activation in config.json decides its scores") {
+    const io::Json expected = io::read_json_file(model_copy("bert_tiny_rerank") / "golden.json");
+    const auto& logits = expected.at("logits").as_array();
+    // The folder with `extra` added to its config.json.
+    const auto variant = [&](const std::string& name, const std::string& extra) {
+        const fs::path dir = scratch() / name;
+        fs::copy(model_copy("bert_tiny_rerank"), dir, fs::copy_options::recursive | fs::copy_options::skip_existing);
+        std::string config = read_file(golden("bert_tiny_rerank") / "config.json");
+        config.insert(config.rfind('}'), "," + extra + "\n");
+        std::ofstream(dir / "config.json") << config;
+        return dir;
+    };
+    struct Case {
+        const char* name;
+        std::string extra;
+        double (*want)(double);
+        const char* function;
+    };
+    const Case cases[] = {
+        {"ce_identity", R"("sbert_ce_default_activation_function": "torch.nn.modules.linear.Identity")",
+         [](double z) { return z; }, "none"},
+        {"ce_tanh_v4",
+         R"("sbert_ce_default_activation_function": "torch.nn.modules.linear.Identity", )"
+         R"("sentence_transformers": {"activation_fn": "torch.nn.modules.activation.Tanh", "version": "4.1.0"})",
+         [](double z) { return std::tanh(z); }, "tanh"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.name);
+        const fs::path dir = variant(c.name, c.extra);
+        const Run r = sinter_cli({"classify", "--pairs", "--model", dir.string()}, dir / "pairs.tsv");
+        INFO("stderr: " << r.err);
+        REQUIRE(r.status == 0);
+        CHECK(r.err.find(std::string("scores: ") + c.function + " (config.json's cross-encoder activation)") !=
+              std::string::npos);
+        const auto rows = json_lines(r.out);
+        REQUIRE(rows.size() == logits.size());
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const double want = c.want(logits[i].as_double());
+            const double got = rows[i].at("scores").at("LABEL_0").as_double();
+            CHECK(std::abs(got - want) <= 1e-4 * std::max(1.0, std::abs(want)));
+        }
+    }
+    const fs::path softmax =
+        variant("ce_softmax", R"("sentence_transformers": {"activation_fn": "torch.nn.modules.activation.Softmax"})");
+    check_error(sinter_cli({"classify", "--pairs", "--model", softmax.string(), "a\tb"}), 1,
+                "'sentence_transformers.activation_fn' is torch.nn.modules.activation.Softmax");
 }
 
 TEST_CASE("sinter classify: a multi-label problem_type scores each label by a sigmoid") {
@@ -571,10 +624,13 @@ TEST_CASE("sinter with its GPU path, on the fake device: f16 embeddings and labe
     REQUIRE(dp.size() == 6);
     REQUIRE(hp.size() == 6);
     double worst_logit = 0;
-    for (std::size_t i = 0; i < dp.size(); ++i)
-        worst_logit = std::max(worst_logit, std::abs(dp[i].at("scores").at("LABEL_0").as_double() -
-                                                     hp[i].at("scores").at("LABEL_0").as_double()));
-    MESSAGE("cross-encoder logits, device f16 vs host f32, through the CLI: worst difference " << worst_logit);
-    CHECK(worst_logit <= 3e-3);  // (the types ignored, the first logit moves by more than 1e-2: above)
+    for (std::size_t i = 0; i < dp.size(); ++i) {
+        const double host_logit = hp[i].at("scores").at("LABEL_0").as_double();
+        worst_logit = std::max(worst_logit, std::abs(dp[i].at("scores").at("LABEL_0").as_double() - host_logit) /
+                                                std::max(1.0, std::abs(host_logit)));
+    }
+    MESSAGE("cross-encoder logits, device f16 vs host f32, through the CLI: worst difference " << worst_logit
+            << " (relative to the larger of 1 and |logit|)");
+    CHECK(worst_logit <= 5e-2);  // f16 (the types ignored, the first logit moves by more than 1: above)
 }
 #endif

@@ -18,17 +18,27 @@
 
 namespace sinter::io {
 
-// How a classifier's logits become scores: what transformers' text-classification pipeline applies
-// by default (function_to_apply), from the config's problem_type and label count.
-enum class ScoreFunction { softmax, sigmoid, none };
+// How a classifier's logits become scores (HfBertConfig::score_function says which a checkpoint
+// asks for): softmax over the labels, a sigmoid or tanh per label, or the logits as they are.
+enum class ScoreFunction { softmax, sigmoid, tanh, none };
 
 constexpr const char* name(ScoreFunction f) {
     switch (f) {
         case ScoreFunction::softmax: return "softmax";
         case ScoreFunction::sigmoid: return "sigmoid";
+        case ScoreFunction::tanh: return "tanh";
         case ScoreFunction::none: return "none";
     }
     return "?";
+}
+
+// A sentence-transformers CrossEncoder's activation, as its config.json names the torch module;
+// nullopt for one sinter does not compute.
+inline std::optional<ScoreFunction> cross_encoder_activation(std::string_view module) {
+    if (module == "torch.nn.modules.linear.Identity") return ScoreFunction::none;
+    if (module == "torch.nn.modules.activation.Sigmoid") return ScoreFunction::sigmoid;
+    if (module == "torch.nn.modules.activation.Tanh") return ScoreFunction::tanh;
+    return std::nullopt;
 }
 
 // The pipeline's rule: none for "regression"; sigmoid for "multi_label_classification" or a single
@@ -62,8 +72,16 @@ struct HfBertConfig {
     std::map<std::string, std::int64_t> label2id;  // empty when absent
     // "regression", "single_label_classification" or "multi_label_classification"; empty when absent.
     std::string problem_type;
+    // A sentence-transformers cross-encoder's activation: "sentence_transformers": {"activation_fn"}
+    // (v4), else "sbert_ce_default_activation_function" (v3); nullopt when neither is there.
+    std::optional<ScoreFunction> cross_encoder_scores;
 
-    ScoreFunction score_function() const { return default_score_function(problem_type, num_labels); }
+    // The scores a user of this checkpoint expects: the cross-encoder's activation when it names
+    // one (ms-marco's: Identity, the logits, as CrossEncoder.predict gives them), else what
+    // transformers' text-classification pipeline applies.
+    ScoreFunction score_function() const {
+        return cross_encoder_scores ? *cross_encoder_scores : default_score_function(problem_type, num_labels);
+    }
 
     // The run-time dimensions as a `bert::Config` (layer_norm_eps rounded to f32).
     bert::Config to_config() const {
@@ -189,6 +207,22 @@ inline HfBertConfig parse_hf_config(const Json& root, const std::string& source)
         throw config_error(where + "problem_type '" + c.problem_type +
                            "' is not one transformers defines (regression, single_label_classification, "
                            "multi_label_classification)");
+    {
+        std::string activation, activation_key = "sbert_ce_default_activation_function";
+        get_string("sbert_ce_default_activation_function", activation);
+        if (const Json* st = root.find("sentence_transformers"); st && st->is_object())
+            if (const Json* fn = st->find("activation_fn"); fn && !fn->is_null()) {
+                activation = fn->as_string("'sentence_transformers.activation_fn' of " + source);
+                activation_key = "sentence_transformers.activation_fn";
+            }
+        if (!activation.empty()) {
+            c.cross_encoder_scores = cross_encoder_activation(activation);
+            if (!c.cross_encoder_scores)
+                throw config_error(where + "'" + activation_key + "' is " + activation +
+                                   ", an activation sinter does not compute (torch.nn.modules.linear.Identity, "
+                                   "torch.nn.modules.activation.Sigmoid or Tanh)");
+        }
+    }
     if (const Json* l2i = root.find("label2id"); l2i && !l2i->is_null())
         for (const auto& [label, id] : l2i->as_object(key("label2id")))
             c.label2id.emplace(label, id.as_int("label2id '" + label + "' of " + source));

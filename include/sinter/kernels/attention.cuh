@@ -180,7 +180,8 @@ AttentionKernel attention_kernel_for(int head_size, AttentionKernel kernel = Att
 
 // ctx (T, heads*head_size) = attention over qkv (T, 3*heads*head_size), sequences by `offsets`
 // (batch + 1 device int32 prefix sums). max_len, the longest sequence's length, sizes the grid: a
-// longer sequence is still computed in full, by fewer blocks (more slowly). `kernel`: automatic picks
+// longer sequence is still computed in full, by fewer blocks (more slowly); max_len 0 says every
+// sequence is empty, and nothing is launched. `kernel`: automatic picks
 // flash for f16/bf16 where the device and the code it runs are sm_80+, else wmma where it can run
 // (f16, or bf16 on sm_80+, and its tiles fit the device's shared memory), else simt;
 // attention_kernel_for says which.

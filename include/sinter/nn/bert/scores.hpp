@@ -1,7 +1,7 @@
 #pragma once
-// A classifier's scores from its logits, as transformers' text-classification pipeline computes
-// them: softmax over the labels, a sigmoid per label, or the logits as they are
-// (io::ScoreFunction; an Encoder's score_function() is its config's default).
+// A classifier's scores from its logits: softmax over the labels, a sigmoid or tanh per label, or
+// the logits as they are (io::ScoreFunction; an Encoder's score_function() is what its config asks
+// for: a cross-encoder's declared activation, else transformers' text-classification pipeline's).
 //
 //     const auto out = encoder.forward(inputs);
 //     const std::vector<float> p = bert::scores(out, encoder.score_function());  // (B, labels)
@@ -34,6 +34,9 @@ inline std::vector<float> scores(std::span<const float> logits, index_t labels, 
             }
             case io::ScoreFunction::sigmoid:
                 for (std::size_t k = 0; k < z.size(); ++k) p[k] = float(1.0 / (1.0 + std::exp(-double(z[k]))));
+                break;
+            case io::ScoreFunction::tanh:
+                for (std::size_t k = 0; k < z.size(); ++k) p[k] = float(std::tanh(double(z[k])));
                 break;
             case io::ScoreFunction::none: std::copy(z.begin(), z.end(), p); break;
         }
