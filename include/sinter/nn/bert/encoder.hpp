@@ -49,7 +49,8 @@ public:
     const weights_type& weights() const { return *weights_; }
     const std::shared_ptr<const weights_type>& shared_weights() const { return weights_; }
     const std::vector<std::string>& labels() const { return weights_->labels; }
-    // How the classifier's logits become scores, as transformers' pipeline does (bert::scores).
+    // How the classifier's logits become scores, as the checkpoint asks (HfBertConfig::score_function;
+    // bert::scores applies it).
     io::ScoreFunction score_function() const { return weights_->score_function; }
 
     // The whole forward on the host (host_space encoders). Throws on bad inputs before computing.

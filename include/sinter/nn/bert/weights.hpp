@@ -54,7 +54,7 @@ struct Weights {
     TensorView<const T, Shape<dyn, H>, Space> classifier_weight;  // (num_labels, H)
     TensorView<const T, Shape<dyn>, Space> classifier_bias;
     std::vector<std::string> labels;  // id2label; empty without a classifier
-    io::ScoreFunction score_function = io::ScoreFunction::softmax;  // logits -> scores (config's problem_type)
+    io::ScoreFunction score_function = io::ScoreFunction::softmax;  // logits -> scores (HfBertConfig::score_function)
     io::SentenceEmbedding sentence_embedding;  // how Outputs::sentence_embedding pools (modules.json)
 
     int num_labels() const { return int(labels.size()); }
