@@ -20,7 +20,7 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-enum class Command { embed, classify, tokenize };
+enum class Command { embed, classify, rerank, tokenize };
 
 struct Options {
     Command command = Command::embed;
@@ -35,6 +35,7 @@ struct Options {
     std::optional<io::Pooling> pooling;  // --pooling MODE (embed); none: the folder's modules.json
     std::optional<bool> normalize;       // --normalize / --no-normalize (embed); none: the folder's
     bool pairs = false;                  // --pairs (classify, tokenize): two texts a line, tab-separated
+    std::optional<std::string> query;    // --query TEXT (rerank): the first text of every pair
     std::optional<io::ScoreFunction> scores;  // --scores F (classify); none: the config's (problem_type)
     std::vector<std::string> lines;  // the text arguments; none: lines come from stdin
 };
@@ -42,8 +43,8 @@ struct Options {
 inline constexpr std::string_view usage_text = R"(usage: sinter COMMAND --model DIR [options] [LINE...]
 
 Runs a BERT checkpoint folder (config.json, model.safetensors, vocab.txt) on lines of text: the
-LINE arguments, or else standard input, one text a line. Output goes to stdout in input order;
-progress and timings go to stderr.
+LINE arguments, or else standard input, one text a line. Output goes to stdout in input order
+(rerank: best first); progress and timings go to stderr.
 
 commands:
   embed       sentence embeddings, one JSON array a line, pooled as the folder's
@@ -54,6 +55,9 @@ commands:
               BertForSequenceClassification checkpoint); scores as the checkpoint asks: a
               cross-encoder's activation in config.json, else as transformers' pipeline (softmax;
               a sigmoid for one label or a multi-label problem_type; none for regression)
+  rerank      the lines (passages) ordered by a cross-encoder's score against --query, best
+              first, one JSON object a line: index (in the input), score, text (needs a
+              one-label BertForSequenceClassification checkpoint)
   tokenize    token ids per line, [CLS] and [SEP] included, one JSON array a line
 
 options:
@@ -70,7 +74,8 @@ options:
   --pairs           classify, tokenize: each line is two texts separated by a tab, encoded as a
                     pair ([CLS] A [SEP] B [SEP], token types 0 through the first [SEP], then 1;
                     tokenize prints the ids only): a cross-encoder's query and passage, say
-  --scores F        classify: softmax, sigmoid, tanh or none (the logits), in place of what the
+  --query TEXT      rerank (required): the query each line is paired with, as A in [CLS] A [SEP] B [SEP]
+  --scores F        classify, rerank: softmax, sigmoid, tanh or none (the logits), in place of what the
                     checkpoint asks for (a cross-encoder's activation in config.json, else
                     transformers' pipeline rule)
   --host            run on the host even when a GPU is present
@@ -110,7 +115,7 @@ inline io::ScoreFunction score_function(std::string_view value) {
 // Throws usage_error naming the bad argument.
 inline Options parse_args(int argc, const char* const* argv) {
     Options o;
-    if (argc < 2) throw usage_error("no command given (embed, similarity, classify or tokenize)");
+    if (argc < 2) throw usage_error("no command given (embed, similarity, classify, rerank or tokenize)");
     const std::string_view command = argv[1];
     if (command == "-h" || command == "--help" || command == "help") {
         o.help = true;
@@ -119,8 +124,11 @@ inline Options parse_args(int argc, const char* const* argv) {
     if (command == "embed") o.command = Command::embed;
     else if (command == "similarity") o.command = Command::embed, o.similarity = true;
     else if (command == "classify") o.command = Command::classify;
+    else if (command == "rerank") o.command = Command::rerank;
     else if (command == "tokenize") o.command = Command::tokenize;
-    else throw usage_error("unknown command '" + std::string(command) + "' (embed, similarity, classify or tokenize)");
+    else
+        throw usage_error("unknown command '" + std::string(command) +
+                          "' (embed, similarity, classify, rerank or tokenize)");
 
     bool options_done = false;
     for (int i = 2; i < argc; ++i) {
@@ -154,6 +162,7 @@ inline Options parse_args(int argc, const char* const* argv) {
         else if (name == "--normalize") o.normalize = true;
         else if (name == "--no-normalize") o.normalize = false;
         else if (name == "--pairs") o.pairs = true;
+        else if (name == "--query") o.query = std::string(value());
         else if (name == "--scores") o.scores = detail::score_function(value());
         else if (name == "--similarity") o.similarity = true;
         else if (name == "--host") o.host = true;
@@ -166,12 +175,16 @@ inline Options parse_args(int argc, const char* const* argv) {
     if (o.model.empty()) throw usage_error("--model DIR is required (tools/fetch_model.sh fetches all-MiniLM-L6-v2)");
     if (o.command != Command::embed && !o.out.empty()) throw usage_error("--out is for embed only");
     if (o.command != Command::embed && o.similarity) throw usage_error("--similarity is for embed only");
-    if (o.command == Command::embed && o.pairs) throw usage_error("--pairs is for classify and tokenize");
-    if (const std::size_t special = o.pairs ? 3 : 2; o.max_length && o.max_length < special)
+    if (o.command != Command::classify && o.command != Command::tokenize && o.pairs)
+        throw usage_error("--pairs is for classify and tokenize");
+    if (o.command == Command::rerank && !o.query) throw usage_error("rerank needs --query TEXT");
+    if (o.command != Command::rerank && o.query) throw usage_error("--query is for rerank only");
+    if (const std::size_t special = o.pairs || o.query ? 3 : 2; o.max_length && o.max_length < special)
         throw usage_error("--max-length " + std::to_string(o.max_length) + " is under the " +
                           std::to_string(special) + " special tokens of " +
-                          (o.pairs ? "a pair ([CLS] A [SEP] B [SEP])" : "a text ([CLS] and [SEP])"));
-    if (o.command != Command::classify && o.scores) throw usage_error("--scores is for classify only");
+                          (special == 3 ? "a pair ([CLS] A [SEP] B [SEP])" : "a text ([CLS] and [SEP])"));
+    if (o.command != Command::classify && o.command != Command::rerank && o.scores)
+        throw usage_error("--scores is for classify and rerank");
     if (o.command != Command::embed && (o.pooling || o.normalize))
         throw usage_error(std::string(o.pooling ? "--pooling" : *o.normalize ? "--normalize" : "--no-normalize") +
                           " is for embed only");

@@ -21,9 +21,10 @@ struct Tokenized {
 
 // Invalid UTF-8 is an error naming the line and byte, unless the tokenizer replaces it. `pairs`:
 // each line is two texts separated by a tab, encoded as a pair (tokenizers' longest_first
-// truncation); a line with no tab or with more than one is an error naming it.
+// truncation); a line with no tab or with more than one is an error naming it. `query`: each line
+// is the second text of a pair whose first is the query.
 inline Tokenized tokenize_lines(const text::Tokenizer& tokenizer, const std::vector<std::string>& lines,
-                                std::size_t max_length, bool pairs = false) {
+                                std::size_t max_length, bool pairs = false, const std::string* query = nullptr) {
     Tokenized t;
     t.ids.reserve(lines.size());
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -33,7 +34,11 @@ inline Tokenized tokenize_lines(const text::Tokenizer& tokenizer, const std::vec
             if (const auto at = text::find_invalid_utf8(line); at != std::string::npos)
                 throw format_error(name + " is not valid UTF-8 (byte " + std::to_string(at) +
                                    "): fix the input, or pass --replace-invalid-utf8");
-        if (!pairs) {
+        if (query) {
+            auto e = tokenizer.encode(*query, line, {.max_length = max_length});
+            t.ids.push_back(std::move(e.ids));
+            t.types.push_back(std::move(e.type_ids));
+        } else if (!pairs) {
             t.ids.push_back(tokenizer.encode(line, {.max_length = max_length}).ids);
         } else {
             const auto tab = line.find('\t');

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <vector>
@@ -125,7 +126,11 @@ int run(const Options& o) {
     Stdout out;
     // Tokenized before the model loads: a bad line is reported at once, on its own.
     Progress tokenizing("tokenized", lines.size());
-    const Tokenized t = tokenize_lines(tokenizer, lines, max_length, o.pairs);
+    if (o.query && tokenizer.options().invalid_utf8 == text::InvalidUtf8::reject)
+        if (const auto at = text::find_invalid_utf8(*o.query); at != std::string::npos)
+            throw format_error("--query is not valid UTF-8 (byte " + std::to_string(at) +
+                               "): fix it, or pass --replace-invalid-utf8");
+    const Tokenized t = tokenize_lines(tokenizer, lines, max_length, o.pairs, o.query ? &*o.query : nullptr);
 
     if (o.command == Command::tokenize) {
         tokenizing.advance(lines.size(), t.tokens);
@@ -140,7 +145,7 @@ int run(const Options& o) {
 
     const std::size_t which = match_config(*hf, o.model / "config.json");
     const auto t0 = std::chrono::steady_clock::now();
-    const bool classify = o.command == Command::classify;
+    const bool rerank = o.command == Command::rerank, classify = o.command == Command::classify || rerank;
     const Limits limits{index_t(o.batch_size), index_t(o.batch_size * max_length)};
     // --pooling / --no-normalize replace what the folder says; given both, its files are not read.
     LoadOptions how{.head = classify ? io::BertHead::automatic : io::BertHead::none, .pooling = std::nullopt};
@@ -155,6 +160,10 @@ int run(const Options& o) {
                            " has no sequence-classification head: classify needs classifier.* tensors and a "
                            "config.json whose architectures, if listed, include BertForSequenceClassification; use "
                            "embed for sentence embeddings");
+    if (rerank && model.backend->labels().size() != 1)
+        throw config_error(o.model.string() + "'s classifier has " + std::to_string(model.backend->labels().size()) +
+                           " labels: rerank needs a cross-encoder with one (a relevance score); classify --pairs "
+                           "scores pairs on any classifier");
     std::fprintf(stderr, "sinter: %s (%s) loaded in %.2f s; running on the %s (%s)\n", o.model.string().c_str(),
                  compiled_configs[which].name.data(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), model.where.c_str(),
@@ -185,12 +194,26 @@ int run(const Options& o) {
         std::fprintf(stderr, "sinter: scores: %s (%s)\n", io::name(score_function), why.c_str());
     }
 
-    Progress progress(classify ? "classified" : "embedded", lines.size());
+    Progress progress(rerank ? "reranked" : classify ? "classified" : "embedded", lines.size());
     const Results r = run_batches(*model.backend, t, tokenizer.pad_id(), std::size_t(hf->hidden_size), o.batch_size,
                                   progress);
     progress.finish(model.where.c_str());
 
-    if (classify) {
+    if (rerank) {  // best first; ties keep the input order
+        const std::vector<float> scores = bert::scores(r.logits, index_t(r.labels), score_function);
+        std::vector<std::size_t> order(lines.size());
+        std::iota(order.begin(), order.end(), std::size_t(0));
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+        for (const std::size_t i : order) {
+            std::string& s = out.buffer();
+            s += "{\"index\":" + std::to_string(i) + ",\"score\":";
+            append_number(s, scores[i]);
+            s += ",\"text\":";
+            append_json_string(s, lines[i]);
+            s += '}';
+            out.line_done();
+        }
+    } else if (classify) {
         const auto& labels = model.backend->labels();
         const std::vector<float> scores = bert::scores(r.logits, index_t(r.labels), score_function);
         for (std::size_t i = 0; i < lines.size(); ++i) {

@@ -436,11 +436,39 @@ TEST_CASE("sinter classify --pairs on a cross-encoder matches transformers' pipe
     check_error(sinter_cli({"embed", "--pairs", "--model", dir.string(), "a\tb"}), 2,
                 "--pairs is for classify and tokenize");
     check_error(sinter_cli({"embed", "--scores", "none", "--model", dir.string(), "a"}), 2,
-                "--scores is for classify only");
+                "--scores is for classify and rerank");
     check_error(sinter_cli({"classify", "--scores", "exp", "--model", dir.string(), "a"}), 2,
                 "--scores needs softmax, sigmoid, tanh or none, not 'exp'");
     check_error(sinter_cli({"classify", "--pairs", "--max-length", "2", "--model", dir.string(), "a\tb"}), 2,
                 "--max-length 2 is under the 3 special tokens of a pair");
+}
+
+TEST_CASE("sinter rerank: passages ordered by a cross-encoder's score against the query") {
+    const fs::path dir = model_copy("bert_tiny_rerank");
+    const io::Json expected = io::read_json_file(dir / "golden.json");
+    // Golden pairs 0 and 1 share the query; given in the other order, pair 0's passage comes first.
+    const double score0 = expected.at("scores").as_array()[0].as_double();
+    const double score1 = expected.at("scores").as_array()[1].as_double();
+    REQUIRE(score0 > score1 + 1e-3);
+    const std::string passage0 = "Water is hot when you heat it.", passage1 = "The people were there when I called.";
+    const Run r = sinter_cli({"rerank", "--model", dir.string(), "--query", "what is hot water", passage1, passage0});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("reranked 2 lines") != std::string::npos);
+    const auto rows = json_lines(r.out);
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0].at("index").as_int() == 1);
+    CHECK(rows[0].at("text").as_string() == passage0);
+    CHECK(std::abs(rows[0].at("score").as_double() - score0) <= 2.5e-5);
+    CHECK(rows[1].at("index").as_int() == 0);
+    CHECK(rows[1].at("text").as_string() == passage1);
+    CHECK(std::abs(rows[1].at("score").as_double() - score1) <= 2.5e-5);
+
+    check_error(sinter_cli({"rerank", "--model", dir.string(), "a passage"}), 2, "rerank needs --query TEXT");
+    check_error(sinter_cli({"classify", "--model", dir.string(), "--query", "q", "a"}), 2,
+                "--query is for rerank only");
+    check_error(sinter_cli({"rerank", "--model", model_copy("bert_tiny_cls").string(), "--query", "q", "a"}), 1,
+                "classifier has 3 labels: rerank needs a cross-encoder with one");
 }
 
 TEST_CASE("sinter classify: a cross-encoder's activation in config.json decides its scores") {
