@@ -36,7 +36,7 @@ struct Options {
     std::optional<bool> normalize;       // --normalize / --no-normalize (embed); none: the folder's
     bool pairs = false;                  // --pairs (classify, tokenize): two texts a line, tab-separated
     std::optional<std::string> query;    // --query TEXT (rerank): the first text of every pair
-    std::optional<io::ScoreFunction> scores;  // --scores F (classify); none: the config's (problem_type)
+    std::optional<io::ScoreFunction> scores;  // --scores F (classify, rerank); none: HfBertConfig::score_choice
     std::vector<std::string> lines;  // the text arguments; none: lines come from stdin
 };
 
@@ -74,10 +74,11 @@ options:
   --pairs           classify, tokenize: each line is two texts separated by a tab, encoded as a
                     pair ([CLS] A [SEP] B [SEP], token types 0 through the first [SEP], then 1;
                     tokenize prints the ids only): a cross-encoder's query and passage, say
-  --query TEXT      rerank (required): the query each line is paired with, as A in [CLS] A [SEP] B [SEP]
-  --scores F        classify, rerank: softmax, sigmoid, tanh or none (the logits), in place of what the
-                    checkpoint asks for (a cross-encoder's activation in config.json, else
-                    transformers' pipeline rule)
+  --query TEXT      rerank (required): the query each line is paired with ([CLS] query [SEP]
+                    line [SEP])
+  --scores F        classify, rerank: softmax, sigmoid, tanh or none (the logits), in place of
+                    what the checkpoint asks for (a cross-encoder's activation in config.json,
+                    else transformers' pipeline rule)
   --host            run on the host even when a GPU is present
   --replace-invalid-utf8
                     read invalid UTF-8 as U+FFFD (as Python's errors="replace"), not as an error

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <numeric>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sinter/text/tokenizer.hpp"
@@ -25,28 +26,31 @@ struct Tokenized {
 // is the second text of a pair whose first is the query.
 inline Tokenized tokenize_lines(const text::Tokenizer& tokenizer, const std::vector<std::string>& lines,
                                 std::size_t max_length, bool pairs = false, const std::string* query = nullptr) {
+    const auto check_utf8 = [&](std::string_view text, const std::string& name) {
+        if (tokenizer.options().invalid_utf8 == text::InvalidUtf8::reject)
+            if (const auto at = text::find_invalid_utf8(text); at != std::string::npos)
+                throw format_error(name + " is not valid UTF-8 (byte " + std::to_string(at) +
+                                   "): fix the input, or pass --replace-invalid-utf8");
+    };
+    if (query) check_utf8(*query, "--query");
     Tokenized t;
     t.ids.reserve(lines.size());
     for (std::size_t i = 0; i < lines.size(); ++i) {
-        const std::string& line = lines[i];
+        const std::string_view line = lines[i];
         const std::string name = "line " + std::to_string(i + 1);
-        if (tokenizer.options().invalid_utf8 == text::InvalidUtf8::reject)
-            if (const auto at = text::find_invalid_utf8(line); at != std::string::npos)
-                throw format_error(name + " is not valid UTF-8 (byte " + std::to_string(at) +
-                                   "): fix the input, or pass --replace-invalid-utf8");
-        if (query) {
-            auto e = tokenizer.encode(*query, line, {.max_length = max_length});
-            t.ids.push_back(std::move(e.ids));
-            t.types.push_back(std::move(e.type_ids));
-        } else if (!pairs) {
+        check_utf8(line, name);
+        if (!query && !pairs) {
             t.ids.push_back(tokenizer.encode(line, {.max_length = max_length}).ids);
-        } else {
-            const auto tab = line.find('\t');
-            if (tab == std::string::npos || line.find('\t', tab + 1) != std::string::npos)
-                throw format_error(name + " has " + (tab == std::string::npos ? "no tab" : "more than one tab") +
-                                   ": --pairs reads two texts a line, separated by one tab");
-            auto e = tokenizer.encode(std::string_view(line).substr(0, tab), std::string_view(line).substr(tab + 1),
-                                      {.max_length = max_length});
+        } else {  // a pair: the query and the line, or the line's two halves
+            std::string_view first = query ? std::string_view(*query) : line, second = line;
+            if (!query) {
+                const auto tab = line.find('\t');
+                if (tab == line.npos || line.find('\t', tab + 1) != line.npos)
+                    throw format_error(name + " has " + (tab == line.npos ? "no tab" : "more than one tab") +
+                                       ": --pairs reads two texts a line, separated by one tab");
+                first = line.substr(0, tab), second = line.substr(tab + 1);
+            }
+            auto e = tokenizer.encode(first, second, {.max_length = max_length});
             t.ids.push_back(std::move(e.ids));
             t.types.push_back(std::move(e.type_ids));
         }

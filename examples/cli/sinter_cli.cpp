@@ -126,10 +126,6 @@ int run(const Options& o) {
     Stdout out;
     // Tokenized before the model loads: a bad line is reported at once, on its own.
     Progress tokenizing("tokenized", lines.size());
-    if (o.query && tokenizer.options().invalid_utf8 == text::InvalidUtf8::reject)
-        if (const auto at = text::find_invalid_utf8(*o.query); at != std::string::npos)
-            throw format_error("--query is not valid UTF-8 (byte " + std::to_string(at) +
-                               "): fix it, or pass --replace-invalid-utf8");
     const Tokenized t = tokenize_lines(tokenizer, lines, max_length, o.pairs, o.query ? &*o.query : nullptr);
 
     if (o.command == Command::tokenize) {
@@ -180,27 +176,16 @@ int run(const Options& o) {
                      e.normalize ? "L2-normalised" : "not normalised", source.c_str());
     }
 
-    const io::ScoreFunction score_function = o.scores ? *o.scores : hf->score_function();
-    if (classify) {
-        // As HfBertConfig::score_function decides.
-        const bool decisive_problem =
-            hf->problem_type == "regression" || hf->problem_type == "multi_label_classification";
-        const std::string why = o.scores                  ? "--scores"
-                                : hf->cross_encoder_scores ? "config.json's cross-encoder activation"
-                                : decisive_problem         ? "config.json's problem_type " + hf->problem_type
-                                : hf->num_labels == 1      ? "config.json: one label"
-                                : !hf->problem_type.empty() ? "config.json's problem_type " + hf->problem_type
-                                                            : "config.json: several labels";
-        std::fprintf(stderr, "sinter: scores: %s (%s)\n", io::name(score_function), why.c_str());
-    }
+    const io::ScoreChoice score = o.scores ? io::ScoreChoice{*o.scores, "--scores"} : hf->score_choice();
+    if (classify) std::fprintf(stderr, "sinter: scores: %s (%s)\n", io::name(score.function), score.why.c_str());
 
     Progress progress(rerank ? "reranked" : classify ? "classified" : "embedded", lines.size());
     const Results r = run_batches(*model.backend, t, tokenizer.pad_id(), std::size_t(hf->hidden_size), o.batch_size,
                                   progress);
     progress.finish(model.where.c_str());
 
+    const std::vector<float> scores = bert::scores(r.logits, index_t(r.labels), score.function);
     if (rerank) {  // best first; ties keep the input order
-        const std::vector<float> scores = bert::scores(r.logits, index_t(r.labels), score_function);
         std::vector<std::size_t> order(lines.size());
         std::iota(order.begin(), order.end(), std::size_t(0));
         std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
@@ -215,7 +200,6 @@ int run(const Options& o) {
         }
     } else if (classify) {
         const auto& labels = model.backend->labels();
-        const std::vector<float> scores = bert::scores(r.logits, index_t(r.labels), score_function);
         for (std::size_t i = 0; i < lines.size(); ++i) {
             const float* z = r.logits.data() + i * r.labels;
             const std::size_t best = std::size_t(std::max_element(z, z + r.labels) - z);

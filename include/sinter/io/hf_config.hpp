@@ -41,12 +41,24 @@ inline std::optional<ScoreFunction> cross_encoder_activation(std::string_view mo
     return std::nullopt;
 }
 
+// A score function and what in config.json decided it (for messages).
+struct ScoreChoice {
+    ScoreFunction function;
+    std::string why;
+};
+
 // The pipeline's rule: none for "regression"; sigmoid for "multi_label_classification" or a single
 // label (a cross-encoder's relevance score); softmax otherwise.
-constexpr ScoreFunction default_score_function(std::string_view problem_type, std::int64_t num_labels) {
-    if (problem_type == "regression") return ScoreFunction::none;
-    if (problem_type == "multi_label_classification" || num_labels == 1) return ScoreFunction::sigmoid;
-    return ScoreFunction::softmax;
+inline ScoreChoice pipeline_score_choice(std::string_view problem_type, std::int64_t num_labels) {
+    const std::string problem = "config.json's problem_type " + std::string(problem_type);
+    if (problem_type == "regression") return {ScoreFunction::none, problem};
+    if (problem_type == "multi_label_classification") return {ScoreFunction::sigmoid, problem};
+    if (num_labels == 1) return {ScoreFunction::sigmoid, "config.json: one label"};
+    return {ScoreFunction::softmax, problem_type.empty() ? "config.json: several labels" : problem};
+}
+
+inline ScoreFunction default_score_function(std::string_view problem_type, std::int64_t num_labels) {
+    return pipeline_score_choice(problem_type, num_labels).function;
 }
 
 struct HfBertConfig {
@@ -79,9 +91,11 @@ struct HfBertConfig {
     // The scores a user of this checkpoint expects: the cross-encoder's activation when it names
     // one (ms-marco's: Identity, the logits, as CrossEncoder.predict gives them), else what
     // transformers' text-classification pipeline applies.
-    ScoreFunction score_function() const {
-        return cross_encoder_scores ? *cross_encoder_scores : default_score_function(problem_type, num_labels);
+    ScoreChoice score_choice() const {
+        if (cross_encoder_scores) return {*cross_encoder_scores, "config.json's cross-encoder activation"};
+        return pipeline_score_choice(problem_type, num_labels);
     }
+    ScoreFunction score_function() const { return score_choice().function; }
 
     // The run-time dimensions as a `bert::Config` (layer_norm_eps rounded to f32).
     bert::Config to_config() const {
