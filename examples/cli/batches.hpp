@@ -18,14 +18,18 @@ struct Tokenized {
     std::vector<std::vector<std::int32_t>> ids;    // per line: [CLS] pieces [SEP] (pieces [SEP]), truncated
     std::vector<std::vector<std::int32_t>> types;  // per line, for pairs: 0 up to the first [SEP], then 1
     std::size_t tokens = 0;
+    index_t prompt_length = 0;  // with a prompt: [CLS] and its pieces (bert::Inputs::prompt_length)
 };
 
 // Invalid UTF-8 is an error naming the line and byte, unless the tokenizer replaces it. `pairs`:
 // each line is two texts separated by a tab, encoded as a pair (tokenizers' longest_first
 // truncation); a line with no tab or with more than one is an error naming it. `query`: each line
-// is the second text of a pair whose first is the query.
+// is the second text of a pair whose first is the query. `prompt`: put before each line (a pair's
+// first text), as sentence-transformers does (prompt + text, tokenized whole); its length in
+// tokens is the prompt's tokenized alone, less [SEP].
 inline Tokenized tokenize_lines(const text::Tokenizer& tokenizer, const std::vector<std::string>& lines,
-                                std::size_t max_length, bool pairs = false, const std::string* query = nullptr) {
+                                std::size_t max_length, bool pairs = false, const std::string* query = nullptr,
+                                std::string_view prompt = {}) {
     const auto check_utf8 = [&](std::string_view text, const std::string& name) {
         if (tokenizer.options().invalid_utf8 == text::InvalidUtf8::reject)
             if (const auto at = text::find_invalid_utf8(text); at != std::string::npos)
@@ -34,13 +38,19 @@ inline Tokenized tokenize_lines(const text::Tokenizer& tokenizer, const std::vec
     };
     if (query) check_utf8(*query, "--query");
     Tokenized t;
+    std::string prompted;  // prompt + line
+    if (!prompt.empty()) {
+        check_utf8(prompt, "the prompt");
+        t.prompt_length = index_t(tokenizer.encode(prompt, {.max_length = max_length}).ids.size()) - 1;
+    }
     t.ids.reserve(lines.size());
     for (std::size_t i = 0; i < lines.size(); ++i) {
         const std::string_view line = lines[i];
         const std::string name = "line " + std::to_string(i + 1);
         check_utf8(line, name);
         if (!query && !pairs) {
-            t.ids.push_back(tokenizer.encode(line, {.max_length = max_length}).ids);
+            if (!prompt.empty()) prompted.assign(prompt).append(line);
+            t.ids.push_back(tokenizer.encode(prompt.empty() ? line : prompted, {.max_length = max_length}).ids);
         } else {  // a pair: the query and the line, or the line's two halves
             std::string_view first = query ? std::string_view(*query) : line, second = line;
             if (!query) {
@@ -50,6 +60,7 @@ inline Tokenized tokenize_lines(const text::Tokenizer& tokenizer, const std::vec
                                        ": --pairs reads two texts a line, separated by one tab");
                 first = line.substr(0, tab), second = line.substr(tab + 1);
             }
+            if (!prompt.empty()) first = prompted.assign(prompt).append(first);
             auto e = tokenizer.encode(first, second, {.max_length = max_length});
             t.ids.push_back(std::move(e.ids));
             t.types.push_back(std::move(e.type_ids));
@@ -95,7 +106,7 @@ inline Results run_batches(Backend& model, const Tokenized& t, std::int32_t pad_
             if (pairs) std::ranges::copy(t.types[order[first + b]], types.begin() + std::ptrdiff_t(b * S));
             tokens += row.size();
         }
-        const bert::Outputs out = model.forward({index_t(B), index_t(S), ids, mask, types});
+        const bert::Outputs out = model.forward({index_t(B), index_t(S), ids, mask, types, t.prompt_length});
         if (out.sentence_embedding.empty()) continue;  // S = 0: an empty result (never with [CLS] and [SEP])
         for (std::size_t b = 0; b < B; ++b) {
             const std::size_t line = order[first + b];

@@ -124,9 +124,26 @@ int run(const Options& o) {
         throw io_error("cannot write " + o.out.string());
     const std::vector<std::string> lines = o.lines.empty() ? read_stdin_lines() : o.lines;
     Stdout out;
+    // The prompt put before every line (embed, tokenize): --prompt, --prompt-name, else the folder's
+    // default_prompt_name, as sentence-transformers chooses it.
+    std::optional<std::string> prompt;
+    if ((o.command == Command::embed || o.command == Command::tokenize) && !o.pairs) {
+        const io::Prompts prompts = io::read_prompts(o.model);
+        prompt = prompts.resolve(o.prompt, o.prompt_name);
+        if (prompt) {
+            const std::string source = o.prompt        ? std::string("--prompt")
+                                       : o.prompt_name ? "--prompt-name " + *o.prompt_name
+                                                       : "config_sentence_transformers.json's default_prompt_name " +
+                                                             *prompts.default_name;
+            std::string shown;
+            append_json_string(shown, *prompt);
+            std::fprintf(stderr, "sinter: prompt %s before every line (%s)\n", shown.c_str(), source.c_str());
+        }
+    }
     // Tokenized before the model loads: a bad line is reported at once, on its own.
     Progress tokenizing("tokenized", lines.size());
-    const Tokenized t = tokenize_lines(tokenizer, lines, max_length, o.pairs, o.query ? &*o.query : nullptr);
+    const Tokenized t = tokenize_lines(tokenizer, lines, max_length, o.pairs, o.query ? &*o.query : nullptr,
+                                       prompt ? std::string_view(*prompt) : std::string_view());
 
     if (o.command == Command::tokenize) {
         tokenizing.advance(lines.size(), t.tokens);
@@ -172,8 +189,13 @@ int run(const Options& o) {
         if (o.normalize)
             source += std::string(source.empty() ? "" : " and ") + (*o.normalize ? "--normalize" : "--no-normalize");
         if (!(o.pooling && o.normalize)) source += source.empty() ? folder : "; the rest: " + folder;
-        std::fprintf(stderr, "sinter: sentence embeddings: %s pooling, %s (%s)\n", io::name(e.pooling),
-                     e.normalize ? "L2-normalised" : "not normalised", source.c_str());
+        const std::string prompt_part =
+            !prompt ? ""
+            : e.include_prompt
+                ? ", the prompt's tokens included"
+                : ", the first " + std::to_string(t.prompt_length) + " tokens ([CLS] and the prompt) left out";
+        std::fprintf(stderr, "sinter: sentence embeddings: %s pooling%s, %s (%s)\n", io::name(e.pooling),
+                     prompt_part.c_str(), e.normalize ? "L2-normalised" : "not normalised", source.c_str());
     }
 
     const io::ScoreChoice score = o.scores ? io::ScoreChoice{*o.scores, "--scores"} : hf->score_choice();

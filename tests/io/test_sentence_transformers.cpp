@@ -51,6 +51,52 @@ void write_pipeline(const fs::path& dir, const std::string& modules, const std::
     test::write_file(dir / "1_Pooling" / "config.json", pooling);
 }
 
+// What sentence-transformers 6 computes from (B, S, H) hidden states and their mask, in f64
+// (Pooling._forward_padded): positions before `prompt_length` masked out; [CLS] pooling takes the
+// first position left (position 0 when none is); max of none left is sinter's 0 (-inf there).
+std::vector<float> st_pooling(const std::vector<float>& hidden, const std::vector<std::int32_t>& mask, index_t B,
+                              index_t S, index_t H, io::Pooling pooling, bool normalize, index_t prompt_length) {
+    std::vector<float> out(std::size_t(B * H));
+    for (index_t b = 0; b < B; ++b) {
+        std::vector<double> v(std::size_t(H), pooling == io::Pooling::max ? -INFINITY : 0.0);
+        double count = 0;
+        index_t first = -1;
+        for (index_t s = 0; s < S; ++s) {
+            if (!mask[std::size_t(b * S + s)] || s < prompt_length) continue;
+            count += 1;
+            if (first < 0) first = s;
+            for (index_t h = 0; h < H; ++h) {
+                const double x = hidden[std::size_t((b * S + s) * H + h)];
+                double& e = v[std::size_t(h)];
+                e = pooling == io::Pooling::max ? std::max(e, x) : e + x;
+            }
+        }
+        for (index_t h = 0; h < H; ++h) {
+            double& e = v[std::size_t(h)];
+            if (pooling == io::Pooling::cls) e = hidden[std::size_t((b * S + std::max<index_t>(first, 0)) * H + h)];
+            if (pooling == io::Pooling::max && count == 0) e = 0;
+            if (pooling == io::Pooling::mean) e /= std::max(count, 1e-9);
+            if (pooling == io::Pooling::mean_sqrt_len) e /= std::sqrt(std::max(count, 1e-9));
+        }
+        double norm = 0;
+        for (double e : v) norm += e * e;
+        norm = normalize ? std::max(std::sqrt(norm), 1e-12) : 1.0;
+        for (index_t h = 0; h < H; ++h) out[std::size_t(b * H + h)] = float(v[std::size_t(h)] / norm);
+    }
+    return out;
+}
+
+// The largest error of `got` against `want`, relative to max(|want|, want's RMS).
+double worst_relative(const std::vector<float>& got, const std::vector<float>& want) {
+    REQUIRE(got.size() == want.size());
+    double rms = 0, worst = 0;
+    for (float w : want) rms += double(w) * w;
+    rms = std::max(std::sqrt(rms / double(want.size())), 1e-30);
+    for (std::size_t i = 0; i < want.size(); ++i)
+        worst = std::max(worst, std::abs(double(got[i]) - want[i]) / std::max(std::abs(double(want[i])), rms));
+    return worst;
+}
+
 io::SentenceEmbedding read(const std::string& modules, const std::string& pooling) {
     const test::TempDir dir;
     write_pipeline(dir.path(), modules, pooling);
@@ -80,13 +126,30 @@ TEST_CASE("sentence-transformers pipelines: the pooling mode and whether it norm
             CHECK(s.normalize == normalize);
             CHECK(s.dimension == 32);
         }
-    // Missing keys take models.Pooling's defaults (mean true); "pooling_mode" overrides the flags.
+    // Missing keys take models.Pooling's defaults (the mean); "pooling_mode" overrides the flags.
     CHECK(read(modules_json(true), R"({"word_embedding_dimension": 8})").pooling == io::Pooling::mean);
     CHECK(read(modules_json(true), R"({"pooling_mode": "cls", "pooling_mode_mean_tokens": true})").pooling ==
           io::Pooling::cls);
     CHECK(read(modules_json(true), R"({"pooling_mode_max_tokens": true, "pooling_mode_mean_tokens": false,
                                       "include_prompt": true})")
               .pooling == io::Pooling::max);
+    // sentence-transformers 6 reads the flags set (the mean when none is) and writes
+    // "pooling_mode", a name or a list of names, "embedding_dimension" and "include_prompt".
+    CHECK(read(modules_json(true), R"({"pooling_mode_cls_token": true})").pooling == io::Pooling::cls);
+    CHECK(read(modules_json(true), R"({"pooling_mode_mean_tokens": false})").pooling == io::Pooling::mean);
+    {
+        const io::SentenceEmbedding s =
+            read(modules_json(false), R"({"embedding_dimension": 16, "pooling_mode": ["max"], "include_prompt": false})");
+        CHECK((s.pooling == io::Pooling::max && !s.normalize && s.dimension == 16 && !s.include_prompt));
+        CHECK(read(modules_json(true), R"({"pooling_mode": "mean_sqrt_len_tokens"})").pooling ==
+              io::Pooling::mean_sqrt_len);
+        CHECK(read(modules_json(true), "{}").include_prompt);
+    }
+    // A folder sentence-transformers 6.2 saved (its module class names, its Pooling config).
+    {
+        const io::SentenceEmbedding s = io::read_sentence_embedding(test::golden_dir() / "minilm" / "prompt");
+        CHECK((s.pooling == io::Pooling::mean && s.normalize && s.dimension == 384 && !s.include_prompt));
+    }
     // The module type may be written without its package.
     CHECK(read(R"([{"path": "", "type": "Transformer"}, {"path": "1_Pooling", "type": "Pooling"}])",
                pooling_json("pooling_mode_cls_token"))
@@ -99,25 +162,32 @@ TEST_CASE("sentence-transformers pipelines sinter does not compute are refused b
         CHECK_THROWS_WITH_AS(read(modules, pooling), doctest::Contains(message.c_str()), config_error);
     };
     refused(modules_json(true, "sentence_transformers.models.Dense"), pooling_json("pooling_mode_mean_tokens"),
-            "module 2 is sentence_transformers.models.Dense, where sinter expects sentence_transformers.models.Normalize");
+            "module 2 is sentence_transformers.models.Dense, where sinter expects sentence-transformers' Normalize");
+    refused(modules_json(true, "sentence_transformers.sentence_transformer.modules.dense.Dense"),
+            pooling_json("pooling_mode_mean_tokens"), "where sinter expects sentence-transformers' Normalize");
+    refused(modules_json(true, "my_package.Normalize"), pooling_json("pooling_mode_mean_tokens"),
+            "module 2 is my_package.Normalize, where");
     refused(R"([{"path": "", "type": "sentence_transformers.models.Transformer"}])", "{}",
             "1 modules; sinter computes Transformer, Pooling and optionally Normalize");
     refused(R"([{"path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
                 {"path": "", "type": "sentence_transformers.models.Transformer"}])",
-            "{}", "module 0 is sentence_transformers.models.Pooling, where sinter expects sentence_transformers.models.Transformer");
-    // Two modes: sentence-transformers concatenates them (2H); the cls flag alone keeps mean's default.
-    refused(modules_json(true), R"({"pooling_mode_cls_token": true})",
-            "pooling modes pooling_mode_cls_token, pooling_mode_mean_tokens are all set");
+            "{}", "module 0 is sentence_transformers.models.Pooling, where sinter expects sentence-transformers' Transformer");
+    // Two modes: sentence-transformers concatenates them (2H).
+    refused(modules_json(true), R"({"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": true})",
+            "pooling modes cls, mean are all set (the pooling_mode_* flags)");
+    refused(modules_json(true), R"({"pooling_mode": ["mean", "max"]})", "pooling modes mean, max are all set (pooling_mode)");
+    refused(modules_json(true), R"({"pooling_mode": []})", "pooling_mode is an empty list");
     refused(modules_json(true), R"({"pooling_mode_mean_tokens": false, "pooling_mode_weightedmean_tokens": true})",
-            "'pooling_mode_weightedmean_tokens' is a pooling mode sinter does not compute");
+            "pooling mode 'weightedmean' ('pooling_mode_weightedmean_tokens') is one sinter does not compute");
     refused(modules_json(true), R"({"pooling_mode_mean_tokens": false, "pooling_mode_lasttoken": true})",
-            "'pooling_mode_lasttoken' is a pooling mode sinter does not compute");
+            "pooling mode 'lasttoken' ('pooling_mode_lasttoken') is one sinter does not compute");
     refused(modules_json(true), R"({"pooling_mode_mean_tokens": false, "pooling_mode_future": true})",
             "'pooling_mode_future' is a pooling mode sinter does not compute");
-    refused(modules_json(true), R"({"pooling_mode_mean_tokens": false})", "no pooling mode is set");
     refused(modules_json(true), R"({"pooling_mode": "weightedmean"})", "'pooling_mode_weightedmean_tokens'");
     refused(modules_json(true), R"({"pooling_mode": "median"})", "pooling_mode 'median' is not one");
+    refused(modules_json(true), R"({"pooling_mode": ["cls", "median"]})", "pooling_mode 'median' is not one");
     refused(modules_json(true), R"({"word_embedding_dimension": 0})", "'word_embedding_dimension' is 0");
+    refused(modules_json(true), R"({"embedding_dimension": -2})", "'embedding_dimension' is -2");
 
     // Malformed files: the file and the key named.
     CHECK_THROWS_WITH_AS(read(R"({"not": "an array"})", "{}"), doctest::Contains("modules.json"), format_error);
@@ -125,6 +195,10 @@ TEST_CASE("sentence-transformers pipelines sinter does not compute are refused b
                          doctest::Contains("module 0 has no 'type'"), format_error);
     CHECK_THROWS_WITH_AS(read(modules_json(true), R"({"pooling_mode_cls_token": "yes"})"),
                          doctest::Contains("pooling_mode_cls_token"), format_error);
+    CHECK_THROWS_WITH_AS(read(modules_json(true), R"({"include_prompt": 0})"), doctest::Contains("include_prompt"),
+                         format_error);
+    CHECK_THROWS_WITH_AS(read(modules_json(true), R"({"pooling_mode": 3})"), doctest::Contains("pooling_mode"),
+                         format_error);
     {
         const test::TempDir dir;
         test::write_file(dir / "modules.json", modules_json(true));  // no 1_Pooling/config.json
@@ -136,31 +210,8 @@ TEST_CASE("bert::Encoder's sentence embeddings pool as the folder says, matching
     const test::Golden g("bert_tiny");
     const index_t B = g.B, S = g.S, H = bert::tiny.hidden;
     const std::vector<float> hidden = g.file.read<float>("last_hidden_state");  // HF's (B, S, H)
-    // What sentence-transformers computes from HF's hidden states, in f64.
     const auto expected = [&](io::Pooling pooling, bool normalize) {
-        std::vector<float> out(std::size_t(B * H));
-        for (index_t b = 0; b < B; ++b) {
-            std::vector<double> v(std::size_t(H), pooling == io::Pooling::max ? -1e9 : 0.0);
-            double count = 0;
-            for (index_t s = 0; s < S; ++s) {
-                if (!g.mask[std::size_t(b * S + s)]) continue;
-                count += 1;
-                for (index_t h = 0; h < H; ++h) {
-                    const double x = hidden[std::size_t((b * S + s) * H + h)];
-                    double& e = v[std::size_t(h)];
-                    if (pooling == io::Pooling::max) e = std::max(e, x);
-                    else if (pooling == io::Pooling::cls) e = s == 0 ? x : e;
-                    else e += x;
-                }
-            }
-            for (double& e : v)
-                e /= pooling == io::Pooling::mean ? count : pooling == io::Pooling::mean_sqrt_len ? std::sqrt(count) : 1.0;
-            double norm = 0;
-            for (double e : v) norm += e * e;
-            norm = normalize ? std::max(std::sqrt(norm), 1e-12) : 1.0;
-            for (index_t h = 0; h < H; ++h) out[std::size_t(b * H + h)] = float(v[std::size_t(h)] / norm);
-        }
-        return out;
+        return st_pooling(hidden, g.mask, B, S, H, pooling, normalize, 0);
     };
     const test::TempDir dir;
     for (const char* file : {"config.json", "model.safetensors", "vocab.txt"})
@@ -219,4 +270,81 @@ TEST_CASE("a pooling given to Encoder::load replaces the folder's") {
     CHECK_THROWS_WITH_AS(TinyOnHost::load(dir.path(), io::BertHead::automatic, io::SentenceEmbedding{.dimension = 8}),
                          doctest::Contains("the pooling given: the Pooling module's word_embedding_dimension is 8"),
                          config_error);
+}
+
+TEST_CASE("a prompt's tokens are left out of the sentence embedding when the Pooling says include_prompt false") {
+    const test::Golden g("bert_tiny");  // sequences of 16, 11, 5 and 1 tokens
+    const index_t H = bert::tiny.hidden;
+    const std::vector<float> hidden = g.file.read<float>("last_hidden_state");
+    const test::TempDir dir;
+    for (const char* file : {"config.json", "model.safetensors", "vocab.txt"})
+        fs::copy_file(test::golden("bert_tiny") / file, dir / file);
+    for (const auto& [key_text, pooling] : modes)
+        for (const bool include : {true, false}) {
+            std::string config = pooling_json(key_text, int(H));
+            config.insert(1, std::string("\"include_prompt\": ") + (include ? "true" : "false") + ", ");
+            write_pipeline(dir.path(), modules_json(true), config);
+            const auto enc = TinyOnHost::load(dir.path());
+            REQUIRE(enc.weights().sentence_embedding.include_prompt == include);
+            // 3: [CLS] and two prompt tokens (the 1-token sequence keeps none); 20: longer than all.
+            for (const index_t prompt_length : {0, 3, 20}) {
+                const std::string key = key_text;
+                CAPTURE(key);
+                CAPTURE(include);
+                CAPTURE(prompt_length);
+                bert::Inputs in = g.inputs();
+                in.prompt_length = prompt_length;
+                const bert::Outputs out = enc.forward(in);
+                const auto want = st_pooling(hidden, g.mask, g.B, g.S, H, pooling, true, include ? 0 : prompt_length);
+                const double worst = worst_relative(out.sentence_embedding, want);
+                MESSAGE(key << ", include_prompt " << include << ", prompt_length " << prompt_length
+                             << ": worst relative error " << worst);
+                CHECK(worst <= 1e-4);
+                if (!include && prompt_length == 3 && pooling != io::Pooling::max) {  // leaving it out matters
+                    const auto with = st_pooling(hidden, g.mask, g.B, g.S, H, pooling, true, 0);
+                    CHECK(worst_relative(out.sentence_embedding, with) > 1e-2);
+                }
+            }
+        }
+    bert::Inputs in = g.inputs();
+    in.prompt_length = -1;
+    CHECK_THROWS_WITH_AS(TinyOnHost::load(dir.path()).forward(in), doctest::Contains("prompt_length -1 must be >= 0"),
+                         value_error);
+}
+
+TEST_CASE("sentence-transformers prompts: config_sentence_transformers.json, chosen as encode() chooses") {
+    // Saved by sentence-transformers 6.2: query (the default), instruct, and none (empty).
+    const io::Prompts p = io::read_prompts(test::golden_dir() / "minilm" / "prompt");
+    REQUIRE(p.named.size() == 3);
+    CHECK(p.default_name == std::optional<std::string>("query"));
+    CHECK(p.names() == "'instruct', 'none', 'query'");
+    CHECK(p.resolve(std::nullopt, std::nullopt) == std::optional<std::string>("query: "));
+    CHECK(p.resolve(std::nullopt, "instruct") ==
+          std::optional<std::string>("Represent this sentence for searching relevant passages: "));
+    CHECK(p.resolve(std::nullopt, "none") == std::nullopt);  // an empty prompt is none
+    CHECK(p.resolve("passage: ", std::nullopt) == std::optional<std::string>("passage: "));
+    CHECK(p.resolve("passage: ", "instruct") == std::optional<std::string>("passage: "));  // the text wins
+    CHECK(p.resolve("", std::nullopt) == std::nullopt);  // "" overrides the default
+    CHECK_THROWS_WITH_AS(p.resolve(std::nullopt, "document"),
+                         doctest::Contains("no prompt named 'document' (its prompts: 'instruct', 'none', 'query')"),
+                         config_error);
+
+    const test::TempDir dir;
+    CHECK(io::read_prompts(dir.path()).named.empty());  // no file: no prompts
+    CHECK(io::read_prompts(dir.path()).resolve(std::nullopt, std::nullopt) == std::nullopt);
+    CHECK_THROWS_WITH_AS(io::read_prompts(dir.path()).resolve(std::nullopt, "query"),
+                         doctest::Contains("its prompts: none"), config_error);
+    const auto write = [&](const std::string& json) {
+        test::write_file(dir / "config_sentence_transformers.json", json);
+        return io::read_prompts(dir.path());
+    };
+    const io::Prompts nulls = write(R"({"prompts": {"query": null, "passage": "passage: "}, "default_prompt_name": null})");
+    CHECK((nulls.named.size() == 2 && nulls.named[0].second.empty() && !nulls.default_name));
+    CHECK(write(R"({"__version__": {"sentence_transformers": "2.0.0"}})").named.empty());  // older files
+    CHECK_THROWS_WITH_AS(write(R"({"prompts": {"query": "q: "}, "default_prompt_name": "passage"})"),
+                         doctest::Contains("default_prompt_name 'passage' names none of its prompts ('query')"),
+                         config_error);
+    CHECK_THROWS_WITH_AS(write(R"({"prompts": {"query": 3}})"), doctest::Contains("prompt 'query'"), format_error);
+    CHECK_THROWS_WITH_AS(write(R"({"prompts": ["query: "]})"), doctest::Contains("'prompts' of"), format_error);
+    CHECK_THROWS_WITH_AS(write("[]"), doctest::Contains("config_sentence_transformers.json"), format_error);
 }

@@ -19,6 +19,7 @@
 #include "sinter/nn/bert/encoder.hpp"
 #include "sinter/text/tokenizer.hpp"
 #include "minilm_golden.hpp"
+#include "../support/golden.hpp"
 
 namespace fs = std::filesystem;
 using namespace sinter;
@@ -571,6 +572,99 @@ TEST_CASE("sinter embed on all-MiniLM-L6-v2 matches sentence-transformers (cosin
     }
     MESSAGE("worst cosine through the CLI: " << worst);
     CHECK(worst >= 0.9999);
+}
+
+// all-MiniLM-L6-v2 with the prompt files sentence-transformers 6.2 saved for it (golden/minilm/prompt:
+// prompts "query" (the default), "instruct" and "none"; its Pooling with include_prompt false).
+fs::path minilm_with_prompts(const std::string& name, bool include_prompt = false) {
+    const fs::path model = test::require_minilm(), prompts = test::minilm_golden_dir() / "prompt";
+    const fs::path dir = scratch() / name;
+    fs::create_directories(dir / "1_Pooling");
+    for (const auto& e : fs::directory_iterator(model))
+        if (e.is_regular_file() && e.path().filename() != "modules.json" &&
+            e.path().filename() != "config_sentence_transformers.json")
+            fs::create_symlink(e.path(), dir / e.path().filename());
+    for (const char* f : {"modules.json", "config_sentence_transformers.json", "1_Pooling/config.json"})
+        fs::copy_file(prompts / f, dir / f);
+    if (include_prompt) {
+        std::ofstream(dir / "1_Pooling" / "config.json")
+            << R"({"embedding_dimension": 384, "pooling_mode": "mean", "include_prompt": true})";
+    }
+    return dir;
+}
+
+TEST_CASE("sinter embed with prompts on all-MiniLM-L6-v2 matches sentence-transformers 6.2") {
+    const fs::path golden_dir = test::minilm_golden_dir() / "prompt";
+    const io::SafetensorsFile g(golden_dir / "golden.safetensors");
+    const fs::path sentences = golden_dir / "sentences.txt";
+    const fs::path dir = minilm_with_prompts("minilm_prompts");
+    constexpr index_t H = 384;
+    const auto check_against = [&](const std::vector<std::string>& args, const char* tensor, const fs::path& model,
+                                   const std::string& said) {
+        std::vector<std::string> all = {"embed", "--model", model.string()};
+        all.insert(all.end(), args.begin(), args.end());
+        const Run r = sinter_cli(all, sentences);
+        INFO("stderr: " << r.err);
+        REQUIRE(r.status == 0);
+        CHECK(r.err.find(said) != std::string::npos);
+        const std::vector<float> want = g.read<float>(tensor);
+        const auto rows = json_lines(r.out);
+        REQUIRE(rows.size() * std::size_t(H) == want.size());
+        double worst = 1;
+        for (std::size_t b = 0; b < rows.size(); ++b) {
+            const auto v = floats(rows[b]);
+            REQUIRE(index_t(v.size()) == H);
+            worst = std::min(worst, test::cosine(v.data(), want.data() + b * H, H));
+        }
+        MESSAGE(std::string(tensor) << " (" << (args.empty() ? "the default prompt" : args[0])
+                                    << "): worst 1 - cosine " << 1 - worst);
+        CHECK(worst >= 0.9999);
+    };
+    // The folder's default prompt, its tokens left out of the mean.
+    const std::string query_length = g.metadata().at("prompt_length_query");
+    CHECK(query_length == "3");  // [CLS] query :
+    check_against({}, "sentence_embedding_query", dir,
+                  "mean pooling, the first 3 tokens ([CLS] and the prompt) left out");
+    check_against({}, "sentence_embedding_query", dir,
+                  R"(prompt "query: " before every line (config_sentence_transformers.json's default_prompt_name query))");
+    check_against({"--prompt", "query: "}, "sentence_embedding_query", dir, "(--prompt)");
+    check_against({"--prompt-name", "instruct"}, "sentence_embedding_instruct", dir,
+                  "the first " + g.metadata().at("prompt_length_instruct") + " tokens ([CLS] and the prompt) left out");
+    // The prompt pooled with the text (include_prompt true).
+    check_against({}, "sentence_embedding_included", minilm_with_prompts("minilm_prompts_included", true),
+                  "mean pooling, the prompt's tokens included");
+
+    // tokenize shows what embed feeds the model: the prompt's pieces, then the line's.
+    const Run t = sinter_cli({"tokenize", "--model", dir.string()}, sentences);
+    REQUIRE(t.status == 0);
+    const auto ids = test::read_ints(g, "input_ids");
+    const index_t S = g.at("input_ids").shape[1];
+    const auto rows = json_lines(t.out);
+    REQUIRE(index_t(rows.size()) == g.at("input_ids").shape[0]);
+    for (std::size_t b = 0; b < rows.size(); ++b) {
+        const auto& row = rows[b].as_array();
+        CAPTURE(b);
+        REQUIRE(index_t(row.size()) <= S);
+        for (std::size_t i = 0; i < row.size(); ++i) CHECK(row[i].as_int() == ids[b * std::size_t(S) + i]);
+        if (index_t(row.size()) < S) CHECK(ids[b * std::size_t(S) + row.size()] == 0);  // then padding
+    }
+
+    // "none" is the empty prompt: the embeddings then are the plain ones (mean over every token).
+    const Run none = sinter_cli({"embed", "--model", dir.string(), "--prompt-name", "none", "A man is eating food."});
+    REQUIRE(none.status == 0);
+    CHECK(none.err.find("before every line") == std::string::npos);
+    const test::MinilmGolden plain;
+    const auto v = floats(json_lines(none.out).at(0));
+    CHECK(test::cosine(v.data(), plain.embedding.data(), H) >= 0.9999);
+
+    check_error(sinter_cli({"embed", "--model", dir.string(), "--prompt-name", "passage", "x"}), 1,
+                "the model has no prompt named 'passage' (its prompts: 'instruct', 'none', 'query')");
+    check_error(sinter_cli({"embed", "--model", dir.string(), "--prompt", "a", "--prompt-name", "query", "x"}), 2,
+                "--prompt and --prompt-name: give one");
+    check_error(sinter_cli({"classify", "--model", dir.string(), "--prompt", "a", "x"}), 2,
+                "--prompt is for embed and tokenize");
+    check_error(sinter_cli({"tokenize", "--model", dir.string(), "--pairs", "--prompt-name", "query", "a\tb"}), 2,
+                "--pairs takes no prompt");
 }
 
 #if defined(SINTER_CLI_FAKE_DEVICE)

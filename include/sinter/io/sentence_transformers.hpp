@@ -1,15 +1,20 @@
 #pragma once
 // How a sentence-transformers model folder turns token embeddings into one sentence embedding:
 // its modules.json (Transformer, then Pooling, then optionally Normalize) and the Pooling
-// module's config.json (pooling_mode_*). all-MiniLM-L6-v2 takes the mean and normalises;
-// BAAI/bge-* take the [CLS] token and normalise; paraphrase-MiniLM-* take the mean and do not
-// normalise. A folder without modules.json gets the mean, normalised. What sinter cannot compute
-// as sentence-transformers does (a Dense layer, two pooling modes at once, weighted-mean or
+// module's config.json (pooling_mode, include_prompt). all-MiniLM-L6-v2 takes the mean and
+// normalises; BAAI/bge-* take the [CLS] token and normalise; paraphrase-MiniLM-* take the mean and
+// do not normalise. A folder without modules.json gets the mean, normalised. What sinter cannot
+// compute as sentence-transformers does (a Dense layer, two pooling modes at once, weighted-mean or
 // last-token pooling, an unknown module) is a config_error naming the file and the module or key.
+// And the prompts its config_sentence_transformers.json names (read_prompts).
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "sinter/core/error.hpp"
 #include "sinter/io/json.hpp"
@@ -32,61 +37,83 @@ constexpr const char* name(Pooling p) {
 struct SentenceEmbedding {
     Pooling pooling = Pooling::mean;
     bool normalize = true;          // L2, as models.Normalize: x / max(|x|, 1e-12)
-    std::int64_t dimension = 0;     // the pooling config's word_embedding_dimension; 0: not given
+    std::int64_t dimension = 0;     // the pooling config's embedding dimension; 0: not given
+    bool include_prompt = true;     // false: a prompt's tokens are left out of the pooling
+                                    // (bert::Inputs::prompt_length says how many)
 };
 
-// The Pooling module's config (models.Pooling's constructor arguments, with its defaults for
-// missing keys: mean_tokens true, every other mode false; a "pooling_mode" name overrides them).
+// The Pooling module's config, as sentence-transformers 6 reads it: "pooling_mode", a mode name or
+// a list of them, else the older "pooling_mode_*" flags (the modes of those set; none set, or no
+// key at all: the mean); "embedding_dimension" (older: "word_embedding_dimension");
+// "include_prompt" (default true). Two modes (concatenated by sentence-transformers) and the modes
+// sinter does not compute (weightedmean, lasttoken) are config_errors naming them.
 inline SentenceEmbedding parse_pooling_config(const Json& root, const std::string& source) {
     const std::string where = "sinter: " + source + ": ";
     if (!root.is_object()) throw format_error(where + "expected a JSON object");
     const auto key = [&](std::string_view k) { return "key '" + std::string(k) + "' of " + source; };
     struct Mode {
-        const char* key;
-        bool on;
+        const char* name;  // in "pooling_mode"
+        const char* flag;  // the older boolean key
     };
-    Mode modes[] = {{"pooling_mode_cls_token", false},           {"pooling_mode_mean_tokens", true},
-                    {"pooling_mode_max_tokens", false},          {"pooling_mode_mean_sqrt_len_tokens", false},
-                    {"pooling_mode_weightedmean_tokens", false}, {"pooling_mode_lasttoken", false}};
-    constexpr Pooling computed[] = {Pooling::cls, Pooling::mean, Pooling::max, Pooling::mean_sqrt_len};
-    for (const auto& [k, v] : root.as_object(source)) {
-        if (!k.starts_with("pooling_mode_")) continue;
-        bool known = false;
-        for (Mode& m : modes)
-            if (k == m.key) m.on = v.as_bool(key(k)), known = true;
-        if (!known && v.as_bool(key(k)))
-            throw config_error(where + "'" + k + "' is a pooling mode sinter does not compute");
-    }
+    // sentence-transformers' order (that of its concatenation); the first four are sinter's.
+    constexpr Mode modes[] = {{"cls", "pooling_mode_cls_token"},
+                              {"max", "pooling_mode_max_tokens"},
+                              {"mean", "pooling_mode_mean_tokens"},
+                              {"mean_sqrt_len_tokens", "pooling_mode_mean_sqrt_len_tokens"},
+                              {"weightedmean", "pooling_mode_weightedmean_tokens"},
+                              {"lasttoken", "pooling_mode_lasttoken"}};
+    constexpr Pooling computed[] = {Pooling::cls, Pooling::max, Pooling::mean, Pooling::mean_sqrt_len};
+    std::vector<std::size_t> on;  // indices into modes
+    std::string from;             // where they were read, for messages
     if (const Json* mode = root.find("pooling_mode"); mode && !mode->is_null()) {
-        const std::string& m = mode->as_string(key("pooling_mode"));
-        const char* names[] = {"cls", "mean", "max", "mean_sqrt_len_tokens", "weightedmean", "lasttoken"};
-        bool known = false;
-        for (std::size_t i = 0; i < std::size(modes); ++i) {
-            modes[i].on = m == names[i];
-            known = known || modes[i].on;
+        from = "pooling_mode";
+        const auto add = [&](const Json& v) {
+            const std::string& m = v.as_string(key("pooling_mode"));
+            std::size_t i = 0;
+            while (i < std::size(modes) && m != modes[i].name) ++i;
+            if (i == std::size(modes))
+                throw config_error(where + "pooling_mode '" + m + "' is not one sentence-transformers defines");
+            on.push_back(i);
+        };
+        if (mode->is_array())
+            for (const Json& v : mode->as_array(key("pooling_mode"))) add(v);
+        else
+            add(*mode);
+        if (on.empty()) throw config_error(where + "pooling_mode is an empty list: no pooling mode is set");
+    } else {
+        from = "the pooling_mode_* flags";
+        for (const auto& [k, v] : root.as_object(source)) {
+            if (!k.starts_with("pooling_mode_")) continue;
+            std::size_t i = 0;
+            while (i < std::size(modes) && k != modes[i].flag) ++i;
+            if (!v.as_bool(key(k))) continue;
+            if (i == std::size(modes))
+                throw config_error(where + "'" + k + "' is a pooling mode sinter does not compute");
+            on.push_back(i);
         }
-        if (!known) throw config_error(where + "pooling_mode '" + m + "' is not one sentence-transformers defines");
+        std::ranges::sort(on);
+        if (on.empty()) on.push_back(2);  // sentence-transformers' default: the mean
     }
+    if (on.size() > 1) {
+        std::string which;
+        for (const std::size_t i : on) which += (which.empty() ? "" : ", ") + std::string(modes[i].name);
+        throw config_error(where + "pooling modes " + which + " are all set (" + from +
+                           "): sentence-transformers concatenates them; sinter computes one");
+    }
+    if (on[0] >= std::size(computed))
+        throw config_error(where + "pooling mode '" + modes[on[0]].name + "' ('" + modes[on[0]].flag +
+                           "') is one sinter does not compute (it computes cls, max, mean and mean_sqrt_len_tokens)");
     SentenceEmbedding s;
-    int on = 0;
-    std::string which;
-    for (std::size_t i = 0; i < std::size(modes); ++i) {
-        if (!modes[i].on) continue;
-        which += (on++ ? ", " : "") + std::string(modes[i].key);
-        if (i >= std::size(computed))
-            throw config_error(where + "'" + modes[i].key + "' is a pooling mode sinter does not compute");
-        s.pooling = computed[i];
-    }
-    if (on == 0) throw config_error(where + "no pooling mode is set");
-    if (on > 1)
-        throw config_error(where + "pooling modes " + which +
-                           " are all set: sentence-transformers concatenates them; sinter computes one");
-    if (const Json* d = root.find("word_embedding_dimension"); d && !d->is_null()) {
-        s.dimension = d->as_int(key("word_embedding_dimension"));
+    s.pooling = computed[on[0]];
+    for (const char* k : {"embedding_dimension", "word_embedding_dimension"}) {
+        const Json* d = root.find(k);
+        if (!d || d->is_null()) continue;
+        s.dimension = d->as_int(key(k));
         if (s.dimension < 1)
-            throw config_error(where + "'word_embedding_dimension' is " + std::to_string(s.dimension) +
-                               ", must be at least 1");
+            throw config_error(where + "'" + k + "' is " + std::to_string(s.dimension) + ", must be at least 1");
+        break;
     }
+    if (const Json* p = root.find("include_prompt"); p && !p->is_null()) s.include_prompt = p->as_bool(key("include_prompt"));
     return s;
 }
 
@@ -99,7 +126,9 @@ inline SentenceEmbedding read_sentence_embedding(const std::filesystem::path& di
     const std::string where = "sinter: " + source + ": ";
     const Json root = read_json_file(modules_file);
     const auto& modules = root.as_array(source);
-    constexpr std::string_view prefix = "sentence_transformers.models.";
+    // The classes' names: "sentence_transformers.models.Pooling" (before version 6),
+    // "sentence_transformers.sentence_transformer.modules.pooling.Pooling" (6), or bare.
+    constexpr std::string_view package = "sentence_transformers.";
     // Transformer, Pooling, then Normalize or nothing: the pipelines sinter computes.
     const char* expected[] = {"Transformer", "Pooling", "Normalize"};
     if (modules.size() < 2 || modules.size() > 3)
@@ -114,10 +143,12 @@ inline SentenceEmbedding read_sentence_embedding(const std::filesystem::path& di
             return v->as_string(std::string("'") + k + "' of " + what);
         };
         const std::string& type = member("type");
-        const std::string short_type = type.starts_with(prefix) ? type.substr(prefix.size()) : type;
+        const std::size_t dot = type.rfind('.');
+        const std::string short_type =
+            dot == std::string::npos ? type : type.starts_with(package) ? type.substr(dot + 1) : type;
         if (short_type != expected[i])
             throw config_error(where + "module " + std::to_string(i) + " is " + type + ", where sinter expects " +
-                               std::string(prefix) + expected[i] +
+                               "sentence-transformers' " + expected[i] +
                                " (it computes Transformer, Pooling and optionally Normalize)");
         if (short_type == "Pooling") {
             const std::filesystem::path config = dir / member("path") / "config.json";
@@ -129,6 +160,64 @@ inline SentenceEmbedding read_sentence_embedding(const std::filesystem::path& di
     }
     s.normalize = modules.size() == 3;
     return s;
+}
+
+// The prompts of a sentence-transformers model folder, from its config_sentence_transformers.json:
+// texts put before each input, by name (E5's "query: ", the retrieval instruction of BGE,
+// arctic-embed or mxbai-embed), and the name of the one used when none is asked for.
+// sentence-transformers prepends the prompt to the text and tokenizes the whole; a Pooling module
+// with include_prompt false then leaves the prompt's tokens out (bert::Inputs::prompt_length).
+struct Prompts {
+    std::vector<std::pair<std::string, std::string>> named;  // name, text; in the file's order
+    std::optional<std::string> default_name;                 // one of named's
+
+    const std::string* find(std::string_view name) const {
+        for (const auto& [n, text] : named)
+            if (n == name) return &text;
+        return nullptr;
+    }
+    // "'query', 'passage'" (or "none"), for messages.
+    std::string names() const {
+        std::string s;
+        for (const auto& [n, text] : named) s += (s.empty() ? "'" : ", '") + n + "'";
+        return s.empty() ? "none" : s;
+    }
+    // The prompt a call uses, as SentenceTransformer.encode chooses it: the text given, else the
+    // one named (a config_error naming the folder's names if it has no such prompt), else the
+    // default's, else none. An empty prompt is no prompt.
+    std::optional<std::string> resolve(const std::optional<std::string>& text,
+                                       const std::optional<std::string>& name) const {
+        if (text) return text->empty() ? std::nullopt : text;
+        const std::optional<std::string>& chosen = name ? name : default_name;
+        if (!chosen) return std::nullopt;
+        const std::string* p = find(*chosen);
+        if (!p)
+            throw config_error("sinter: the model has no prompt named '" + *chosen + "' (its prompts: " + names() +
+                               ")");
+        return p->empty() ? std::nullopt : std::optional<std::string>(*p);
+    }
+};
+
+// The folder's prompts; none without a config_sentence_transformers.json. A prompt of null is the
+// empty prompt (as sentence-transformers reads it); a default_prompt_name that names no prompt is
+// a config_error naming it and the prompts there are.
+inline Prompts read_prompts(const std::filesystem::path& dir) {
+    const std::filesystem::path file = dir / "config_sentence_transformers.json";
+    Prompts p;
+    if (!std::filesystem::exists(file)) return p;
+    const std::string source = file.string();
+    const Json root = read_json_file(file);
+    root.as_object(source);
+    if (const Json* prompts = root.find("prompts"); prompts && !prompts->is_null())
+        for (const auto& [name, text] : prompts->as_object("'prompts' of " + source))
+            p.named.emplace_back(name, text.is_null() ? "" : text.as_string("prompt '" + name + "' of " + source));
+    if (const Json* d = root.find("default_prompt_name"); d && !d->is_null()) {
+        p.default_name = d->as_string("'default_prompt_name' of " + source);
+        if (!p.find(*p.default_name))
+            throw config_error("sinter: " + source + ": default_prompt_name '" + *p.default_name +
+                               "' names none of its prompts (" + p.names() + ")");
+    }
+    return p;
 }
 
 }  // namespace sinter::io

@@ -33,10 +33,14 @@ std::vector<float> widen(const T* p, index_t n) {
 
 // Scatters the packed (T, H) hidden state and derives the sentence embeddings (f32) from it, as
 // sentence-transformers' Pooling and Normalize modules do (`how`: mean, [CLS], max or
-// mean * sqrt(length) over each sequence's tokens, then L2-normalised or not; every sequence has
-// at least its first token). Shared by the host and device paths (the device copies x back first).
+// mean * sqrt(length) over each sequence's tokens, then L2-normalised or not). With
+// how.include_prompt false, the first `prompt_length` tokens of each sequence are left out, as
+// sentence-transformers masks them: [CLS] pooling then takes the first token after them. A
+// sequence with no token left pools to zeros ([CLS]: its first token). Shared by the host and
+// device paths (the device copies x back first).
 template <class T>
-void finish_outputs(Outputs& out, const Packed& p, const T* x, index_t H, const io::SentenceEmbedding& how = {}) {
+void finish_outputs(Outputs& out, const Packed& p, const T* x, index_t H, const io::SentenceEmbedding& how = {},
+                    index_t prompt_length = 0) {
     const index_t B = out.batch, S = out.length;
     out.hidden = H;
     out.last_hidden_state.assign(std::size_t(B * S * H), 0.f);
@@ -44,14 +48,18 @@ void finish_outputs(Outputs& out, const Packed& p, const T* x, index_t H, const 
         for (index_t h = 0; h < H; ++h)
             out.last_hidden_state[std::size_t(p.source[std::size_t(t)] * H + h)] = to_float(x[t * H + h]);
     out.sentence_embedding.assign(std::size_t(B * H), 0.f);
+    const index_t skip = how.include_prompt ? 0 : prompt_length;
     std::vector<double> v(static_cast<std::size_t>(H));
     for (index_t b = 0; b < B; ++b) {
-        const index_t begin = p.offsets[std::size_t(b)], end = p.offsets[std::size_t(b + 1)];
+        const index_t first = p.offsets[std::size_t(b)], end = p.offsets[std::size_t(b + 1)];
+        const index_t begin = std::min(first + skip, end);  // the pooled tokens: [begin, end)
         const double count = std::max(double(end - begin), 1e-9);  // sentence-transformers' clamp
         switch (how.pooling) {
-            case io::Pooling::cls:
-                for (index_t h = 0; h < H; ++h) v[std::size_t(h)] = end > begin ? to_float(x[begin * H + h]) : 0.0;
+            case io::Pooling::cls: {
+                const index_t t = begin < end ? begin : first;
+                for (index_t h = 0; h < H; ++h) v[std::size_t(h)] = t < end ? to_float(x[t * H + h]) : 0.0;
                 break;
+            }
             case io::Pooling::max:
                 for (index_t h = 0; h < H; ++h) {
                     double m = end > begin ? -INFINITY : 0.0;
@@ -144,7 +152,7 @@ Outputs forward(const Weights<C, T, host_space>& w, const Inputs& in, const expr
         eval(tmp, matmul(inner, transpose(l.output_weight)) + l.output_bias + x, host, gemm);
         eval(x, layer_norm(tmp, l.output_norm.gamma, l.output_norm.beta, C.layer_norm_eps), host);
     }
-    finish_outputs(out, p, x.data(), H, w.sentence_embedding);
+    finish_outputs(out, p, x.data(), H, w.sentence_embedding, in.prompt_length);
 
     // Pooler and classifier on the first token of each sequence (zeros for an empty one).
     if (!w.has_pooler()) return out;  // no pooled output, and so no classifier (the loader's rule)

@@ -21,6 +21,11 @@ struct Inputs {
     std::span<const std::int32_t> input_ids;   // (B, S)
     std::span<const std::int32_t> attention_mask;  // (B, S), 1 = token; empty: all ones
     std::span<const std::int32_t> token_type_ids;  // (B, S); empty: all zeros
+    // Tokens at the start of every sequence that a prompt put there: [CLS] and the prompt's
+    // pieces (sentence-transformers' prompt_length: the prompt tokenized alone, less its [SEP]).
+    // The sentence embedding leaves them out when the model's Pooling module says include_prompt
+    // false, and ignores this otherwise; nothing else reads it.
+    index_t prompt_length = 0;
 
     // B or S of 0: the forward's result is empty (every output vector) and nothing is computed.
     bool empty() const { return batch == 0 || length == 0; }
@@ -31,6 +36,8 @@ inline void check_inputs(const Inputs& in, const Config& c) {
     if (in.batch < 0 || in.length < 0)
         throw value_error("bert inputs: batch " + std::to_string(in.batch) + " and sequence length " +
                           std::to_string(in.length) + " must be >= 0");
+    if (in.prompt_length < 0)
+        throw value_error("bert inputs: prompt_length " + std::to_string(in.prompt_length) + " must be >= 0");
     if (in.length > c.max_positions)
         throw value_error("bert inputs: sequence length " + std::to_string(in.length) +
                           " is longer than the model's max_positions " + std::to_string(c.max_positions));

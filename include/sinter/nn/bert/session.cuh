@@ -163,7 +163,7 @@ public:
             SINTER_CUDA_CHECK(cudaMemcpyAsync(logits_host_.data(), logits_.data(), std::size_t(B * L) * sizeof(T),
                                               cudaMemcpyDeviceToHost, s));
         stream_.synchronize();
-        finish_outputs(out, p, x_host_.data(), H, weights_->sentence_embedding);
+        finish_outputs(out, p, x_host_.data(), H, weights_->sentence_embedding, in.prompt_length);
         if (weights_->has_pooler()) out.pooled = widen(pooled_host_.data(), B * H);
         out.logits = widen(logits_host_.data(), B * L);
         return out;
