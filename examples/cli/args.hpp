@@ -44,9 +44,9 @@ struct Options {
 
 inline constexpr std::string_view usage_text = R"(usage: sinter COMMAND --model DIR [options] [LINE...]
 
-Runs a BERT checkpoint folder (config.json, model.safetensors, vocab.txt) on lines of text: the
-LINE arguments, or else standard input, one text a line. Output goes to stdout in input order
-(rerank: best first); progress and timings go to stderr.
+Runs a BERT checkpoint folder (config.json, model.safetensors, vocab.txt or tokenizer.json) on
+lines of text: the LINE arguments, or else standard input, one text a line. Output goes to stdout
+in input order (rerank: best first); progress and timings go to stderr.
 
 commands:
   embed       sentence embeddings, one JSON array a line, pooled as the folder's
@@ -68,7 +68,8 @@ options:
   --out FILE.npy    embed: write a float32 (lines, hidden) .npy file instead of JSON lines
   --similarity      embed: print the cosine similarity matrix instead of the embeddings
   --max-length N    truncate to N tokens (default: sentence_bert_config.json's max_seq_length,
-                    else the model's max_position_embeddings)
+                    else tokenizer_config.json's model_max_length, capped at the model's
+                    max_position_embeddings)
   --batch-size N    lines per forward pass (default 32); lines are batched by length
   --pooling MODE    embed: mean, cls, max or mean_sqrt_len, in place of the folder's pooling
                     (for a checkpoint saved without its sentence-transformers files, e.g. BGE: cls)

@@ -71,27 +71,13 @@ void check_model_folder(const fs::path& dir, bool needs_weights) {
         throw io_error("model folder " + dir.string() +
                        " does not exist: run tools/fetch_model.sh to fetch all-MiniLM-L6-v2, or pass --model DIR "
                        "with a Hugging Face BERT checkpoint folder");
-    for (const char* file : {"vocab.txt", "config.json"}) {
-        if (!needs_weights && std::string_view(file) == "config.json") continue;
-        if (!fs::exists(dir / file))
-            throw io_error(dir.string() + " has no " + file +
-                           ": --model needs a Hugging Face BERT checkpoint folder (config.json, model.safetensors, "
-                           "vocab.txt)");
-    }
-}
-
-// sentence-transformers' max_seq_length when the folder has one (256 for all-MiniLM-L6-v2: the
-// embeddings then match sentence-transformers'), else the model's position limit.
-std::size_t default_max_length(const fs::path& dir, const std::optional<io::HfBertConfig>& hf) {
-    const std::size_t positions = hf ? std::size_t(hf->max_position_embeddings) : 0;
-    if (fs::exists(dir / "sentence_bert_config.json")) {
-        const io::Json st = io::read_json_file(dir / "sentence_bert_config.json");
-        if (const io::Json* n = st.find("max_seq_length"); n && !n->is_null()) {
-            const auto limit = std::size_t(n->as_int("max_seq_length of sentence_bert_config.json"));
-            return positions ? std::min(limit, positions) : limit;
-        }
-    }
-    return positions;  // 0 without a config.json: no truncation
+    const char* missing = !fs::exists(dir / "vocab.txt") && !fs::exists(dir / "tokenizer.json") ? "vocab.txt or tokenizer.json"
+                          : needs_weights && !fs::exists(dir / "config.json")                  ? "config.json"
+                                                                                               : nullptr;
+    if (missing)
+        throw io_error(dir.string() + " has no " + missing +
+                       ": --model needs a Hugging Face BERT checkpoint folder (config.json, model.safetensors, "
+                       "vocab.txt or tokenizer.json)");
 }
 
 // The folder's pooling, for an option to change one part of it.
@@ -113,12 +99,27 @@ int run(const Options& o) {
     check_model_folder(o.model, needs_model);
     std::optional<io::HfBertConfig> hf;
     if (fs::exists(o.model / "config.json")) hf = io::read_hf_config(o.model / "config.json");
-    const std::size_t max_length = o.max_length ? o.max_length : default_max_length(o.model, hf);
+    // As sentence-transformers: its max_seq_length (else the tokenizer's model_max_length), and
+    // its do_lower_case (lowercase the text first: no accent stripping follows from it).
+    const io::TransformerSettings settings =
+        io::read_transformer_settings(o.model, hf ? hf->max_position_embeddings : 0);
+    const std::size_t max_length = o.max_length ? o.max_length : std::size_t(settings.max_seq_length);
     if (hf && max_length > std::size_t(hf->max_position_embeddings))
         throw value_error("--max-length " + std::to_string(max_length) + " is over the model's " +
                           std::to_string(hf->max_position_embeddings) + " positions");
-    const auto tokenizer = text::Tokenizer::from_directory(
+    text::Tokenizer tokenizer = text::Tokenizer::from_directory(
         o.model, o.replace_invalid_utf8 ? text::InvalidUtf8::replace : text::InvalidUtf8::reject);
+    if (settings.do_lower_case && !tokenizer.options().normalizer.lowercase) {
+        text::TokenizerOptions lowered = tokenizer.options();
+        lowered.normalizer.lowercase = true;
+        if (!lowered.normalizer.strip_accents) lowered.normalizer.strip_accents = false;
+        tokenizer = text::Tokenizer(tokenizer.vocab(), lowered);
+    }
+    // What the inputs became, said once they are read and the model loaded (an error stays one line).
+    std::string notes;
+    if (max_length)
+        notes += "sinter: inputs truncated to " + std::to_string(max_length) + " tokens (" +
+                 (o.max_length ? std::string("--max-length") : settings.why) + ")\n";
     // Fail on an unwritable --out now, not after the whole run.
     if (!o.out.empty() && !std::ofstream(o.out, std::ios::binary | std::ios::app))
         throw io_error("cannot write " + o.out.string());
@@ -135,9 +136,9 @@ int run(const Options& o) {
                                        : o.prompt_name ? "--prompt-name " + *o.prompt_name
                                                        : "config_sentence_transformers.json's default_prompt_name " +
                                                              *prompts.default_name;
-            std::string shown;
-            append_json_string(shown, *prompt);
-            std::fprintf(stderr, "sinter: prompt %s before every line (%s)\n", shown.c_str(), source.c_str());
+            notes += "sinter: prompt ";
+            append_json_string(notes, *prompt);
+            notes += " before every line (" + source + ")\n";
         }
     }
     // Tokenized before the model loads: a bad line is reported at once, on its own.
@@ -146,6 +147,7 @@ int run(const Options& o) {
                                        prompt ? std::string_view(*prompt) : std::string_view());
 
     if (o.command == Command::tokenize) {
+        std::fputs(notes.c_str(), stderr);
         tokenizing.advance(lines.size(), t.tokens);
         for (const auto& ids : t.ids) {
             append_array<std::int32_t>(out.buffer(), ids);
@@ -181,6 +183,7 @@ int run(const Options& o) {
                  compiled_configs[which].name.data(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), model.where.c_str(),
                  model.why.c_str());
+    std::fputs(notes.c_str(), stderr);
     if (!classify) {  // how the embeddings pool (the loader has read and checked these files)
         const io::SentenceEmbedding e = how.pooling ? *how.pooling : io::read_sentence_embedding(o.model);
         const std::string folder =

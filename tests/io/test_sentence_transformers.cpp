@@ -348,3 +348,48 @@ TEST_CASE("sentence-transformers prompts: config_sentence_transformers.json, cho
     CHECK_THROWS_WITH_AS(write(R"({"prompts": ["query: "]})"), doctest::Contains("'prompts' of"), format_error);
     CHECK_THROWS_WITH_AS(write("[]"), doctest::Contains("config_sentence_transformers.json"), format_error);
 }
+
+TEST_CASE("the longest input: sentence_bert_config.json's max_seq_length, else the tokenizer's model_max_length") {
+    const test::TempDir dir;
+    const auto settings = [&](std::int64_t positions = 512) { return io::read_transformer_settings(dir.path(), positions); };
+    {
+        const io::TransformerSettings t = settings();  // no files: the positions
+        CHECK((t.max_seq_length == 512 && t.why == "the model's max_position_embeddings" && !t.do_lower_case));
+        CHECK(settings(0).max_seq_length == 0);  // unknown positions: no limit
+    }
+    // sentence-transformers 6 saves the limit in tokenizer_config.json (its model_max_length).
+    test::write_file(dir / "tokenizer_config.json", R"({"do_lower_case": true, "model_max_length": 256})");
+    CHECK(settings().max_seq_length == 256);
+    CHECK(settings().why == "tokenizer_config.json's model_max_length");
+    CHECK(settings(0).max_seq_length == 256);
+    // transformers' "no limit" (int(1e30)) and limits over the positions are capped.
+    test::write_file(dir / "tokenizer_config.json", R"({"model_max_length": 1000000000000000019884624838656})");
+    CHECK(settings().max_seq_length == 512);
+    CHECK(settings().why == "tokenizer_config.json's model_max_length (unbounded) capped at the model's 512 positions");
+    test::write_file(dir / "tokenizer_config.json", R"({"model_max_length": 1024})");
+    CHECK(settings().why == "tokenizer_config.json's model_max_length (1024) capped at the model's 512 positions");
+    // sentence_bert_config.json's max_seq_length (older versions' files) comes first.
+    test::write_file(dir / "sentence_bert_config.json", R"({"max_seq_length": 128, "do_lower_case": true})");
+    CHECK(settings().max_seq_length == 128);
+    CHECK(settings().why == "sentence_bert_config.json's max_seq_length");
+    CHECK(settings().do_lower_case);
+    test::write_file(dir / "sentence_bert_config.json", R"({"max_seq_length": null, "do_lower_case": false})");
+    CHECK(settings().max_seq_length == 512);  // from tokenizer_config.json again, capped
+    CHECK(!settings().do_lower_case);
+    // The real files: all-MiniLM-L6-v2 as published (256 in sentence_bert_config.json) and as
+    // sentence-transformers 6.2 saves it (256 in tokenizer_config.json).
+    const io::TransformerSettings saved = io::read_transformer_settings(test::golden_dir() / "minilm" / "saved", 512);
+    CHECK((saved.max_seq_length == 256 && saved.why == "tokenizer_config.json's model_max_length"));
+
+    test::write_file(dir / "sentence_bert_config.json", R"({"max_seq_length": 0})");
+    CHECK_THROWS_WITH_AS(settings(), doctest::Contains("sentence_bert_config.json's max_seq_length is 0, must be at least 1"), config_error);
+    test::write_file(dir / "sentence_bert_config.json", R"({"max_seq_length": "256"})");
+    CHECK_THROWS_WITH_AS(settings(), doctest::Contains("max_seq_length"), format_error);
+    test::write_file(dir / "sentence_bert_config.json", R"({"do_lower_case": 1})");
+    CHECK_THROWS_WITH_AS(settings(), doctest::Contains("do_lower_case"), format_error);
+    test::write_file(dir / "sentence_bert_config.json", "{}");
+    test::write_file(dir / "tokenizer_config.json", R"({"model_max_length": "long"})");
+    CHECK_THROWS_WITH_AS(settings(), doctest::Contains("'model_max_length' of"), format_error);
+    test::write_file(dir / "tokenizer_config.json", R"({"model_max_length": NaN})");
+    CHECK_THROWS_WITH_AS(settings(), doctest::Contains("model_max_length is nan, must be at least 1"), config_error);
+}

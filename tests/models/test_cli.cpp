@@ -667,6 +667,66 @@ TEST_CASE("sinter embed with prompts on all-MiniLM-L6-v2 matches sentence-transf
                 "--pairs takes no prompt");
 }
 
+// all-MiniLM-L6-v2 as sentence-transformers 6.2 saves it: the weights, config.json and
+// tokenizer.json, no vocab.txt, and its small files (golden/minilm/saved): the 256-token limit in
+// tokenizer_config.json, version 6's module names and Pooling keys.
+TEST_CASE("sinter embed on a folder sentence-transformers 6 saved (no vocab.txt) matches sentence-transformers") {
+    const fs::path model = test::require_minilm(), saved = test::minilm_golden_dir() / "saved";
+    const fs::path dir = scratch() / "minilm_saved_by_st6";
+    fs::create_directories(dir / "1_Pooling");
+    fs::create_directories(dir / "2_Normalize");
+    for (const char* f : {"model.safetensors", "config.json", "tokenizer.json"}) fs::create_symlink(model / f, dir / f);
+    for (const char* f : {"sentence_bert_config.json", "tokenizer_config.json", "config_sentence_transformers.json",
+                          "modules.json", "1_Pooling/config.json", "2_Normalize/config.json"})
+        fs::copy_file(saved / f, dir / f);
+    REQUIRE(!fs::exists(dir / "vocab.txt"));
+    const test::MinilmGolden g;
+    const Run r = sinter_cli({"embed", "--model", dir.string()}, test::minilm_golden_dir() / "sentences.txt");
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("inputs truncated to 256 tokens (tokenizer_config.json's model_max_length)") != std::string::npos);
+    CHECK(r.err.find("mean pooling, L2-normalised (modules.json)") != std::string::npos);
+    const auto rows = json_lines(r.out);
+    REQUIRE(index_t(rows.size()) == g.batch);
+    constexpr index_t H = 384;
+    double worst = 1;
+    for (index_t b = 0; b < g.batch; ++b) {
+        const auto v = floats(rows[std::size_t(b)]);
+        REQUIRE(index_t(v.size()) == H);
+        worst = std::min(worst, test::cosine(v.data(), g.embedding.data() + b * H, H));
+    }
+    MESSAGE("saved by sentence-transformers 6: worst 1 - cosine " << 1 - worst);
+    CHECK(worst >= 0.9999);  // the 371-token sentence only if truncated at 256, not at 512
+    // --max-length 512 shows the limit matters: the long sentence's embedding moves.
+    const Run longer = sinter_cli({"embed", "--model", dir.string(), "--max-length", "512"},
+                                  test::minilm_golden_dir() / "sentences.txt");
+    REQUIRE(longer.status == 0);
+    const auto last = floats(json_lines(longer.out).back());
+    CHECK(test::cosine(last.data(), g.embedding.data() + (g.batch - 1) * H, H) < 0.999);
+}
+
+// sentence_bert_config.json's do_lower_case: sentence-transformers lowercases the text before a
+// cased tokenizer (accents stay). The ids are what sentence-transformers 6.2 gave for this
+// folder: "hello", then [UNK] for the accented words, which the uncased vocabulary lacks.
+TEST_CASE("sinter tokenize: sentence_bert_config.json's do_lower_case lowercases before a cased tokenizer") {
+    const fs::path model = test::require_minilm();
+    const fs::path dir = scratch() / "minilm_lowercased";
+    fs::create_directories(dir);
+    for (const char* f : {"vocab.txt", "config.json"}) fs::create_symlink(model / f, dir / f);
+    std::ofstream(dir / "tokenizer_config.json") << R"({"do_lower_case": false})";
+    const std::string text = "HELLO Héllo Wörld ÅNGSTRÖM";
+    const Run cased = sinter_cli({"tokenize", "--model", dir.string(), text});
+    REQUIRE(cased.status == 0);
+    CHECK(cased.out == "[101,100,100,100,100,102]\n");  // cased: "HELLO" is not in the vocabulary
+    std::ofstream(dir / "sentence_bert_config.json") << R"({"max_seq_length": 128, "do_lower_case": true})";
+    const Run lowered = sinter_cli({"tokenize", "--model", dir.string(), text});
+    INFO("stderr: " << lowered.err);
+    REQUIRE(lowered.status == 0);
+    CHECK(lowered.out == "[101,7592,100,100,100,102]\n");
+    CHECK(lowered.err.find("inputs truncated to 128 tokens (sentence_bert_config.json's max_seq_length)") !=
+          std::string::npos);
+}
+
 #if defined(SINTER_CLI_FAKE_DEVICE)
 // The same tool with its GPU path compiled in (as sinter-cuda is), run on the fake CUDA device
 // (tests/simt): bert::Session in f16 behind the CLI's batching, against the host build's f32.

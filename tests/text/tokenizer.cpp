@@ -129,8 +129,48 @@ TEST_CASE("from_directory reads vocab.txt and tokenizer_config.json") {
     CHECK(t.options().normalizer.lowercase == false);
     CHECK(tokens(t, "Hello") == strings{"[UNK]"});
     std::filesystem::remove(dir / "vocab.txt");
-    CHECK(error_of<sinter::io_error>([&] { Tokenizer::from_directory(dir); }).find("has no vocab.txt") != std::string::npos);
+    CHECK(error_of<sinter::io_error>([&] { Tokenizer::from_directory(dir); }).find("has no vocab.txt or tokenizer.json") !=
+          std::string::npos);
+
+    // Without vocab.txt, the vocabulary of tokenizer.json (transformers 5 saves only that): the
+    // same tokens as the vocab.txt it was made from, in the same order, so the same ids.
+    const Vocab& words = golden::vocab();
+    std::string json = R"({"version": "1.0", "normalizer": {"type": "BertNormalizer", "lowercase": true},
+        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "vocab": {)";
+    for (std::size_t i = words.size(); i-- > 0;) {  // in reverse: the ids, not the order, number the tokens
+        std::string escaped;
+        for (const char c : words.token(std::int32_t(i))) escaped += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
+        json += "\"" + escaped + "\": " + std::to_string(i) + (i ? ", " : "");
+    }
+    std::ofstream(dir / "tokenizer.json") << json << "}}}";
+    const auto from_json = Tokenizer::from_directory(dir);
+    REQUIRE(from_json.vocab().size() == words.size());
+    CHECK(from_json.vocab().tokens() == words.tokens());
+    CHECK(from_json.options().normalizer.lowercase == false);  // tokenizer_config.json's, as transformers 5
+    const std::string text = "Hello, unaffable [MASK] world!";
+    CHECK(from_json.encode(text).ids == Tokenizer(words, from_json.options()).encode(text).ids);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("tokenizer.json vocabularies that are refused") {
+    const auto refused = [](const std::string& model) {
+        return error_of<sinter::error>([&] { parse_tokenizer_json_vocab("{\"model\": " + model + "}", "t.json"); });
+    };
+    CHECK(refused(R"({"type": "BPE", "vocab": {"a": 0}, "merges": []})") ==
+          "t.json: the tokenizer's model is BPE, not WordPiece: sinter tokenizes as BERT does");
+    CHECK(refused(R"({"type": "WordPiece"})") == "t.json: model has no \"vocab\"");
+    CHECK(refused(R"({"vocab": {"[PAD]": 0, "[UNK]": 2}})") ==
+          "t.json: model.vocab gives \"[UNK]\" id 2, outside [0, 2): the ids must number its 2 tokens from 0");
+    CHECK(refused(R"({"vocab": {"[PAD]": 1, "[UNK]": 1}})") ==
+          "t.json: model.vocab gives \"[PAD]\" and \"[UNK]\" the same id 1");
+    CHECK(refused(R"({"vocab": {"[PAD]": 0, "[PAD]": 1}})").find("[PAD]") != std::string::npos);  // a repeated key
+    CHECK(refused(R"({"vocab": {"[PAD]": "0"}})").find("the id of \"[PAD]\"") != std::string::npos);
+    CHECK(error_of<sinter::format_error>([] { parse_tokenizer_json_vocab("[]", "t.json"); }) ==
+          "t.json: expected a JSON object ('{')");
+    CHECK(error_of<sinter::format_error>([] { parse_tokenizer_json_vocab("{}", "t.json"); }) ==
+          "t.json: has no \"model\" object");
+    // A list: token i has id i.
+    CHECK(parse_tokenizer_json_vocab(R"({"model": {"type": "WordPiece", "vocab": ["[PAD]", "a", "##b"]}})").find("##b") == 2);
 }
 
 TEST_CASE("truncation: longest_first with tokenizers' tie-breaking") {

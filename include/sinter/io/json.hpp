@@ -225,7 +225,10 @@ private:
             if (peek() != '"') fail("a string key in an object");
             const std::size_t key_at = pos_;
             std::string key = parse_string();
-            if (!keys.insert(key).second) fail("a key not seen before in this object", key_at);
+            if (!keys.insert(key).second)
+                fail("a key not seen before in this object (\"" + (key.size() > 64 ? key.substr(0, 64) + "..." : key) +
+                         "\" repeats)",
+                     key_at);
             skip_whitespace();
             if (peek() != ':') fail("':' after an object key");
             ++pos_;

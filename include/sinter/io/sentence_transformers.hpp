@@ -9,6 +9,7 @@
 // And the prompts its config_sentence_transformers.json names (read_prompts).
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -218,6 +219,55 @@ inline Prompts read_prompts(const std::filesystem::path& dir) {
                                "' names none of its prompts (" + p.names() + ")");
     }
     return p;
+}
+
+// The Transformer module's settings (sentence_bert_config.json) and what decides the longest input
+// sentence-transformers feeds the model (Transformer.max_seq_length): the file's max_seq_length,
+// else tokenizer_config.json's model_max_length (sentence-transformers 6 saves it there), each
+// capped at the model's positions; else the positions. `max_positions` <= 0: unknown (no cap).
+struct TransformerSettings {
+    std::int64_t max_seq_length = 0;  // tokens, [CLS] and [SEP] included
+    std::string why;                  // where it came from, for messages
+    bool do_lower_case = false;       // lowercase every text before tokenizing it
+};
+
+inline TransformerSettings read_transformer_settings(const std::filesystem::path& dir, std::int64_t max_positions) {
+    TransformerSettings t{max_positions, "the model's max_position_embeddings", false};
+    const auto cap = [&](double limit, const std::string& source) {
+        if (!(limit >= 1)) {
+            char shown[32];
+            std::snprintf(shown, sizeof shown, "%g", limit);
+            throw config_error("sinter: " + source + " is " + shown + ", must be at least 1");
+        }
+        if (max_positions > 0 && limit > double(max_positions)) {
+            t.why = source + " (" + (limit > 1e18 ? std::string("unbounded") : std::to_string(std::int64_t(limit))) +
+                    ") capped at the model's " + std::to_string(max_positions) + " positions";
+        } else {
+            t.max_seq_length = std::int64_t(limit);
+            t.why = source;
+        }
+    };
+    const std::filesystem::path st = dir / "sentence_bert_config.json", tok = dir / "tokenizer_config.json";
+    if (std::filesystem::exists(st)) {
+        const Json root = read_json_file(st);
+        const std::string source = st.filename().string();
+        root.as_object(st.string());
+        if (const Json* v = root.find("do_lower_case"); v && !v->is_null())
+            t.do_lower_case = v->as_bool("'do_lower_case' of " + st.string());
+        if (const Json* n = root.find("max_seq_length"); n && !n->is_null()) {
+            cap(double(n->as_int("'max_seq_length' of " + st.string())), source + "'s max_seq_length");
+            return t;
+        }
+    }
+    if (std::filesystem::exists(tok)) {
+        const Json root = parse_json(sinter::detail::read_file_bytes(tok), tok.string(), {.python_nonfinite = true});
+        root.as_object(tok.string());
+        if (const Json* n = root.find("model_max_length"); n && !n->is_null()) {
+            if (!n->is_number()) throw format_error("sinter: 'model_max_length' of " + tok.string() + " is not a number");
+            cap(n->as_double(), tok.filename().string() + "'s model_max_length");
+        }
+    }
+    return t;
 }
 
 }  // namespace sinter::io

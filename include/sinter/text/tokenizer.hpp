@@ -31,6 +31,7 @@
 #include "sinter/text/normalizer.hpp"
 #include "sinter/text/pre_tokenizer.hpp"
 #include "sinter/text/tokenizer_config.hpp"
+#include "sinter/text/tokenizer_json.hpp"
 #include "sinter/text/utf8.hpp"
 #include "sinter/text/vocab.hpp"
 #include "sinter/text/wordpiece.hpp"
@@ -66,15 +67,17 @@ public:
         build_ascii_table();
     }
 
-    // vocab.txt, plus the options of tokenizer_config.json when the folder has one.
+    // vocab.txt (else the vocabulary in tokenizer.json, all that transformers 5 saves), plus the
+    // options of tokenizer_config.json when the folder has one.
     static Tokenizer from_directory(const std::filesystem::path& dir, InvalidUtf8 invalid_utf8 = InvalidUtf8::reject) {
-        const auto vocab_file = dir / "vocab.txt";
-        if (!std::filesystem::exists(vocab_file))
-            throw io_error(dir.string() + " has no vocab.txt (a BERT WordPiece vocabulary)");
+        const auto vocab_file = dir / "vocab.txt", json_file = dir / "tokenizer.json";
+        const bool has_vocab = std::filesystem::exists(vocab_file);
+        if (!has_vocab && !std::filesystem::exists(json_file))
+            throw io_error(dir.string() + " has no vocab.txt or tokenizer.json (a BERT WordPiece vocabulary)");
         TokenizerOptions options{.invalid_utf8 = invalid_utf8};
         const auto config_file = dir / "tokenizer_config.json";
         if (std::filesystem::exists(config_file)) options.normalizer = read_tokenizer_config(config_file);
-        return Tokenizer(Vocab::load(vocab_file), options);
+        return Tokenizer(has_vocab ? Vocab::load(vocab_file) : read_tokenizer_json_vocab(json_file), options);
     }
 
     const Vocab& vocab() const noexcept { return vocab_; }
