@@ -15,7 +15,9 @@ Writes, under tests/golden/ (or --out):
                    with pairs.tsv (query TAB passage a line) and golden.json: what transformers'
                    text-classification pipeline gives for each pair (sigmoid scores, as it applies
                    for one label; no sentence-transformers activation in its config), with the
-                   pairs' token ids and the raw logits.
+                   pairs' token ids and the raw logits; and st6/, the files sentence-transformers
+                   6 saves for it as a CrossEncoder with an Identity activation
+                   (`--only rerank_st6` writes these alone; needs sentence-transformers).
 
 The model dimensions are sinter::bert::tiny's (include/sinter/nn/bert/config.hpp). Weights are
 random (fixed seed) with larger spreads than BERT's initialiser, so attention is far from uniform
@@ -202,18 +204,43 @@ def make_rerank(out, meta):
         "token_type_ids": [tokenizer(q, p)["token_type_ids"] for q, p in PAIRS],
     }
     (d / "golden.json").write_text(json.dumps(golden, indent=1) + "\n")
+    make_rerank_st6(d)
+
+
+def make_rerank_st6(d):
+    """The small files sentence-transformers 6 writes when it saves that model as a CrossEncoder
+    whose activation is Identity (ms-marco's): config_sentence_transformers.json (which now holds
+    the activation, config.json no longer does), modules.json (the Transformer alone) and
+    sentence_bert_config.json, under bert_tiny_rerank/st6/. Needs sentence-transformers."""
+    import tempfile
+
+    from sentence_transformers import CrossEncoder
+
+    st6 = d / "st6"
+    shutil.rmtree(st6, ignore_errors=True)
+    st6.mkdir()
+    model = CrossEncoder(str(d), device="cpu", activation_fn=torch.nn.Identity())
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save(tmp)
+        assert "sentence_transformers" not in json.loads((pathlib.Path(tmp) / "config.json").read_text())
+        for name in ("config_sentence_transformers.json", "modules.json", "sentence_bert_config.json"):
+            shutil.copyfile(pathlib.Path(tmp) / name, st6 / name)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     root = pathlib.Path(__file__).resolve().parent.parent
     parser.add_argument("--out", type=pathlib.Path, default=root / "tests" / "golden")
-    parser.add_argument("--only", choices=["rerank"], help="write only this golden (the others stay as they are)")
+    parser.add_argument("--only", choices=["rerank", "rerank_st6"],
+                        help="write only this golden (the others stay as they are)")
     args = parser.parse_args()
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     if args.only == "rerank":
         make_rerank(out, versions())
+        return
+    if args.only == "rerank_st6":
+        make_rerank_st6(out / "bert_tiny_rerank")
         return
     torch.manual_seed(SEED)
     gen = torch.Generator().manual_seed(SEED)

@@ -11,6 +11,7 @@
 
 #include "sinter/io/hf_config.hpp"
 #include "sinter/io/sentence_transformers.hpp"
+#include "sinter/io/sentence_transformers_config.hpp"
 
 namespace sinter::cli {
 
@@ -28,6 +29,7 @@ struct Options {
     std::filesystem::path model;     // --model DIR: a Hugging Face BERT checkpoint folder
     std::filesystem::path out;       // --out FILE.npy (embed): float32 (lines, hidden)
     bool similarity = false;         // --similarity (embed), or the `similarity` subcommand
+    std::optional<io::Similarity> similarity_fn;  // --similarity-fn F; none: the folder's similarity_fn_name
     bool host = false;               // --host: stay on the host even where a GPU is present
     bool replace_invalid_utf8 = false;  // --replace-invalid-utf8: U+FFFD instead of an error
     std::size_t max_length = 0;      // --max-length N; 0: the model's own (see main)
@@ -53,11 +55,13 @@ commands:
               sentence-transformers files say (modules.json, 1_Pooling/config.json); without
               them, the mean over tokens, L2-normalised; the folder's default prompt, if
               config_sentence_transformers.json names one, goes before every line
-  similarity  the cosine similarity matrix of the lines' embeddings (= embed --similarity)
+  similarity  the similarity matrix of the lines' embeddings (= embed --similarity): cosine, or
+              the folder's similarity_fn_name (config_sentence_transformers.json)
   classify    label and scores per line, one JSON object a line (needs a
               BertForSequenceClassification checkpoint); scores as the checkpoint asks: a
-              cross-encoder's activation in config.json, else as transformers' pipeline (softmax;
-              a sigmoid for one label or a multi-label problem_type; none for regression)
+              cross-encoder's activation (config_sentence_transformers.json, config.json), else
+              as transformers' pipeline (softmax; a sigmoid for one label or a multi-label
+              problem_type; none for regression)
   rerank      the lines (passages) ordered by a cross-encoder's score against --query, best
               first, one JSON object a line: index (in the input), score, text (needs a
               one-label BertForSequenceClassification checkpoint)
@@ -66,15 +70,19 @@ commands:
 options:
   --model DIR       the checkpoint folder (required); tools/fetch_model.sh fetches all-MiniLM-L6-v2
   --out FILE.npy    embed: write a float32 (lines, hidden) .npy file instead of JSON lines
-  --similarity      embed: print the cosine similarity matrix instead of the embeddings
+  --similarity      embed: print the similarity matrix instead of the embeddings
+  --similarity-fn F similarity: cosine, dot, euclidean or manhattan (the negative distances), in
+                    place of the folder's similarity_fn_name
   --max-length N    truncate to N tokens (default: sentence_bert_config.json's max_seq_length,
-                    else tokenizer_config.json's model_max_length, capped at the model's
-                    max_position_embeddings)
+                    else tokenizer_config.json's model_max_length, else the model's
+                    max_position_embeddings, which caps either)
   --batch-size N    lines per forward pass (default 32); lines are batched by length
   --pooling MODE    embed: mean, cls, max or mean_sqrt_len, in place of the folder's pooling
                     (for a checkpoint saved without its sentence-transformers files, e.g. BGE: cls)
   --normalize, --no-normalize
                     embed: L2-normalise the embeddings, or not, in place of the folder's choice
+                    (given with --pooling, the folder's Pooling is not read: a prompt is then
+                    pooled with the text)
   --pairs           classify, tokenize: each line is two texts separated by a tab, encoded as a
                     pair ([CLS] A [SEP] B [SEP], token types 0 through the first [SEP], then 1;
                     tokenize prints the ids only): a cross-encoder's query and passage, say
@@ -87,8 +95,8 @@ options:
                     config_sentence_transformers.json "prompts"; a default_prompt_name there
                     applies unless --prompt or --prompt-name is given)
   --scores F        classify, rerank: softmax, sigmoid, tanh or none (the logits), in place of
-                    what the checkpoint asks for (a cross-encoder's activation in config.json,
-                    else transformers' pipeline rule)
+                    what the checkpoint asks for (a cross-encoder's activation, else
+                    transformers' pipeline rule)
   --host            run on the host even when a GPU is present
   --replace-invalid-utf8
                     read invalid UTF-8 as U+FFFD (as Python's errors="replace"), not as an error
@@ -112,6 +120,11 @@ inline io::Pooling pooling(std::string_view value) {
     for (const io::Pooling p : {io::Pooling::mean, io::Pooling::cls, io::Pooling::max, io::Pooling::mean_sqrt_len})
         if (value == io::name(p)) return p;
     throw usage_error("--pooling needs mean, cls, max or mean_sqrt_len, not '" + std::string(value) + "'");
+}
+
+inline io::Similarity similarity_fn(std::string_view value) {
+    if (const auto s = io::similarity_named(value)) return *s;
+    throw usage_error("--similarity-fn needs cosine, dot, euclidean or manhattan, not '" + std::string(value) + "'");
 }
 
 inline io::ScoreFunction score_function(std::string_view value) {
@@ -178,6 +191,7 @@ inline Options parse_args(int argc, const char* const* argv) {
         else if (name == "--prompt-name") o.prompt_name = std::string(value());
         else if (name == "--scores") o.scores = detail::score_function(value());
         else if (name == "--similarity") o.similarity = true;
+        else if (name == "--similarity-fn") o.similarity_fn = detail::similarity_fn(value());
         else if (name == "--host") o.host = true;
         else if (name == "--replace-invalid-utf8") o.replace_invalid_utf8 = true;
         else throw usage_error("unknown option '" + std::string(arg) + "' (put -- before a line that starts with -)");
@@ -188,6 +202,7 @@ inline Options parse_args(int argc, const char* const* argv) {
     if (o.model.empty()) throw usage_error("--model DIR is required (tools/fetch_model.sh fetches all-MiniLM-L6-v2)");
     if (o.command != Command::embed && !o.out.empty()) throw usage_error("--out is for embed only");
     if (o.command != Command::embed && o.similarity) throw usage_error("--similarity is for embed only");
+    if (!o.similarity && o.similarity_fn) throw usage_error("--similarity-fn is for similarity (embed --similarity)");
     if (o.command != Command::classify && o.command != Command::tokenize && o.pairs)
         throw usage_error("--pairs is for classify and tokenize");
     if (o.command == Command::rerank && !o.query) throw usage_error("rerank needs --query TEXT");

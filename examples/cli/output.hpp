@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sinter/core/error.hpp"
+#include "sinter/io/sentence_transformers_config.hpp"
 
 namespace sinter::cli {
 
@@ -90,17 +91,39 @@ inline std::string clip(std::string_view s, std::size_t width) {
     return std::string(s.substr(0, n)) + "...";
 }
 
-// The cosine similarity of every pair of rows of `embedding` (rows x hidden), as a table whose
-// rows end with the line they belong to.
+// The similarity of every pair of rows of `embedding` (rows x hidden), as sentence-transformers
+// computes it (cosine, dot, or the negative euclidean or manhattan distance), as a table whose rows
+// end with the line they belong to.
 inline std::string similarity_table(std::span<const float> embedding, std::size_t rows, std::size_t hidden,
-                                    const std::vector<std::string>& lines) {
+                                    const std::vector<std::string>& lines,
+                                    io::Similarity similarity = io::Similarity::cosine) {
+    const auto row = [&](std::size_t r) { return embedding.subspan(r * hidden, hidden); };
     std::vector<double> norm(rows);
     for (std::size_t r = 0; r < rows; ++r) {
         double s = 0;
-        for (std::size_t h = 0; h < hidden; ++h)
-            s += double(embedding[r * hidden + h]) * embedding[r * hidden + h];
-        norm[r] = std::max(std::sqrt(s), 1e-12);
+        for (const float x : row(r)) s += double(x) * x;
+        norm[r] = std::max(std::sqrt(s), 1e-12);  // cos_sim's normalize_embeddings
     }
+    const auto score = [&](std::size_t r, std::size_t c) {
+        double s = 0;
+        const auto a = row(r), b = row(c);
+        for (std::size_t h = 0; h < hidden; ++h) {
+            const double d = double(a[h]) - b[h];
+            switch (similarity) {
+                case io::Similarity::cosine:
+                case io::Similarity::dot: s += double(a[h]) * b[h]; break;
+                case io::Similarity::euclidean: s += d * d; break;
+                case io::Similarity::manhattan: s += std::abs(d); break;
+            }
+        }
+        switch (similarity) {
+            case io::Similarity::cosine: return s / (norm[r] * norm[c]);
+            case io::Similarity::dot: return s;
+            case io::Similarity::euclidean: return -std::sqrt(s);
+            case io::Similarity::manhattan: return -s;
+        }
+        return s;
+    };
     const int index_width = int(std::to_string(rows == 0 ? 0 : rows - 1).size());
     std::string out(std::size_t(index_width), ' ');
     char buf[32];
@@ -113,10 +136,7 @@ inline std::string similarity_table(std::span<const float> embedding, std::size_
         std::snprintf(buf, sizeof buf, "%*zu", index_width, r);
         out += buf;
         for (std::size_t c = 0; c < rows; ++c) {
-            double dot = 0;
-            for (std::size_t h = 0; h < hidden; ++h)
-                dot += double(embedding[r * hidden + h]) * embedding[c * hidden + h];
-            std::snprintf(buf, sizeof buf, " %6.3f", dot / (norm[r] * norm[c]));
+            std::snprintf(buf, sizeof buf, " %6.3f", score(r, c));
             out += buf;
         }
         out += "  ";

@@ -24,6 +24,8 @@
 #include "sinter/io/hf_config.hpp"
 #include "sinter/io/json.hpp"
 #include "sinter/io/sentence_transformers.hpp"
+#include "sinter/io/sentence_transformers_config.hpp"
+#include "sinter/io/transformer_settings.hpp"
 #include "sinter/nn/bert/scores.hpp"
 #include "sinter/text/tokenizer.hpp"
 #include "args.hpp"
@@ -71,9 +73,10 @@ void check_model_folder(const fs::path& dir, bool needs_weights) {
         throw io_error("model folder " + dir.string() +
                        " does not exist: run tools/fetch_model.sh to fetch all-MiniLM-L6-v2, or pass --model DIR "
                        "with a Hugging Face BERT checkpoint folder");
-    const char* missing = !fs::exists(dir / "vocab.txt") && !fs::exists(dir / "tokenizer.json") ? "vocab.txt or tokenizer.json"
-                          : needs_weights && !fs::exists(dir / "config.json")                  ? "config.json"
-                                                                                               : nullptr;
+    const bool has_vocab = fs::exists(dir / "vocab.txt") || fs::exists(dir / "tokenizer.json");
+    const char* missing = !has_vocab                                            ? "vocab.txt or tokenizer.json"
+                          : needs_weights && !fs::exists(dir / "config.json") ? "config.json"
+                                                                              : nullptr;
     if (missing)
         throw io_error(dir.string() + " has no " + missing +
                        ": --model needs a Hugging Face BERT checkpoint folder (config.json, model.safetensors, "
@@ -120,6 +123,9 @@ int run(const Options& o) {
     if (max_length)
         notes += "sinter: inputs truncated to " + std::to_string(max_length) + " tokens (" +
                  (o.max_length ? std::string("--max-length") : settings.why) + ")\n";
+    // How --similarity compares the embeddings (read now: a bad file fails before any work).
+    std::optional<io::Similarity> similarity;
+    if (o.similarity) similarity = o.similarity_fn ? *o.similarity_fn : io::read_similarity(o.model);
     // Fail on an unwritable --out now, not after the whole run.
     if (!o.out.empty() && !std::ofstream(o.out, std::ios::binary | std::ios::app))
         throw io_error("cannot write " + o.out.string());
@@ -186,8 +192,9 @@ int run(const Options& o) {
     std::fputs(notes.c_str(), stderr);
     if (!classify) {  // how the embeddings pool (the loader has read and checked these files)
         const io::SentenceEmbedding e = how.pooling ? *how.pooling : io::read_sentence_embedding(o.model);
-        const std::string folder =
-            fs::exists(o.model / "modules.json") ? "modules.json" : "no modules.json: the default";
+        const std::string folder = e.from_pooling_module           ? "modules.json"
+                                   : fs::exists(o.model / "modules.json") ? "modules.json has no Pooling: the default"
+                                                                          : "no modules.json: the default";
         std::string source = o.pooling ? "--pooling" : "";
         if (o.normalize)
             source += std::string(source.empty() ? "" : " and ") + (*o.normalize ? "--normalize" : "--no-normalize");
@@ -201,7 +208,9 @@ int run(const Options& o) {
                      prompt_part.c_str(), e.normalize ? "L2-normalised" : "not normalised", source.c_str());
     }
 
-    const io::ScoreChoice score = o.scores ? io::ScoreChoice{*o.scores, "--scores"} : hf->score_choice();
+    const io::ScoreChoice score = !classify  ? io::ScoreChoice{io::ScoreFunction::none, "embed"}
+                                  : o.scores ? io::ScoreChoice{*o.scores, "--scores"}
+                                             : io::read_score_choice(o.model, *hf);
     if (classify) std::fprintf(stderr, "sinter: scores: %s (%s)\n", io::name(score.function), score.why.c_str());
 
     Progress progress(rerank ? "reranked" : classify ? "classified" : "embedded", lines.size());
@@ -248,7 +257,13 @@ int run(const Options& o) {
                          r.hidden);
         }
         if (o.similarity) {
-            out.buffer() += similarity_table(r.embedding, lines.size(), r.hidden, lines);
+            const io::Similarity fn = *similarity;
+            std::fprintf(stderr, "sinter: similarity: %s (%s)\n", io::name(fn),
+                         o.similarity_fn ? "--similarity-fn"
+                         : fs::exists(o.model / "config_sentence_transformers.json")
+                             ? "config_sentence_transformers.json's similarity_fn_name, cosine when absent"
+                             : "cosine: no config_sentence_transformers.json");
+            out.buffer() += similarity_table(r.embedding, lines.size(), r.hidden, lines, fn);
         } else if (o.out.empty()) {
             for (std::size_t i = 0; i < lines.size(); ++i) {
                 append_array<float>(out.buffer(), std::span(r.embedding).subspan(i * r.hidden, r.hidden));

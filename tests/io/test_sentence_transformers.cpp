@@ -11,6 +11,8 @@
 
 #include "io_test_util.hpp"
 #include "sinter/io/sentence_transformers.hpp"
+#include "sinter/io/sentence_transformers_config.hpp"
+#include "sinter/io/transformer_settings.hpp"
 #include "sinter/nn/bert/encoder.hpp"
 #include "../support/golden.hpp"
 
@@ -149,6 +151,12 @@ TEST_CASE("sentence-transformers pipelines: the pooling mode and whether it norm
     {
         const io::SentenceEmbedding s = io::read_sentence_embedding(test::golden_dir() / "minilm" / "prompt");
         CHECK((s.pooling == io::Pooling::mean && s.normalize && s.dimension == 384 && !s.include_prompt));
+        CHECK(s.from_pooling_module);
+    }
+    // The Transformer alone (a cross-encoder, as version 6 saves one): no Pooling, the default.
+    {
+        const io::SentenceEmbedding s = io::read_sentence_embedding(test::golden_dir() / "bert_tiny_rerank" / "st6");
+        CHECK((s.pooling == io::Pooling::mean && s.normalize && !s.from_pooling_module));
     }
     // The module type may be written without its package.
     CHECK(read(R"([{"path": "", "type": "Transformer"}, {"path": "1_Pooling", "type": "Pooling"}])",
@@ -167,8 +175,9 @@ TEST_CASE("sentence-transformers pipelines sinter does not compute are refused b
             pooling_json("pooling_mode_mean_tokens"), "where sinter expects sentence-transformers' Normalize");
     refused(modules_json(true, "my_package.Normalize"), pooling_json("pooling_mode_mean_tokens"),
             "module 2 is my_package.Normalize, where");
-    refused(R"([{"path": "", "type": "sentence_transformers.models.Transformer"}])", "{}",
-            "1 modules; sinter computes Transformer, Pooling and optionally Normalize");
+    refused("[]", "{}", "0 modules; sinter computes Transformer, Pooling and optionally Normalize");
+    refused(R"([{"path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}])", "{}",
+            "module 0 is sentence_transformers.models.Pooling, where sinter expects sentence-transformers' Transformer");
     refused(R"([{"path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
                 {"path": "", "type": "sentence_transformers.models.Transformer"}])",
             "{}", "module 0 is sentence_transformers.models.Pooling, where sinter expects sentence-transformers' Transformer");
@@ -242,7 +251,7 @@ TEST_CASE("bert::Encoder's sentence embeddings pool as the folder says, matching
     // A Pooling module for another width than the model's: refused at load, naming both.
     write_pipeline(dir.path(), modules_json(true), pooling_json("pooling_mode_cls_token", 384));
     CHECK_THROWS_WITH_AS(TinyOnHost::load(dir.path()),
-                         doctest::Contains("word_embedding_dimension is 384 but the model's hidden size is 64"),
+                         doctest::Contains("embedding dimension is 384 but the model's hidden size is 64"),
                          config_error);
 }
 
@@ -268,7 +277,7 @@ TEST_CASE("a pooling given to Encoder::load replaces the folder's") {
               .weights()
               .sentence_embedding.pooling == io::Pooling::max);
     CHECK_THROWS_WITH_AS(TinyOnHost::load(dir.path(), io::BertHead::automatic, io::SentenceEmbedding{.dimension = 8}),
-                         doctest::Contains("the pooling given: the Pooling module's word_embedding_dimension is 8"),
+                         doctest::Contains("the pooling given: the Pooling module's embedding dimension is 8"),
                          config_error);
 }
 
@@ -313,11 +322,12 @@ TEST_CASE("a prompt's tokens are left out of the sentence embedding when the Poo
 }
 
 TEST_CASE("sentence-transformers prompts: config_sentence_transformers.json, chosen as encode() chooses") {
-    // Saved by sentence-transformers 6.2: query (the default), instruct, and none (empty).
+    // Saved by sentence-transformers 6.2: query (the default), instruct, and none (empty); and
+    // document, empty, which every SentenceTransformer has.
     const io::Prompts p = io::read_prompts(test::golden_dir() / "minilm" / "prompt");
-    REQUIRE(p.named.size() == 3);
+    REQUIRE(p.named.size() == 4);
     CHECK(p.default_name == std::optional<std::string>("query"));
-    CHECK(p.names() == "'instruct', 'none', 'query'");
+    CHECK(p.names() == "'query', 'document', 'instruct', 'none'");
     CHECK(p.resolve(std::nullopt, std::nullopt) == std::optional<std::string>("query: "));
     CHECK(p.resolve(std::nullopt, "instruct") ==
           std::optional<std::string>("Represent this sentence for searching relevant passages: "));
@@ -325,24 +335,30 @@ TEST_CASE("sentence-transformers prompts: config_sentence_transformers.json, cho
     CHECK(p.resolve("passage: ", std::nullopt) == std::optional<std::string>("passage: "));
     CHECK(p.resolve("passage: ", "instruct") == std::optional<std::string>("passage: "));  // the text wins
     CHECK(p.resolve("", std::nullopt) == std::nullopt);  // "" overrides the default
-    CHECK_THROWS_WITH_AS(p.resolve(std::nullopt, "document"),
-                         doctest::Contains("no prompt named 'document' (its prompts: 'instruct', 'none', 'query')"),
+    CHECK(p.resolve(std::nullopt, "document") == std::nullopt);
+    CHECK_THROWS_WITH_AS(p.resolve(std::nullopt, "passage"),
+                         doctest::Contains("config_sentence_transformers.json: no prompt is named 'passage' (the "
+                                           "prompts: 'query', 'document', 'instruct', 'none')"),
                          config_error);
 
     const test::TempDir dir;
-    CHECK(io::read_prompts(dir.path()).named.empty());  // no file: no prompts
+    CHECK(io::read_prompts(dir.path()).named.size() == 2);  // no file: query and document, empty
     CHECK(io::read_prompts(dir.path()).resolve(std::nullopt, std::nullopt) == std::nullopt);
-    CHECK_THROWS_WITH_AS(io::read_prompts(dir.path()).resolve(std::nullopt, "query"),
-                         doctest::Contains("its prompts: none"), config_error);
+    CHECK(io::read_prompts(dir.path()).resolve(std::nullopt, "query") == std::nullopt);
+    CHECK_THROWS_WITH_AS(io::read_prompts(dir.path()).resolve(std::nullopt, "passage"),
+                         doctest::Contains("config_sentence_transformers.json (absent): no prompt is named 'passage'"),
+                         config_error);
     const auto write = [&](const std::string& json) {
         test::write_file(dir / "config_sentence_transformers.json", json);
         return io::read_prompts(dir.path());
     };
     const io::Prompts nulls = write(R"({"prompts": {"query": null, "passage": "passage: "}, "default_prompt_name": null})");
-    CHECK((nulls.named.size() == 2 && nulls.named[0].second.empty() && !nulls.default_name));
-    CHECK(write(R"({"__version__": {"sentence_transformers": "2.0.0"}})").named.empty());  // older files
+    CHECK((nulls.named.size() == 3 && nulls.named[0].second.empty() && !nulls.default_name));
+    CHECK(*nulls.find("passage") == "passage: ");
+    CHECK(write(R"({"__version__": {"sentence_transformers": "2.0.0"}})").named.size() == 2);  // older files
+    CHECK(write(R"({"default_prompt_name": "document"})").resolve(std::nullopt, std::nullopt) == std::nullopt);
     CHECK_THROWS_WITH_AS(write(R"({"prompts": {"query": "q: "}, "default_prompt_name": "passage"})"),
-                         doctest::Contains("default_prompt_name 'passage' names none of its prompts ('query')"),
+                         doctest::Contains("default_prompt_name 'passage' names none of its prompts ('query', 'document')"),
                          config_error);
     CHECK_THROWS_WITH_AS(write(R"({"prompts": {"query": 3}})"), doctest::Contains("prompt 'query'"), format_error);
     CHECK_THROWS_WITH_AS(write(R"({"prompts": ["query: "]})"), doctest::Contains("'prompts' of"), format_error);
@@ -366,6 +382,10 @@ TEST_CASE("the longest input: sentence_bert_config.json's max_seq_length, else t
     test::write_file(dir / "tokenizer_config.json", R"({"model_max_length": 1000000000000000019884624838656})");
     CHECK(settings().max_seq_length == 512);
     CHECK(settings().why == "tokenizer_config.json's model_max_length (unbounded) capped at the model's 512 positions");
+    CHECK(settings(0).max_seq_length == 0);  // unknown positions: no limit
+    CHECK(settings(0).why == "tokenizer_config.json's model_max_length (unbounded)");
+    test::write_file(dir / "tokenizer_config.json", R"({"model_max_length": Infinity})");
+    CHECK((settings(0).max_seq_length == 0 && settings().max_seq_length == 512));
     test::write_file(dir / "tokenizer_config.json", R"({"model_max_length": 1024})");
     CHECK(settings().why == "tokenizer_config.json's model_max_length (1024) capped at the model's 512 positions");
     // sentence_bert_config.json's max_seq_length (older versions' files) comes first.
@@ -382,7 +402,7 @@ TEST_CASE("the longest input: sentence_bert_config.json's max_seq_length, else t
     CHECK((saved.max_seq_length == 256 && saved.why == "tokenizer_config.json's model_max_length"));
 
     test::write_file(dir / "sentence_bert_config.json", R"({"max_seq_length": 0})");
-    CHECK_THROWS_WITH_AS(settings(), doctest::Contains("sentence_bert_config.json's max_seq_length is 0, must be at least 1"), config_error);
+    CHECK_THROWS_WITH_AS(settings(), doctest::Contains("sentence_bert_config.json: max_seq_length is 0, must be at least 1"), config_error);
     test::write_file(dir / "sentence_bert_config.json", R"({"max_seq_length": "256"})");
     CHECK_THROWS_WITH_AS(settings(), doctest::Contains("max_seq_length"), format_error);
     test::write_file(dir / "sentence_bert_config.json", R"({"do_lower_case": 1})");
@@ -391,5 +411,57 @@ TEST_CASE("the longest input: sentence_bert_config.json's max_seq_length, else t
     test::write_file(dir / "tokenizer_config.json", R"({"model_max_length": "long"})");
     CHECK_THROWS_WITH_AS(settings(), doctest::Contains("'model_max_length' of"), format_error);
     test::write_file(dir / "tokenizer_config.json", R"({"model_max_length": NaN})");
-    CHECK_THROWS_WITH_AS(settings(), doctest::Contains("model_max_length is nan, must be at least 1"), config_error);
+    CHECK_THROWS_WITH_AS(settings(), doctest::Contains("tokenizer_config.json: model_max_length is nan, must be at least 1"),
+                         config_error);
+}
+
+TEST_CASE("a cross-encoder's activation: config_sentence_transformers.json (version 6), then config.json") {
+    // As sentence-transformers 6.2 saved the rerank golden with Identity.
+    const fs::path st6 = test::golden_dir() / "bert_tiny_rerank" / "st6";
+    CHECK(io::read_cross_encoder_activation(st6) == io::ScoreFunction::none);
+    const test::TempDir dir;
+    CHECK(io::read_cross_encoder_activation(dir.path()) == std::nullopt);  // no file
+    io::HfBertConfig one_label;
+    one_label.num_labels = 1;
+    CHECK(io::read_score_choice(dir.path(), one_label).function == io::ScoreFunction::sigmoid);  // the pipeline's
+    const auto write = [&](const std::string& json) {
+        test::write_file(dir / "config_sentence_transformers.json", json);
+    };
+    write(R"({"activation_fn": "torch.nn.modules.activation.Tanh", "model_type": "CrossEncoder"})");
+    CHECK(io::read_score_choice(dir.path(), one_label).function == io::ScoreFunction::tanh);
+    CHECK(io::read_score_choice(dir.path(), one_label).why ==
+          "config_sentence_transformers.json's cross-encoder activation");
+    // It comes before config.json's (the order CrossEncoder loads them in).
+    io::HfBertConfig declared = one_label;
+    declared.cross_encoder_scores = io::ScoreFunction::none;
+    CHECK(io::read_score_choice(dir.path(), declared).function == io::ScoreFunction::tanh);
+    write(R"({"activation_fn": null, "prompts": {}})");  // none there: config.json's
+    CHECK(io::read_score_choice(dir.path(), declared).function == io::ScoreFunction::none);
+    CHECK(io::read_score_choice(dir.path(), declared).why == "config.json's cross-encoder activation");
+    write(R"({"activation_fn": "my.Activation"})");
+    CHECK_THROWS_WITH_AS(io::read_cross_encoder_activation(dir.path()),
+                         doctest::Contains("'activation_fn' is my.Activation, an activation sinter does not compute"),
+                         config_error);
+    write(R"({"activation_fn": 1})");
+    CHECK_THROWS_WITH_AS(io::read_cross_encoder_activation(dir.path()), doctest::Contains("'activation_fn' of"),
+                         format_error);
+}
+
+TEST_CASE("how embeddings are compared: config_sentence_transformers.json's similarity_fn_name") {
+    CHECK(io::read_similarity(test::golden_dir() / "minilm" / "prompt") == io::Similarity::cosine);  // ST 6.2 wrote it
+    const test::TempDir dir;
+    CHECK(io::read_similarity(dir.path()) == io::Similarity::cosine);  // no file
+    const auto with = [&](const std::string& json) {
+        test::write_file(dir / "config_sentence_transformers.json", json);
+        return io::read_similarity(dir.path());
+    };
+    CHECK(with(R"({"similarity_fn_name": null})") == io::Similarity::cosine);
+    CHECK(with(R"({"prompts": {}})") == io::Similarity::cosine);
+    CHECK(with(R"({"similarity_fn_name": "dot"})") == io::Similarity::dot);
+    CHECK(with(R"({"similarity_fn_name": "euclidean"})") == io::Similarity::euclidean);
+    CHECK(with(R"({"similarity_fn_name": "manhattan"})") == io::Similarity::manhattan);
+    CHECK_THROWS_WITH_AS(with(R"({"similarity_fn_name": "maxsim"})"),
+                         doctest::Contains("similarity_fn_name 'maxsim' is not one sinter computes"), config_error);
+    CHECK_THROWS_WITH_AS(with(R"({"similarity_fn_name": 2})"), doctest::Contains("'similarity_fn_name' of"),
+                         format_error);
 }

@@ -255,6 +255,60 @@ TEST_CASE("sinter embed on the tiny model: JSON lines, .npy and similarity agree
         CHECK(value[i] == doctest::Approx(1.0).epsilon(1e-3));
         CHECK(table[1 + i].find(texts[i].substr(0, 4)) != std::string::npos);
     }
+
+    // The other similarities sentence-transformers defines, on embeddings not normalised (so dot
+    // differs from cosine): --similarity-fn, or the folder's similarity_fn_name.
+    std::vector<std::string> raw_args = {"embed", "--model", dir.string(), "--no-normalize"};
+    raw_args.insert(raw_args.end(), texts.begin(), texts.end());
+    const Run raw = sinter_cli(raw_args);
+    REQUIRE(raw.status == 0);
+    std::vector<std::vector<double>> e;
+    for (const auto& row : json_lines(raw.out)) {
+        const auto v = floats(row);
+        e.emplace_back(v.begin(), v.end());
+    }
+    const auto expected = [&](const std::string& fn, std::size_t a, std::size_t b) {
+        double dot = 0, l2 = 0, l1 = 0, na = 0, nb = 0;
+        for (std::size_t h = 0; h < H; ++h) {
+            dot += e[a][h] * e[b][h], na += e[a][h] * e[a][h], nb += e[b][h] * e[b][h];
+            l2 += (e[a][h] - e[b][h]) * (e[a][h] - e[b][h]), l1 += std::abs(e[a][h] - e[b][h]);
+        }
+        return fn == "cosine" ? dot / std::sqrt(na * nb) : fn == "dot" ? dot : fn == "euclidean" ? -std::sqrt(l2) : -l1;
+    };
+    for (const std::string fn : {"cosine", "dot", "euclidean", "manhattan"}) {
+        for (const bool from_folder : {false, true}) {
+            CAPTURE(fn);
+            CAPTURE(from_folder);
+            std::vector<std::string> a = raw_args;
+            a.insert(a.begin() + 3, "--similarity");
+            if (from_folder) std::ofstream(dir / "config_sentence_transformers.json") << R"({"similarity_fn_name": ")" << fn << "\"}";
+            else a.insert(a.begin() + 3, {"--similarity-fn", fn});
+            const Run t = sinter_cli(a);
+            INFO("stderr: " << t.err);
+            REQUIRE(t.status == 0);
+            CHECK(t.err.find("sinter: similarity: " + fn + " (" +
+                             (from_folder ? "config_sentence_transformers.json's similarity_fn_name" : "--similarity-fn")) !=
+                  std::string::npos);
+            const auto rows = lines_of(t.out);
+            REQUIRE(rows.size() == 1 + texts.size());
+            for (std::size_t i = 0; i < texts.size(); ++i) {
+                std::istringstream row(rows[1 + i]);
+                std::size_t index = 0;
+                double value[3];
+                row >> index >> value[0] >> value[1] >> value[2];
+                for (std::size_t j = 0; j < texts.size(); ++j) CHECK(value[j] == doctest::Approx(expected(fn, i, j)).epsilon(1e-3).scale(1));
+            }
+            if (fn == "dot") CHECK(std::abs(expected("dot", 0, 1) - expected("cosine", 0, 1)) > 0.01);
+        }
+    }
+    std::ofstream(dir / "config_sentence_transformers.json") << R"({"similarity_fn_name": "maxsim"})";
+    args.insert(args.begin() + 3, "--similarity");
+    check_error(sinter_cli(args), 1, "similarity_fn_name 'maxsim' is not one sinter computes");
+    check_error(sinter_cli({"embed", "--model", dir.string(), "--similarity-fn", "dot", "x"}), 2,
+                "--similarity-fn is for similarity");
+    check_error(sinter_cli({"similarity", "--model", dir.string(), "--similarity-fn", "l2", "x"}), 2,
+                "--similarity-fn needs cosine, dot, euclidean or manhattan, not 'l2'");
+    fs::remove(dir / "config_sentence_transformers.json");
 }
 
 TEST_CASE("sinter embed --pooling / --normalize / --no-normalize replace the folder's pooling") {
@@ -442,6 +496,43 @@ TEST_CASE("sinter classify --pairs on a cross-encoder matches transformers' pipe
                 "--scores needs softmax, sigmoid, tanh or none, not 'exp'");
     check_error(sinter_cli({"classify", "--pairs", "--max-length", "2", "--model", dir.string(), "a\tb"}), 2,
                 "--max-length 2 is under the 3 special tokens of a pair");
+}
+
+// The same cross-encoder as sentence-transformers 6 saves it with an Identity activation
+// (golden/bert_tiny_rerank/st6): the activation in config_sentence_transformers.json, not in
+// config.json, and a modules.json of the Transformer alone.
+TEST_CASE("sinter classify / rerank on a cross-encoder sentence-transformers 6 saved: its activation, its scores") {
+    const fs::path dir = scratch() / "rerank_st6";
+    fs::copy(golden("bert_tiny_rerank"), dir, fs::copy_options::recursive);
+    for (const char* f : {"config_sentence_transformers.json", "modules.json", "sentence_bert_config.json"})
+        fs::copy_file(dir / "st6" / f, dir / f);
+    const io::Json golden_json = io::read_json_file(dir / "golden.json");
+    const auto& want_logits = golden_json.at("logits").as_array();
+    const Run r = sinter_cli({"classify", "--pairs", "--model", dir.string()}, dir / "pairs.tsv");
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("sinter: scores: none (config_sentence_transformers.json's cross-encoder activation)") !=
+          std::string::npos);
+    const auto rows = json_lines(r.out);
+    REQUIRE(rows.size() == want_logits.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const double logit = want_logits[i].as_double();
+        worst = std::max(worst, std::abs(rows[i].at("scores").at("LABEL_0").as_double() - logit) /
+                                    std::max(1.0, std::abs(logit)));
+    }
+    MESSAGE("scores (the logits, as CrossEncoder.predict gives them with Identity): worst error " << worst);
+    CHECK(worst <= 1e-4);
+    CHECK(bert::Encoder<bert::tiny, float, host_space>::load(dir).score_function() == io::ScoreFunction::none);
+    // It embeds too (no Pooling module: the default mean), and says so.
+    const Run e = sinter_cli({"embed", "--model", dir.string(), "hello"});
+    REQUIRE(e.status == 0);
+    CHECK(e.err.find("mean pooling, L2-normalised (modules.json has no Pooling: the default)") != std::string::npos);
+    // An activation sinter does not compute is refused, naming it and the file.
+    std::ofstream(dir / "config_sentence_transformers.json") << R"({"activation_fn": "torch.nn.modules.activation.GELU"})";
+    check_error(sinter_cli({"classify", "--pairs", "--model", dir.string(), "a\tb"}), 1,
+                "config_sentence_transformers.json: 'activation_fn' is torch.nn.modules.activation.GELU, an activation "
+                "sinter does not compute");
 }
 
 TEST_CASE("sinter rerank: passages ordered by a cross-encoder's score against the query") {
@@ -658,7 +749,8 @@ TEST_CASE("sinter embed with prompts on all-MiniLM-L6-v2 matches sentence-transf
     CHECK(test::cosine(v.data(), plain.embedding.data(), H) >= 0.9999);
 
     check_error(sinter_cli({"embed", "--model", dir.string(), "--prompt-name", "passage", "x"}), 1,
-                "the model has no prompt named 'passage' (its prompts: 'instruct', 'none', 'query')");
+                "config_sentence_transformers.json: no prompt is named 'passage' (the prompts: 'query', 'document', "
+                "'instruct', 'none')");
     check_error(sinter_cli({"embed", "--model", dir.string(), "--prompt", "a", "--prompt-name", "query", "x"}), 2,
                 "--prompt and --prompt-name: give one");
     check_error(sinter_cli({"classify", "--model", dir.string(), "--prompt", "a", "x"}), 2,

@@ -163,7 +163,8 @@ TEST_CASE("tokenizer.json vocabularies that are refused") {
           "t.json: model.vocab gives \"[UNK]\" id 2, outside [0, 2): the ids must number its 2 tokens from 0");
     CHECK(refused(R"({"vocab": {"[PAD]": 1, "[UNK]": 1}})") ==
           "t.json: model.vocab gives \"[PAD]\" and \"[UNK]\" the same id 1");
-    CHECK(refused(R"({"vocab": {"[PAD]": 0, "[PAD]": 1}})").find("[PAD]") != std::string::npos);  // a repeated key
+    CHECK(refused(R"({"vocab": {"[PAD]": 0, "[PAD]": 1}})").find("(\"[PAD]\" repeats)") != std::string::npos);
+    CHECK(refused(R"({"vocab": ["a", "b", "a"]})") == "t.json: model.vocab lists \"a\" twice (entries 0 and 2)");
     CHECK(refused(R"({"vocab": {"[PAD]": "0"}})").find("the id of \"[PAD]\"") != std::string::npos);
     CHECK(error_of<sinter::format_error>([] { parse_tokenizer_json_vocab("[]", "t.json"); }) ==
           "t.json: expected a JSON object ('{')");

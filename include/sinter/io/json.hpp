@@ -225,10 +225,13 @@ private:
             if (peek() != '"') fail("a string key in an object");
             const std::size_t key_at = pos_;
             std::string key = parse_string();
-            if (!keys.insert(key).second)
-                fail("a key not seen before in this object (\"" + (key.size() > 64 ? key.substr(0, 64) + "..." : key) +
-                         "\" repeats)",
+            if (!keys.insert(key).second) {
+                std::size_t shown = std::min<std::size_t>(key.size(), 64);
+                while (shown < key.size() && (static_cast<unsigned char>(key[shown]) & 0xC0) == 0x80) --shown;
+                fail("a key not seen before in this object (\"" + key.substr(0, shown) +
+                         (shown < key.size() ? "..." : "") + "\" repeats)",
                      key_at);
+            }
             skip_whitespace();
             if (peek() != ':') fail("':' after an object key");
             ++pos_;

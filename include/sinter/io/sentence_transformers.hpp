@@ -6,15 +6,13 @@
 // do not normalise. A folder without modules.json gets the mean, normalised. What sinter cannot
 // compute as sentence-transformers does (a Dense layer, two pooling modes at once, weighted-mean or
 // last-token pooling, an unknown module) is a config_error naming the file and the module or key.
-// And the prompts its config_sentence_transformers.json names (read_prompts).
+// Its other files: sentence_transformers_config.hpp (prompts, a cross-encoder's activation),
+// transformer_settings.hpp (the longest input, lowercasing).
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "sinter/core/error.hpp"
@@ -41,6 +39,7 @@ struct SentenceEmbedding {
     std::int64_t dimension = 0;     // the pooling config's embedding dimension; 0: not given
     bool include_prompt = true;     // false: a prompt's tokens are left out of the pooling
                                     // (bert::Inputs::prompt_length says how many)
+    bool from_pooling_module = false;  // whether a Pooling module said so (else: sinter's default)
 };
 
 // The Pooling module's config, as sentence-transformers 6 reads it: "pooling_mode", a mode name or
@@ -106,6 +105,7 @@ inline SentenceEmbedding parse_pooling_config(const Json& root, const std::strin
                            "') is one sinter does not compute (it computes cls, max, mean and mean_sqrt_len_tokens)");
     SentenceEmbedding s;
     s.pooling = computed[on[0]];
+    s.from_pooling_module = true;
     for (const char* k : {"embedding_dimension", "word_embedding_dimension"}) {
         const Json* d = root.find(k);
         if (!d || d->is_null()) continue;
@@ -114,12 +114,14 @@ inline SentenceEmbedding parse_pooling_config(const Json& root, const std::strin
             throw config_error(where + "'" + k + "' is " + std::to_string(s.dimension) + ", must be at least 1");
         break;
     }
-    if (const Json* p = root.find("include_prompt"); p && !p->is_null()) s.include_prompt = p->as_bool(key("include_prompt"));
+    if (const Json* p = root.find("include_prompt"); p && !p->is_null())
+        s.include_prompt = p->as_bool(key("include_prompt"));
     return s;
 }
 
 // The sentence embedding of model folder `dir`: from its modules.json and Pooling config when it
-// has them, else the mean, normalised.
+// has them, else the mean, normalised. A modules.json of the Transformer alone (a cross-encoder,
+// as sentence-transformers 6 saves one) has no pooling: the default then too.
 inline SentenceEmbedding read_sentence_embedding(const std::filesystem::path& dir) {
     const std::filesystem::path modules_file = dir / "modules.json";
     if (!std::filesystem::exists(modules_file)) return {};
@@ -132,7 +134,7 @@ inline SentenceEmbedding read_sentence_embedding(const std::filesystem::path& di
     constexpr std::string_view package = "sentence_transformers.";
     // Transformer, Pooling, then Normalize or nothing: the pipelines sinter computes.
     const char* expected[] = {"Transformer", "Pooling", "Normalize"};
-    if (modules.size() < 2 || modules.size() > 3)
+    if (modules.size() < 1 || modules.size() > 3)
         throw config_error(where + std::to_string(modules.size()) +
                            " modules; sinter computes Transformer, Pooling and optionally Normalize");
     SentenceEmbedding s;
@@ -159,115 +161,9 @@ inline SentenceEmbedding read_sentence_embedding(const std::filesystem::path& di
             s = parse_pooling_config(read_json_file(config), config.string());
         }
     }
+    if (modules.size() == 1) return SentenceEmbedding{};
     s.normalize = modules.size() == 3;
     return s;
-}
-
-// The prompts of a sentence-transformers model folder, from its config_sentence_transformers.json:
-// texts put before each input, by name (E5's "query: ", the retrieval instruction of BGE,
-// arctic-embed or mxbai-embed), and the name of the one used when none is asked for.
-// sentence-transformers prepends the prompt to the text and tokenizes the whole; a Pooling module
-// with include_prompt false then leaves the prompt's tokens out (bert::Inputs::prompt_length).
-struct Prompts {
-    std::vector<std::pair<std::string, std::string>> named;  // name, text; in the file's order
-    std::optional<std::string> default_name;                 // one of named's
-
-    const std::string* find(std::string_view name) const {
-        for (const auto& [n, text] : named)
-            if (n == name) return &text;
-        return nullptr;
-    }
-    // "'query', 'passage'" (or "none"), for messages.
-    std::string names() const {
-        std::string s;
-        for (const auto& [n, text] : named) s += (s.empty() ? "'" : ", '") + n + "'";
-        return s.empty() ? "none" : s;
-    }
-    // The prompt a call uses, as SentenceTransformer.encode chooses it: the text given, else the
-    // one named (a config_error naming the folder's names if it has no such prompt), else the
-    // default's, else none. An empty prompt is no prompt.
-    std::optional<std::string> resolve(const std::optional<std::string>& text,
-                                       const std::optional<std::string>& name) const {
-        if (text) return text->empty() ? std::nullopt : text;
-        const std::optional<std::string>& chosen = name ? name : default_name;
-        if (!chosen) return std::nullopt;
-        const std::string* p = find(*chosen);
-        if (!p)
-            throw config_error("sinter: the model has no prompt named '" + *chosen + "' (its prompts: " + names() +
-                               ")");
-        return p->empty() ? std::nullopt : std::optional<std::string>(*p);
-    }
-};
-
-// The folder's prompts; none without a config_sentence_transformers.json. A prompt of null is the
-// empty prompt (as sentence-transformers reads it); a default_prompt_name that names no prompt is
-// a config_error naming it and the prompts there are.
-inline Prompts read_prompts(const std::filesystem::path& dir) {
-    const std::filesystem::path file = dir / "config_sentence_transformers.json";
-    Prompts p;
-    if (!std::filesystem::exists(file)) return p;
-    const std::string source = file.string();
-    const Json root = read_json_file(file);
-    root.as_object(source);
-    if (const Json* prompts = root.find("prompts"); prompts && !prompts->is_null())
-        for (const auto& [name, text] : prompts->as_object("'prompts' of " + source))
-            p.named.emplace_back(name, text.is_null() ? "" : text.as_string("prompt '" + name + "' of " + source));
-    if (const Json* d = root.find("default_prompt_name"); d && !d->is_null()) {
-        p.default_name = d->as_string("'default_prompt_name' of " + source);
-        if (!p.find(*p.default_name))
-            throw config_error("sinter: " + source + ": default_prompt_name '" + *p.default_name +
-                               "' names none of its prompts (" + p.names() + ")");
-    }
-    return p;
-}
-
-// The Transformer module's settings (sentence_bert_config.json) and what decides the longest input
-// sentence-transformers feeds the model (Transformer.max_seq_length): the file's max_seq_length,
-// else tokenizer_config.json's model_max_length (sentence-transformers 6 saves it there), each
-// capped at the model's positions; else the positions. `max_positions` <= 0: unknown (no cap).
-struct TransformerSettings {
-    std::int64_t max_seq_length = 0;  // tokens, [CLS] and [SEP] included
-    std::string why;                  // where it came from, for messages
-    bool do_lower_case = false;       // lowercase every text before tokenizing it
-};
-
-inline TransformerSettings read_transformer_settings(const std::filesystem::path& dir, std::int64_t max_positions) {
-    TransformerSettings t{max_positions, "the model's max_position_embeddings", false};
-    const auto cap = [&](double limit, const std::string& source) {
-        if (!(limit >= 1)) {
-            char shown[32];
-            std::snprintf(shown, sizeof shown, "%g", limit);
-            throw config_error("sinter: " + source + " is " + shown + ", must be at least 1");
-        }
-        if (max_positions > 0 && limit > double(max_positions)) {
-            t.why = source + " (" + (limit > 1e18 ? std::string("unbounded") : std::to_string(std::int64_t(limit))) +
-                    ") capped at the model's " + std::to_string(max_positions) + " positions";
-        } else {
-            t.max_seq_length = std::int64_t(limit);
-            t.why = source;
-        }
-    };
-    const std::filesystem::path st = dir / "sentence_bert_config.json", tok = dir / "tokenizer_config.json";
-    if (std::filesystem::exists(st)) {
-        const Json root = read_json_file(st);
-        const std::string source = st.filename().string();
-        root.as_object(st.string());
-        if (const Json* v = root.find("do_lower_case"); v && !v->is_null())
-            t.do_lower_case = v->as_bool("'do_lower_case' of " + st.string());
-        if (const Json* n = root.find("max_seq_length"); n && !n->is_null()) {
-            cap(double(n->as_int("'max_seq_length' of " + st.string())), source + "'s max_seq_length");
-            return t;
-        }
-    }
-    if (std::filesystem::exists(tok)) {
-        const Json root = parse_json(sinter::detail::read_file_bytes(tok), tok.string(), {.python_nonfinite = true});
-        root.as_object(tok.string());
-        if (const Json* n = root.find("model_max_length"); n && !n->is_null()) {
-            if (!n->is_number()) throw format_error("sinter: 'model_max_length' of " + tok.string() + " is not a number");
-            cap(n->as_double(), tok.filename().string() + "'s model_max_length");
-        }
-    }
-    return t;
 }
 
 }  // namespace sinter::io

@@ -7,9 +7,11 @@
 // model.vocab is an object of token -> id (or a list, token i having id i); the ids must number
 // the tokens 0 to n - 1. A model other than WordPiece (BPE, Unigram: not a BERT tokenizer) is a
 // config_error naming it; anything malformed is a format_error naming the file and the token.
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "sinter/core/error.hpp"
@@ -34,8 +36,14 @@ inline Vocab parse_tokenizer_json_vocab(std::string_view json, const std::string
     if (!vocab) throw format_error(source + ": model has no \"vocab\"");
     std::vector<std::string> tokens;
     if (vocab->is_array()) {
-        for (const io::Json& token : vocab->as_array("model.vocab of " + source))
-            tokens.push_back(token.as_string("a token of model.vocab of " + source));
+        std::unordered_map<std::string_view, std::size_t> seen;
+        for (const io::Json& token : vocab->as_array("model.vocab of " + source)) {
+            const std::string& t = token.as_string("a token of model.vocab of " + source);
+            if (const auto [at, fresh] = seen.emplace(t, tokens.size()); !fresh)
+                throw format_error(source + ": model.vocab lists \"" + t + "\" twice (entries " +
+                                   std::to_string(at->second) + " and " + std::to_string(tokens.size()) + ")");
+            tokens.push_back(t);
+        }
         return Vocab(std::move(tokens), source);
     }
     const auto& entries = vocab->as_object("model.vocab of " + source);

@@ -49,7 +49,7 @@ public:
     const weights_type& weights() const { return *weights_; }
     const std::shared_ptr<const weights_type>& shared_weights() const { return weights_; }
     const std::vector<std::string>& labels() const { return weights_->labels; }
-    // How the classifier's logits become scores, as the checkpoint asks (HfBertConfig::score_function;
+    // How the classifier's logits become scores, as the checkpoint folder asks (io::read_score_choice;
     // bert::scores applies it).
     io::ScoreFunction score_function() const { return weights_->score_function; }
 

@@ -36,8 +36,9 @@ std::vector<float> widen(const T* p, index_t n) {
 // mean * sqrt(length) over each sequence's tokens, then L2-normalised or not). With
 // how.include_prompt false, the first `prompt_length` tokens of each sequence are left out, as
 // sentence-transformers masks them: [CLS] pooling then takes the first token after them. A
-// sequence with no token left pools to zeros ([CLS]: its first token). Shared by the host and
-// device paths (the device copies x back first).
+// sequence with no token left pools to zeros ([CLS]: its first token; sentence-transformers' max
+// gives -inf there, NaN once normalised). Shared by the host and device paths (the device copies x
+// back first).
 template <class T>
 void finish_outputs(Outputs& out, const Packed& p, const T* x, index_t H, const io::SentenceEmbedding& how = {},
                     index_t prompt_length = 0) {
@@ -52,7 +53,7 @@ void finish_outputs(Outputs& out, const Packed& p, const T* x, index_t H, const 
     std::vector<double> v(static_cast<std::size_t>(H));
     for (index_t b = 0; b < B; ++b) {
         const index_t first = p.offsets[std::size_t(b)], end = p.offsets[std::size_t(b + 1)];
-        const index_t begin = std::min(first + skip, end);  // the pooled tokens: [begin, end)
+        const index_t begin = end - first <= skip ? end : first + skip;  // the pooled tokens: [begin, end)
         const double count = std::max(double(end - begin), 1e-9);  // sentence-transformers' clamp
         switch (how.pooling) {
             case io::Pooling::cls: {

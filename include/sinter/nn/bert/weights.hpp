@@ -16,6 +16,7 @@
 #include "../../core/tensor.hpp"
 #include "../../io/bert_checkpoint.hpp"
 #include "../../io/sentence_transformers.hpp"
+#include "../../io/sentence_transformers_config.hpp"
 #include "model.hpp"
 
 namespace sinter::bert {
@@ -54,7 +55,7 @@ struct Weights {
     TensorView<const T, Shape<dyn, H>, Space> classifier_weight;  // (num_labels, H)
     TensorView<const T, Shape<dyn>, Space> classifier_bias;
     std::vector<std::string> labels;  // id2label; empty without a classifier
-    io::ScoreFunction score_function = io::ScoreFunction::softmax;  // logits -> scores (HfBertConfig::score_function)
+    io::ScoreFunction score_function = io::ScoreFunction::softmax;  // logits -> scores (io::read_score_choice)
     io::SentenceEmbedding sentence_embedding;  // how Outputs::sentence_embedding pools (modules.json)
 
     int num_labels() const { return int(labels.size()); }
@@ -186,7 +187,7 @@ std::shared_ptr<const Weights<C, T, Space>> load_weights(const std::filesystem::
     const io::SentenceEmbedding sentence_embedding = pooling ? *pooling : io::read_sentence_embedding(dir);
     if (sentence_embedding.dimension != 0 && sentence_embedding.dimension != C.hidden)
         throw config_error("sinter: " + (pooling ? std::string("the pooling given") : (dir / "modules.json").string()) +
-                           ": the Pooling module's word_embedding_dimension is " + std::to_string(sentence_embedding.dimension) +
+                           ": the Pooling module's embedding dimension is " + std::to_string(sentence_embedding.dimension) +
                            " but the model's hidden size is " + std::to_string(C.hidden));
     const io::BertCheckpoint ckpt(dir, head);
     index_t total = 0;
@@ -201,7 +202,7 @@ std::shared_ptr<const Weights<C, T, Space>> load_weights(const std::filesystem::
         labels.push_back(std::size_t(i) < names.size() ? names[std::size_t(i)] : "LABEL_" + std::to_string(i));
     auto w = std::make_shared<Weights<C, T, Space>>();
     detail::assemble(*w, std::move(staging), placements, labels);
-    w->score_function = ckpt.hf_config().score_function();
+    w->score_function = io::read_score_choice(dir, ckpt.hf_config()).function;
     w->sentence_embedding = sentence_embedding;
     return w;
 }
