@@ -86,21 +86,36 @@ inline Prompts read_prompts(const std::filesystem::path& dir) {
     return p;
 }
 
+namespace detail {
+
+inline std::string st_config_file(const std::filesystem::path& dir) {
+    return (dir / "config_sentence_transformers.json").string();
+}
+
+// A string of the folder's config_sentence_transformers.json; nullopt without the file, the key,
+// or with null.
+inline std::optional<std::string> st_config_string(const std::filesystem::path& dir, const char* key) {
+    const std::string file = st_config_file(dir);
+    if (!std::filesystem::exists(file)) return std::nullopt;
+    const Json root = read_json_file(file);
+    root.as_object(file);
+    const Json* v = root.find(key);
+    if (!v || v->is_null()) return std::nullopt;
+    return v->as_string("'" + std::string(key) + "' of " + file);
+}
+
+}  // namespace detail
+
 // A sentence-transformers 6 CrossEncoder's activation: "activation_fn" in the folder's
 // config_sentence_transformers.json, where version 6 saves it (earlier versions: config.json,
 // HfBertConfig::cross_encoder_scores). nullopt without the file, the key, or with null; one that
 // sinter does not compute is a config_error naming it.
 inline std::optional<ScoreFunction> read_cross_encoder_activation(const std::filesystem::path& dir) {
-    const std::filesystem::path file = dir / "config_sentence_transformers.json";
-    if (!std::filesystem::exists(file)) return std::nullopt;
-    const Json root = read_json_file(file);
-    root.as_object(file.string());
-    const Json* fn = root.find("activation_fn");
-    if (!fn || fn->is_null()) return std::nullopt;
-    const std::string& module = fn->as_string("'activation_fn' of " + file.string());
-    const auto f = cross_encoder_activation(module);
+    const auto module = detail::st_config_string(dir, "activation_fn");
+    if (!module) return std::nullopt;
+    const auto f = cross_encoder_activation(*module);
     if (!f)
-        throw config_error("sinter: " + file.string() + ": 'activation_fn' is " + module +
+        throw config_error("sinter: " + detail::st_config_file(dir) + ": 'activation_fn' is " + *module +
                            ", an activation sinter does not compute (torch.nn.modules.linear.Identity, "
                            "torch.nn.modules.activation.Sigmoid or Tanh)");
     return f;
@@ -140,15 +155,10 @@ inline std::optional<Similarity> similarity_named(std::string_view value) {
 // sentence-transformers, without the file, the key, or with null. One sinter does not compute
 // (maxsim: multi-vector models) is a config_error naming it.
 inline Similarity read_similarity(const std::filesystem::path& dir) {
-    const std::filesystem::path file = dir / "config_sentence_transformers.json";
-    if (!std::filesystem::exists(file)) return Similarity::cosine;
-    const Json root = read_json_file(file);
-    root.as_object(file.string());
-    const Json* fn = root.find("similarity_fn_name");
-    if (!fn || fn->is_null()) return Similarity::cosine;
-    const std::string& value = fn->as_string("'similarity_fn_name' of " + file.string());
-    if (const auto s = similarity_named(value)) return *s;
-    throw config_error("sinter: " + file.string() + ": similarity_fn_name '" + value +
+    const auto value = detail::st_config_string(dir, "similarity_fn_name");
+    if (!value) return Similarity::cosine;
+    if (const auto s = similarity_named(*value)) return *s;
+    throw config_error("sinter: " + detail::st_config_file(dir) + ": similarity_fn_name '" + *value +
                        "' is not one sinter computes (cosine, dot, euclidean, manhattan)");
 }
 
