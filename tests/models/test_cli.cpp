@@ -863,6 +863,40 @@ TEST_CASE("sinter with its GPU path, on the fake device: f16 embeddings and labe
     CHECK(worst_cls >= 0.999);
     CHECK(norm_ratio <= 1.01);
 
+    // A prompt left out of the pooling (include_prompt false) on the device path as on the host's.
+    const fs::path prompted = scratch() / "tiny_prompt_excluded";
+    fs::create_directories(prompted / "1_Pooling");
+    for (const char* f : {"config.json", "model.safetensors", "vocab.txt"}) fs::copy_file(dir / f, prompted / f);
+    fs::copy_file(test::minilm_golden_dir() / "prompt" / "modules.json", prompted / "modules.json");
+    const auto pooling_config = [&](bool include) {
+        std::ofstream(prompted / "1_Pooling" / "config.json")
+            << R"({"embedding_dimension": 64, "pooling_mode": "mean", "include_prompt": )" << (include ? "true}" : "false}");
+    };
+    const std::vector<std::string> prompt_args = {"embed", "--model", prompted.string(), "--prompt", "the word ",
+                                                  "some people were there when I called", "what"};
+    pooling_config(false);
+    const Run gpu_prompt = run_tool(SINTER_CLI_FAKE_DEVICE, prompt_args), host_prompt = sinter_cli(prompt_args);
+    pooling_config(true);
+    const Run host_included = sinter_cli(prompt_args);
+    INFO("stderr (device, prompt): " << gpu_prompt.err);
+    REQUIRE(gpu_prompt.status == 0);
+    REQUIRE(host_prompt.status == 0);
+    REQUIRE(host_included.status == 0);
+    CHECK(gpu_prompt.err.find("the first 3 tokens ([CLS] and the prompt) left out") != std::string::npos);
+    const auto p_gpu = json_lines(gpu_prompt.out), p_host = json_lines(host_prompt.out),
+               p_incl = json_lines(host_included.out);
+    REQUIRE((p_gpu.size() == 2 && p_host.size() == 2 && p_incl.size() == 2));
+    double worst_prompt = 1, closest_included = 0;
+    for (std::size_t i = 0; i < 2; ++i) {
+        const auto a = floats(p_gpu[i]), b = floats(p_host[i]), c = floats(p_incl[i]);
+        worst_prompt = std::min(worst_prompt, test::cosine(a.data(), b.data(), index_t(a.size())));
+        closest_included = std::max(closest_included, test::cosine(a.data(), c.data(), index_t(a.size())));
+    }
+    MESSAGE("prompt left out, device f16 vs host f32: worst cosine " << worst_prompt
+            << "; vs the host with the prompt pooled in: at best " << closest_included);
+    CHECK(worst_prompt >= 0.999);
+    CHECK(closest_included < 0.998);  // the device did leave the prompt out
+
     args.insert(args.begin() + 1, "--host");  // forced onto the host: the host's numbers exactly
     const Run forced = run_tool(SINTER_CLI_FAKE_DEVICE, args);
     CHECK(forced.err.find("running on the host, f32 (--host)") != std::string::npos);
