@@ -114,8 +114,7 @@ int run(const Options& o) {
         o.model, o.replace_invalid_utf8 ? text::InvalidUtf8::replace : text::InvalidUtf8::reject);
     if (settings.do_lower_case && !tokenizer.options().normalizer.lowercase) {
         text::TokenizerOptions lowered = tokenizer.options();
-        lowered.normalizer.lowercase = true;
-        if (!lowered.normalizer.strip_accents) lowered.normalizer.strip_accents = false;
+        lowered.normalizer = settings.normalizer(lowered.normalizer);
         tokenizer = text::Tokenizer(tokenizer.vocab(), lowered);
     }
     // What the inputs became, said once they are read and the model loaded (an error stays one line).

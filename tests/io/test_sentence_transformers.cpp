@@ -401,6 +401,20 @@ TEST_CASE("the longest input: sentence_bert_config.json's max_seq_length, else t
     const io::TransformerSettings saved = io::read_transformer_settings(test::golden_dir() / "minilm" / "saved", 512);
     CHECK((saved.max_seq_length == 256 && saved.why == "tokenizer_config.json's model_max_length"));
 
+    // do_lower_case on a tokenizer's normaliser: lowercase first, the accents as they were.
+    {
+        io::TransformerSettings lower;
+        lower.do_lower_case = true;
+        text::NormalizerOptions cased;
+        cased.lowercase = false;
+        CHECK((lower.normalizer(cased).lowercase && !lower.normalizer(cased).strips_accents()));
+        cased.strip_accents = true;
+        CHECK((lower.normalizer(cased).lowercase && lower.normalizer(cased).strips_accents()));
+        CHECK(lower.normalizer(text::NormalizerOptions{}).strips_accents());  // uncased already: as it was
+        lower.do_lower_case = false;
+        cased.lowercase = false;
+        CHECK(!lower.normalizer(cased).lowercase);
+    }
     test::write_file(dir / "sentence_bert_config.json", R"({"max_seq_length": 0})");
     CHECK_THROWS_WITH_AS(settings(), doctest::Contains("sentence_bert_config.json: max_seq_length is 0, must be at least 1"), config_error);
     test::write_file(dir / "sentence_bert_config.json", R"({"max_seq_length": "256"})");

@@ -32,16 +32,18 @@ constexpr const char* name(ScoreFunction f) {
     return "?";
 }
 
-// A sentence-transformers CrossEncoder's activation, as its config.json names the torch module;
-// nullopt for one sinter does not compute.
-inline std::optional<ScoreFunction> cross_encoder_activation(std::string_view module) {
+// A sentence-transformers CrossEncoder's activation, as its config names the torch module; one
+// sinter does not compute is a config_error naming `where` (the file and key) and the module.
+inline ScoreFunction cross_encoder_activation(std::string_view module, const std::string& where) {
     if (module == "torch.nn.modules.linear.Identity") return ScoreFunction::none;
     if (module == "torch.nn.modules.activation.Sigmoid") return ScoreFunction::sigmoid;
     if (module == "torch.nn.modules.activation.Tanh") return ScoreFunction::tanh;
-    return std::nullopt;
+    throw config_error(where + " is " + std::string(module) +
+                       ", an activation sinter does not compute (torch.nn.modules.linear.Identity, "
+                       "torch.nn.modules.activation.Sigmoid or Tanh)");
 }
 
-// A score function and what in config.json decided it (for messages).
+// A score function and which file and key decided it (for messages).
 struct ScoreChoice {
     ScoreFunction function;
     std::string why;
@@ -229,13 +231,8 @@ inline HfBertConfig parse_hf_config(const Json& root, const std::string& source)
                 activation = fn->as_string("'sentence_transformers.activation_fn' of " + source);
                 activation_key = "sentence_transformers.activation_fn";
             }
-        if (!activation.empty()) {
-            c.cross_encoder_scores = cross_encoder_activation(activation);
-            if (!c.cross_encoder_scores)
-                throw config_error(where + "'" + activation_key + "' is " + activation +
-                                   ", an activation sinter does not compute (torch.nn.modules.linear.Identity, "
-                                   "torch.nn.modules.activation.Sigmoid or Tanh)");
-        }
+        if (!activation.empty())
+            c.cross_encoder_scores = cross_encoder_activation(activation, where + "'" + activation_key + "'");
     }
     if (const Json* l2i = root.find("label2id"); l2i && !l2i->is_null())
         for (const auto& [label, id] : l2i->as_object(key("label2id")))

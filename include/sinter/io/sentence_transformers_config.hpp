@@ -113,12 +113,7 @@ inline std::optional<std::string> st_config_string(const std::filesystem::path& 
 inline std::optional<ScoreFunction> read_cross_encoder_activation(const std::filesystem::path& dir) {
     const auto module = detail::st_config_string(dir, "activation_fn");
     if (!module) return std::nullopt;
-    const auto f = cross_encoder_activation(*module);
-    if (!f)
-        throw config_error("sinter: " + detail::st_config_file(dir) + ": 'activation_fn' is " + *module +
-                           ", an activation sinter does not compute (torch.nn.modules.linear.Identity, "
-                           "torch.nn.modules.activation.Sigmoid or Tanh)");
-    return f;
+    return cross_encoder_activation(*module, "sinter: " + detail::st_config_file(dir) + ": 'activation_fn'");
 }
 
 // The scores checkpoint folder `dir` asks for, as sentence-transformers' CrossEncoder decides

@@ -10,6 +10,7 @@
 
 #include "sinter/core/error.hpp"
 #include "sinter/io/json.hpp"
+#include "sinter/text/normalizer.hpp"
 
 namespace sinter::io {
 
@@ -23,6 +24,16 @@ struct TransformerSettings {
     std::int64_t max_seq_length = 0;  // tokens, [CLS] and [SEP] included; 0: no limit
     std::string why;                  // where it came from, for messages
     bool do_lower_case = false;       // lowercase every text before tokenizing it
+
+    // A tokenizer's normaliser with do_lower_case applied as sentence-transformers applies it (a
+    // Lowercase before the tokenizer's own normaliser): lowercased, the accents kept or stripped as
+    // they were.
+    text::NormalizerOptions normalizer(text::NormalizerOptions n) const {
+        if (!do_lower_case || n.lowercase) return n;
+        n.strip_accents = n.strips_accents();
+        n.lowercase = true;
+        return n;
+    }
 };
 
 inline TransformerSettings read_transformer_settings(const std::filesystem::path& dir, std::int64_t max_positions) {
