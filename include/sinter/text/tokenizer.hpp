@@ -6,11 +6,13 @@
 //     auto tok = sinter::text::Tokenizer::from_directory("models/all-MiniLM-L6-v2");
 //     auto batch = tok.encode_batch(lines, {.max_length = 256});  // (B, S) ids, type ids, mask
 //
-// The pipeline, per text: special tokens ([CLS], [MASK]...) are found in the raw text first;
-// every stretch between them is normalised (normalizer.hpp), split on whitespace and around every
-// punctuation character, and each word goes through WordPiece (wordpiece.hpp). It is one pass: no
-// intermediate strings, and ASCII takes a table-driven path that skips the Unicode look-ups. Time
-// and memory are linear in the input (a word is only counted past WordPiece's 100 characters).
+// The pipeline, per text: added tokens (added_tokens.hpp: [CLS], [MASK] and any a checkpoint
+// adds) are found first; every stretch between them is normalised (normalizer.hpp), split on
+// whitespace and around every punctuation character, and each word goes through WordPiece
+// (wordpiece.hpp). Without normalised added tokens (BERT's five are not) it is one pass: no
+// intermediate strings, and ASCII takes a table-driven path that skips the Unicode look-ups. With
+// them, each stretch is normalised into a buffer first and searched for them. Time and memory are
+// linear in the input (a word is only counted past WordPiece's 100 characters).
 #include <algorithm>
 #include <array>
 #include <concepts>
@@ -23,10 +25,13 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "sinter/core/error.hpp"
+#include "sinter/text/added_tokens.hpp"
+#include "sinter/text/added_tokens_config.hpp"
 #include "sinter/text/encoding.hpp"
 #include "sinter/text/normalizer.hpp"
 #include "sinter/text/pre_tokenizer.hpp"
@@ -44,6 +49,10 @@ struct TokenizerOptions {
     // sequence becomes U+FFFD as in Python's errors="replace", which clean-up then removes, so the
     // ids are those Hugging Face gives for the text Python decodes that way.
     InvalidUtf8 invalid_utf8 = InvalidUtf8::reject;
+    // Tokens matched whole, in the order Hugging Face adds them (which decides the ids of those the
+    // vocabulary lacks). BERT's [UNK] [SEP] [PAD] [CLS] [MASK] follow, special and matched in the
+    // raw text, unless listed here. from_directory reads a folder's (added_tokens_config.hpp).
+    std::vector<AddedToken> added_tokens{};
 };
 
 template <class R>
@@ -51,33 +60,57 @@ concept TextRange = std::ranges::forward_range<R> && std::convertible_to<std::ra
 
 class Tokenizer {
 public:
-    // format_error if the vocabulary lacks [UNK], [CLS], [SEP] or [PAD].
+    // format_error if the vocabulary lacks [UNK], [CLS], [SEP] or [PAD]; added_token_error (a
+    // value_error) for an added token that is empty, not UTF-8, listed twice, single_word,
+    // normalised to nothing or to what another one is.
     explicit Tokenizer(Vocab vocab, TokenizerOptions options = {})
-        : vocab_(checked(std::move(vocab))), options_(options), model_(vocab_) {
+        : vocab_(checked(std::move(vocab))), options_(std::move(options)), model_(vocab_) {
         cls_id_ = *vocab_.find("[CLS]");
         sep_id_ = *vocab_.find("[SEP]");
         pad_id_ = *vocab_.find("[PAD]");
-        // The special tokens a BERT checkpoint registers as "added tokens": matched in the raw text,
-        // longest first, before any normalisation (so "[MASK]" is one token but "[mask]" is not).
-        for (const char* name : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}) {
-            if (const auto id = vocab_.find(name)) specials_.push_back({name, *id});
-        }
-        std::stable_sort(specials_.begin(), specials_.end(),
-                         [](const Special& a, const Special& b) { return a.text.size() > b.text.size(); });
+        add_tokens();
         build_ascii_table();
     }
 
-    // vocab.txt (else the vocabulary in tokenizer.json, all that transformers 5 saves), plus the
-    // options of tokenizer_config.json when the folder has one.
+    // A checkpoint folder's tokenizer, as transformers 5 builds it: the vocabulary of tokenizer.json
+    // (what transformers 5 saves), else vocab.txt; the options of tokenizer_config.json; the added
+    // tokens of the files that list them (added_tokens_config.hpp). A file's error names it.
     static Tokenizer from_directory(const std::filesystem::path& dir, InvalidUtf8 invalid_utf8 = InvalidUtf8::reject) {
         const auto vocab_file = dir / "vocab.txt", json_file = dir / "tokenizer.json";
-        const bool has_vocab = std::filesystem::exists(vocab_file);
-        if (!has_vocab && !std::filesystem::exists(json_file))
+        const bool has_vocab_txt = std::filesystem::exists(vocab_file), has_json = std::filesystem::exists(json_file);
+        if (!has_vocab_txt && !has_json)
             throw io_error(dir.string() + " has no vocab.txt or tokenizer.json (a BERT WordPiece vocabulary)");
         TokenizerOptions options{.invalid_utf8 = invalid_utf8};
         const auto config_file = dir / "tokenizer_config.json";
         if (std::filesystem::exists(config_file)) options.normalizer = read_tokenizer_config(config_file);
-        return Tokenizer(has_vocab ? Vocab::load(vocab_file) : read_tokenizer_json_vocab(json_file), options);
+        std::optional<io::Json> json;  // parsed once, for the vocabulary and the added tokens
+        if (has_json) json = io::parse_json(sinter::detail::read_file_bytes(json_file), json_file.string());
+        std::optional<Vocab> vocab = json ? tokenizer_json_vocab(*json, json_file.string()) : std::nullopt;
+        if (!vocab && !has_vocab_txt)
+            throw format_error(json_file.string() + " has no model.vocab, and " + dir.string() + " no vocab.txt");
+        if (!vocab) vocab = Vocab::load(vocab_file);
+        const FolderAddedTokens added = read_added_tokens(dir, json ? &*json : nullptr);
+        options.added_tokens = added.tokens;
+        std::optional<Tokenizer> made;
+        try {
+            made.emplace(std::move(*vocab), std::move(options));
+        } catch (const added_token_error& e) {
+            throw config_error(added.sources[e.index()] + ": " + e.what());
+        }
+        const Tokenizer& tokenizer = *made;
+        // Hugging Face numbers the added tokens itself and ignores the ids the files give: a file
+        // whose ids differ was not written by it, and its model may expect either numbering.
+        for (std::size_t i = 0; i < added.tokens.size(); ++i) {
+            if (!added.ids[i]) continue;
+            const std::int32_t id = *tokenizer.token_to_id(added.tokens[i].content);
+            if (*added.ids[i] != id)
+                throw format_error(added.sources[i] + ": added token \"" + added.tokens[i].content + "\" has id " +
+                                   std::to_string(*added.ids[i]) + ", but Hugging Face's tokenizer gives it " +
+                                   std::to_string(id) + " (a token of the vocabulary keeps its id; the others take " +
+                                   std::to_string(tokenizer.vocab().size()) + ", " +
+                                   std::to_string(tokenizer.vocab().size() + 1) + "... in id order)");
+        }
+        return std::move(*made);
     }
 
     const Vocab& vocab() const noexcept { return vocab_; }
@@ -86,6 +119,16 @@ public:
     std::int32_t cls_id() const noexcept { return cls_id_; }
     std::int32_t sep_id() const noexcept { return sep_id_; }
     std::int32_t pad_id() const noexcept { return pad_id_; }
+
+    // The added tokens with their ids, BERT's five included, in the order they were added.
+    const std::vector<AddedTokenId>& added_tokens() const noexcept { return added_; }
+    // Ids 0 to size() - 1: the vocabulary's, then the added tokens it lacks.
+    std::size_t size() const noexcept { return size_; }
+    // The id of an added token or of a vocabulary token, if either has it.
+    std::optional<std::int32_t> token_to_id(std::string_view token) const {
+        if (const auto it = added_ids_.find(std::string(token)); it != added_ids_.end()) return it->second;
+        return vocab_.find(token);
+    }
 
     // Appends the ids of text's word pieces (special tokens written in the text included, [CLS]
     // and [SEP] not added).
@@ -127,7 +170,7 @@ public:
     }
 
 private:
-    enum class Ascii : std::uint8_t { remove, space, punct, special, letter };
+    enum class Ascii : std::uint8_t { remove, space, punct, letter, starts_token };
 
     static Vocab checked(Vocab vocab) {
         for (const char* name : {"[UNK]", "[CLS]", "[SEP]", "[PAD]"}) {
@@ -138,35 +181,82 @@ private:
         return vocab;
     }
 
-    struct Special {
-        std::string_view text;
-        std::int32_t id;
-    };
+    void add_tokens() {
+        std::vector<AddedToken> list = options_.added_tokens;
+        for (const char* name : {"[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]"}) {  // transformers' order
+            if (std::none_of(list.begin(), list.end(), [&](const AddedToken& t) { return t.content == name; }))
+                list.push_back({.content = name, .special = true, .normalized = false});
+        }
+        // As tokenizers' AddedVocabulary::add_tokens: the vocabulary's id, else the next new one.
+        std::int32_t next = static_cast<std::int32_t>(vocab_.size());
+        std::unordered_map<std::u32string, std::size_t> normalized_owner;  // normalised content -> index
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            AddedToken& t = list[i];
+            const auto name = [&] { return "added token \"" + t.content + "\""; };
+            if (t.content.empty()) throw added_token_error(i, "an added token is empty");
+            if (const auto bad = find_invalid_utf8(t.content); bad != std::string_view::npos)
+                throw added_token_error(i, name() + " is not valid UTF-8 (byte " + std::to_string(bad) + ")");
+            if (t.single_word)
+                throw added_token_error(i, name() + " is single_word, which sinter does not implement");
+            const std::int32_t id = vocab_.find(t.content).value_or(next);
+            if (!added_ids_.emplace(t.content, id).second) throw added_token_error(i, name() + " is listed twice");
+            if (id == next) ++next;
+            if (!t.normalized) {
+                raw_tokens_.insert(t.content, id);
+                raw_first_[static_cast<unsigned char>(t.content[0])] = true;
+            } else {
+                const std::u32string n = normalized_code_points(t.content);
+                if (n.empty()) throw added_token_error(i, name() + " normalises to nothing, so it cannot be matched");
+                // tokenizers would match either, as its hash map happens to order them.
+                if (const auto [it, fresh] = normalized_owner.emplace(n, i); !fresh)
+                    throw added_token_error(i, name() + " and added token \"" + list[it->second].content +
+                                                   "\" normalise to the same text, which Hugging Face matches "
+                                                   "as either, from one run to the next");
+                normalized_tokens_.insert(n, id);
+                if (n[0] < 128) normalized_first_ascii_[n[0]] = true;
+                else normalized_first_other_ = true;
+            }
+            added_.push_back({t, id});
+        }
+        size_ = static_cast<std::size_t>(next);
+    }
+
+    std::u32string normalized_code_points(std::string_view text) const {
+        std::u32string out;
+        Normalizer normalizer(options_.normalizer);
+        auto sink = [&](char32_t cp, detail::CharClass) { out.push_back(cp); };
+        const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+        const auto* end = p + text.size();
+        char32_t cp = 0;
+        while (p < end) {
+            p += detail::decode_utf8(p, end, cp);
+            normalizer.push(cp, sink);
+        }
+        normalizer.flush(sink);
+        return out;
+    }
 
     void build_ascii_table() {
         for (int b = 0; b < 128; ++b) {
             const auto k = detail::char_class(static_cast<char32_t>(b));
-            ascii_[b] = k == detail::CharClass::remove ? Ascii::remove
-                        : k == detail::CharClass::space ? Ascii::space
-                        : k == detail::CharClass::punct ? Ascii::punct
-                                                        : Ascii::letter;
+            ascii_plain_[b] = k == detail::CharClass::remove ? Ascii::remove
+                              : k == detail::CharClass::space ? Ascii::space
+                              : k == detail::CharClass::punct ? Ascii::punct
+                                                              : Ascii::letter;
+            ascii_[b] = raw_first_[b] ? Ascii::starts_token : ascii_plain_[b];
             ascii_lower_[b] = static_cast<char>(options_.normalizer.lowercase && b >= 'A' && b <= 'Z' ? b + 32 : b);
-            if (ascii_[b] == Ascii::punct) {  // a punctuation character is always a word of its own
+            if (ascii_plain_[b] == Ascii::punct) {  // a punctuation character is always a word of its own
                 std::vector<std::int32_t> ids;
                 const char c = static_cast<char>(b);
                 model_.encode_word(std::string_view(&c, 1), 1, ids);
                 punct_id_[b] = ids[0];
             }
         }
-        for (const Special& s : specials_) ascii_[static_cast<unsigned char>(s.text[0])] = Ascii::special;
     }
 
-    const Special* match_special(const char* p, const char* end) const noexcept {
-        for (const Special& s : specials_) {
-            if (static_cast<std::size_t>(end - p) >= s.text.size() && std::memcmp(p, s.text.data(), s.text.size()) == 0)
-                return &s;
-        }
-        return nullptr;
+    std::optional<detail::TokenTrie<char>::Match> match_raw(const char* p, const char* end) const {
+        if (!raw_first_[static_cast<unsigned char>(*p)]) return std::nullopt;
+        return raw_tokens_.longest_prefix(p, end);
     }
 
     static constexpr std::size_t no_index = static_cast<std::size_t>(-1);
@@ -183,29 +273,40 @@ private:
         if (const std::size_t need = ids.size() + text.size() / 4 + 1; need > ids.capacity())
             ids.reserve(std::max(need, 2 * ids.capacity()));
         detail::WordSink words(model_, word, ids);
+        if (normalized_tokens_.empty()) tokenize_streaming(text, words, index, second);
+        else tokenize_buffered(text, words, index, second);
+    }
+
+    // No normalised added tokens: one pass, the raw ones matched as the text streams by.
+    void tokenize_streaming(std::string_view text, detail::WordSink& words, std::size_t index, bool second) const {
         Normalizer normalizer(options_.normalizer);
         const char* const begin = text.data();
         const char* const end = begin + text.size();
         for (const char* p = begin; p < end;) {
             const auto b = static_cast<unsigned char>(*p);
             if (b >= 0x80) {
-                char32_t cp = 0;
-                const int n = detail::decode_utf8(reinterpret_cast<const unsigned char*>(p),
-                                                  reinterpret_cast<const unsigned char*>(end), cp);
-                if (n > 0) {
-                    normalizer.push(cp, words);
-                    p += n;
+                if (const auto m = raw_first_[b] ? raw_tokens_.longest_prefix(p, end) : std::nullopt) [[unlikely]] {
+                    normalizer.flush(words);
+                    words.end_word();
+                    words.push_id(m->id);
+                    p += m->length;
                     continue;
                 }
-                if (options_.invalid_utf8 == InvalidUtf8::reject)
-                    throw invalid_utf8_error(text, static_cast<std::size_t>(p - begin), text_name(index, second));
-                // Clean-up removes U+FFFD, so the replacement leaves no trace (not even a word break).
-                normalizer.push(replacement_character, words);
-                p += -n;
+                p += push_code_point(text, p, end, normalizer, words, index, second);
                 continue;
             }
             if (normalizer.has_pending()) normalizer.flush(words);
-            switch (ascii_[b]) {
+            Ascii k = ascii_[b];
+            if (k == Ascii::starts_token) {
+                if (const auto m = raw_tokens_.longest_prefix(p, end)) {
+                    words.end_word();
+                    words.push_id(m->id);
+                    p += m->length;
+                    continue;
+                }
+                k = ascii_plain_[b];
+            }
+            switch (k) {
                 case Ascii::letter:
                     words.append_ascii(ascii_lower_[b]);
                     break;
@@ -213,15 +314,8 @@ private:
                     words.end_word();
                     break;
                 case Ascii::remove:
+                case Ascii::starts_token:
                     break;
-                case Ascii::special:
-                    if (const Special* s = match_special(p, end)) {
-                        words.end_word();
-                        words.push_id(s->id);
-                        p += s->text.size();
-                        continue;
-                    }
-                    [[fallthrough]];  // the special tokens all start with '[': punctuation
                 case Ascii::punct:
                     words.end_word();
                     words.push_id(punct_id_[b]);
@@ -231,6 +325,71 @@ private:
         }
         normalizer.flush(words);
         words.end_word();
+    }
+
+    // Normalised added tokens: each stretch between raw matches is normalised into a buffer, which
+    // is searched for them, as tokenizers' second pass does.
+    void tokenize_buffered(std::string_view text, detail::WordSink& words, std::size_t index, bool second) const {
+        const char* const begin = text.data();
+        const char* const end = begin + text.size();
+        std::u32string code_points;
+        std::vector<detail::CharClass> classes;
+        const auto finish_stretch = [&](const char* from, const char* to) {
+            code_points.clear();
+            classes.clear();
+            auto into_buffer = [&](char32_t cp, detail::CharClass k) {
+                code_points.push_back(cp);
+                classes.push_back(k);
+            };
+            Normalizer normalizer(options_.normalizer);
+            for (const char* p = from; p < to;) p += push_code_point(text, p, to, normalizer, into_buffer, index, second);
+            normalizer.flush(into_buffer);
+            const char32_t* const cps = code_points.data();
+            for (std::size_t i = 0, n = code_points.size(); i < n;) {
+                const bool may_start = cps[i] < 128 ? normalized_first_ascii_[cps[i]] : normalized_first_other_;
+                if (const auto m = may_start ? normalized_tokens_.longest_prefix(cps + i, cps + n) : std::nullopt) {
+                    words.end_word();
+                    words.push_id(m->id);
+                    i += m->length;
+                    continue;
+                }
+                words(cps[i], classes[i]);
+                ++i;
+            }
+            words.end_word();
+        };
+        const char* stretch = begin;
+        // Byte by byte: a raw token is valid UTF-8, so it cannot match inside a character.
+        for (const char* p = begin; p < end;) {
+            if (const auto m = match_raw(p, end)) {
+                finish_stretch(stretch, p);
+                words.push_id(m->id);
+                p += m->length;
+                stretch = p;
+                continue;
+            }
+            ++p;
+        }
+        finish_stretch(stretch, end);
+    }
+
+    // Feeds the character of `text` at p (p < stop) to the normaliser and returns its length in
+    // bytes. Invalid UTF-8 is a format_error, or U+FFFD, which clean-up removes without trace (not
+    // even a word break).
+    template <class Sink>
+    [[gnu::always_inline]] std::size_t push_code_point(std::string_view text, const char* p, const char* stop, Normalizer& normalizer,
+                                Sink& sink, std::size_t index, bool second) const {
+        char32_t cp = 0;
+        const int n = detail::decode_utf8(reinterpret_cast<const unsigned char*>(p),
+                                          reinterpret_cast<const unsigned char*>(stop), cp);
+        if (n > 0) [[likely]] {
+            normalizer.push(cp, sink);
+            return static_cast<std::size_t>(n);
+        }
+        if (options_.invalid_utf8 == InvalidUtf8::reject)
+            throw invalid_utf8_error(text, static_cast<std::size_t>(p - text.data()), text_name(index, second));
+        normalizer.push(replacement_character, sink);
+        return static_cast<std::size_t>(-n);
     }
 
     detail::SpecialIds special_ids() const noexcept { return {cls_id_, sep_id_, pad_id_}; }
@@ -320,8 +479,16 @@ private:
     TokenizerOptions options_;
     WordPiece model_;
     std::int32_t cls_id_ = 0, sep_id_ = 0, pad_id_ = 0;
-    std::vector<Special> specials_;
+    std::vector<AddedTokenId> added_;
+    std::unordered_map<std::string, std::int32_t> added_ids_;
+    std::size_t size_ = 0;
+    detail::TokenTrie<char> raw_tokens_;            // normalized = false
+    detail::TokenTrie<char32_t> normalized_tokens_;  // normalized = true, by their normalised content
+    std::array<bool, 256> raw_first_{};             // the first bytes of the raw tokens
+    std::array<bool, 128> normalized_first_ascii_{};  // the ASCII first characters of the normalised ones
+    bool normalized_first_other_ = false;             // does one start with a non-ASCII character?
     std::array<Ascii, 128> ascii_{};
+    std::array<Ascii, 128> ascii_plain_{};          // ascii_ without starts_token
     std::array<char, 128> ascii_lower_{};
     std::array<std::int32_t, 128> punct_id_{};
 };

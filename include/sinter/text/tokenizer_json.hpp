@@ -9,6 +9,7 @@
 // config_error naming it; anything malformed is a format_error naming the file and the token.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,12 +21,13 @@
 
 namespace sinter::text {
 
-// The vocabulary in the text of a tokenizer.json; `source` names it in errors.
-inline Vocab parse_tokenizer_json_vocab(std::string_view json, const std::string& source = "tokenizer.json") {
-    const io::Json root = io::parse_json(json, source);
+// The vocabulary of a parsed tokenizer.json (`source` names it in errors): nullopt if it has no
+// model.vocab (transformers then falls back on vocab.txt).
+inline std::optional<Vocab> tokenizer_json_vocab(const io::Json& root, const std::string& source) {
     if (!root.is_object()) throw format_error(source + ": expected a JSON object ('{')");
     const io::Json* model = root.find("model");
-    if (!model || !model->is_object()) throw format_error(source + ": has no \"model\" object");
+    if (!model || model->is_null()) return std::nullopt;
+    if (!model->is_object()) throw format_error(source + ": \"model\" is not an object");
     if (const io::Json* type = model->find("type"); type && !type->is_null()) {
         const std::string& t = type->as_string("model.type of " + source);
         if (t != "WordPiece")
@@ -33,7 +35,7 @@ inline Vocab parse_tokenizer_json_vocab(std::string_view json, const std::string
                                ", not WordPiece: sinter tokenizes as BERT does");
     }
     const io::Json* vocab = model->find("vocab");
-    if (!vocab) throw format_error(source + ": model has no \"vocab\"");
+    if (!vocab || vocab->is_null()) return std::nullopt;
     std::vector<std::string> tokens;
     if (vocab->is_array()) {
         std::unordered_map<std::string_view, std::size_t> seen;
@@ -63,6 +65,16 @@ inline Vocab parse_tokenizer_json_vocab(std::string_view json, const std::string
         tokens[std::size_t(id)] = token;
     }
     return Vocab(std::move(tokens), source);
+}
+
+// The vocabulary in the text of a tokenizer.json; format_error if it has none.
+inline Vocab parse_tokenizer_json_vocab(std::string_view json, const std::string& source = "tokenizer.json") {
+    const io::Json root = io::parse_json(json, source);
+    if (!root.is_object()) throw format_error(source + ": expected a JSON object ('{')");
+    const io::Json* model = root.find("model");
+    if (!model || !model->is_object()) throw format_error(source + ": has no \"model\" object");
+    if (auto vocab = tokenizer_json_vocab(root, source)) return std::move(*vocab);
+    throw format_error(source + ": model has no \"vocab\"");
 }
 
 inline Vocab read_tokenizer_json_vocab(const std::filesystem::path& file) {

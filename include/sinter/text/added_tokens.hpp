@@ -1,0 +1,110 @@
+#pragma once
+// Added tokens: strings a tokenizer matches whole, before WordPiece sees the text. Every BERT
+// tokenizer has five ([PAD] [UNK] [CLS] [SEP] [MASK]); a fine-tuned one may add more ("covid19",
+// "<ent>"), with ids after the vocabulary's.
+//
+// Hugging Face `tokenizers` (AddedVocabulary::extract_and_normalize) finds them in two passes:
+//   1. tokens with normalized = false, in the raw text, exactly;
+//   2. tokens with normalized = true, in the normalised text of each piece pass 1 left, against
+//      their own normalised content ("New York" matches "new york" and "NEW YORK").
+// Each pass takes, scanning left to right, the longest token that starts at the first position
+// where any does (Aho-Corasick, leftmost-longest), and the text between matches goes on to the
+// pre-tokeniser: a match always ends the word before it ("covid19x" is covid19 + x).
+//
+// lstrip and rstrip let a match swallow the whitespace beside it: that changes offsets, never ids
+// (BERT's pre-tokeniser drops whitespace anyway), so sinter records them and needs nothing more.
+// single_word (match only between non-word characters, as regex \w sees them) is not implemented:
+// a token that asks for it is refused.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "sinter/core/error.hpp"
+
+namespace sinter::text {
+
+struct AddedToken {
+    std::string content;
+    bool special = false;     // [CLS], [MASK], "<sp>": kept out of decoding; no effect on the ids
+    bool normalized = true;   // matched in the normalised text; false: in the raw text, exactly.
+                              // Hugging Face's default is !special: set it false for special tokens.
+    bool single_word = false;  // refused (value_error): sinter does not implement it
+    bool lstrip = false;      // swallows the whitespace on its left (no effect on the ids)
+    bool rstrip = false;      // swallows the whitespace on its right (no effect on the ids)
+};
+
+// An added token with the id the tokenizer gave it: its vocabulary id if the vocabulary has the
+// content, else the next id after the vocabulary and the added tokens before it.
+struct AddedTokenId {
+    AddedToken token;
+    std::int32_t id;
+};
+
+// A value_error about the added token at `index` of the list given to the tokenizer (so a loader
+// can name the file that listed it).
+class added_token_error : public value_error {
+public:
+    added_token_error(std::size_t index, const std::string& what) : value_error(what), index_(index) {}
+    std::size_t index() const noexcept { return index_; }
+
+private:
+    std::size_t index_;
+};
+
+namespace detail {
+
+// Keys (byte or code point strings) -> ids, for the longest key that starts a text. The edges sit
+// in one hash map: a node may have thousands of children (the normalised CJK tokens all start
+// with a space), and a look-up stays O(1) per character.
+template <class Char>
+class TokenTrie {
+public:
+    struct Match {
+        std::int32_t id;
+        std::size_t length;  // in Chars
+    };
+
+    bool empty() const noexcept { return ids_.size() == 1; }
+
+    // key must be non-empty; a repeated key keeps its first id.
+    void insert(std::basic_string_view<Char> key, std::int32_t id) {
+        std::uint32_t node = 0;
+        for (const Char c : key) {
+            const auto [it, added] = edges_.try_emplace(edge(node, c), static_cast<std::uint32_t>(ids_.size()));
+            if (added) ids_.push_back(-1);
+            node = it->second;
+        }
+        if (ids_[node] < 0) ids_[node] = id;
+    }
+
+    // The longest key that is a prefix of [p, end), if any.
+    std::optional<Match> longest_prefix(const Char* p, const Char* end) const {
+        std::optional<Match> best;
+        std::uint32_t node = 0;
+        for (const Char* q = p; q < end;) {
+            const auto it = edges_.find(edge(node, *q++));
+            if (it == edges_.end()) break;
+            node = it->second;
+            if (ids_[node] >= 0) best = Match{ids_[node], static_cast<std::size_t>(q - p)};
+        }
+        return best;
+    }
+
+private:
+    static std::uint64_t edge(std::uint32_t node, Char c) noexcept {
+        return (std::uint64_t(node) << 32) | std::uint64_t(static_cast<std::make_unsigned_t<Char>>(c));
+    }
+
+    std::unordered_map<std::uint64_t, std::uint32_t> edges_;  // (node, character) -> child
+    std::vector<std::int32_t> ids_ = std::vector<std::int32_t>(1, -1);  // per node; -1: no key ends here
+};
+
+}  // namespace detail
+
+}  // namespace sinter::text

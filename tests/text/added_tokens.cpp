@@ -1,0 +1,284 @@
+// Added tokens: matched whole, in the raw or the normalised text, numbered as Hugging Face numbers
+// them; read from the three ways a folder stores them; and every way a folder's are refused.
+// Golden: tests/golden/text/added, written by tools/make_added_tokens_golden.py with transformers 5.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "golden.hpp"
+#include "sinter/text/tokenizer.hpp"
+
+using namespace sinter::text;
+using ids_t = std::vector<std::int32_t>;
+namespace fs = std::filesystem;
+
+namespace {
+
+template <class E>
+std::string error_of(auto&& f) {
+    try {
+        f();
+    } catch (const E& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+// A folder of the golden's files for `variant` (v4, v5, legacy) plus bert-base-uncased's vocab.txt.
+struct Folder {
+    fs::path dir;
+    explicit Folder(const std::string& variant, const std::string& name = "") {
+        dir = fs::temp_directory_path() / ("sinter_test_added_" + variant + name);
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+        if (fs::exists(golden::path("added/" + variant)))
+            fs::copy(golden::path("added/" + variant), dir, fs::copy_options::recursive);
+        fs::copy_file(golden::path("vocab.txt"), dir / "vocab.txt");
+    }
+    ~Folder() { fs::remove_all(dir); }
+    void write(const std::string& file, const std::string& text) const { std::ofstream(dir / file) << text; }
+};
+
+std::string loading_error(const Folder& f) {
+    return error_of<sinter::error>([&] { Tokenizer::from_directory(f.dir); });
+}
+
+ids_t decimal_ids(std::string_view s) {
+    ids_t out;
+    std::int32_t v = 0;
+    bool in_number = false;
+    for (const char c : s) {
+        if (c == ' ') {
+            if (in_number) out.push_back(v);
+            v = 0, in_number = false;
+        } else {
+            v = v * 10 + (c - '0'), in_number = true;
+        }
+    }
+    if (in_number) out.push_back(v);
+    return out;
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("folders with added tokens tokenize as transformers 5 (golden)") {
+    const auto lines = golden::read_lines("added/cases.tsv");
+    REQUIRE(lines.size() == 5 * 339);
+    for (const std::string variant : {"v4", "v5", "legacy", "legacy_map", "config_extras"}) {
+        CAPTURE(variant);
+        const Folder folder(variant);
+        const Tokenizer t = Tokenizer::from_directory(folder.dir);
+        std::size_t checked = 0, wrong = 0;
+        for (const auto& line : lines) {
+            const auto f = golden::split(line);
+            if (f[1] != variant) continue;
+            const bool pair = f[0] == "P";
+            const ids_t want = decimal_ids(f[pair ? 4 : 3]);
+            const ids_t got = pair ? t.encode(f[2], f[3]).ids : t.encode(f[2]).ids;
+            ++checked;
+            if (got != want && wrong++ < 5)
+                FAIL_CHECK(variant << ": \"" << golden::printable(f[2]) << "\"" << (pair ? " + \"" + golden::printable(f[3]) + "\"" : "")
+                                   << "\n  sinter:       " << golden::show(t.vocab(), got)
+                                   << "\n  transformers: " << golden::show(t.vocab(), want));
+        }
+        MESSAGE(variant << ": " << checked << " texts, " << wrong << " differ");
+        CHECK(checked == 339);
+        CHECK(wrong == 0);
+    }
+}
+
+TEST_CASE("the golden folders' tokens and ids") {
+    const Folder folder("v4");
+    const Tokenizer t = Tokenizer::from_directory(folder.dir);
+    CHECK(t.size() == 30522 + 11);  // the vocabulary, then the added tokens it lacks
+    CHECK(t.token_to_id("covid19") == 30522);
+    CHECK(t.token_to_id("<e") == 30532);
+    CHECK(t.token_to_id("hello") == 7592);  // in the vocabulary: its id
+    CHECK(t.token_to_id("[MASK]") == 103);
+    CHECK(t.token_to_id("nothing-like-this") == std::nullopt);
+    // A batch takes the same path as one text; so do the buffered pass's invalid UTF-8 rules.
+    const std::vector<std::string> texts = {"NEW YORK covid19", "<ent>Café", ""};
+    const auto batch = t.encode_batch(texts);
+    for (std::size_t r = 0; r < texts.size(); ++r) {
+        const auto one = t.encode(texts[r]).ids;
+        CHECK(ids_t(batch.ids.begin() + std::ptrdiff_t(r * std::size_t(batch.length)),
+                    batch.ids.begin() + std::ptrdiff_t(r * std::size_t(batch.length) + one.size())) == one);
+    }
+    CHECK(error_of<sinter::format_error>([&] { t.tokenize("covid19 \xC3"); }) ==
+          "invalid UTF-8 in the input text at byte 8 (0xc3); pass InvalidUtf8::replace to substitute U+FFFD instead");
+    CHECK(error_of<sinter::format_error>([&] { t.tokenize("[CLS]<ent>\xE2<ent>"); }).find("at byte 10") != std::string::npos);
+    TokenizerOptions lenient = t.options();
+    lenient.invalid_utf8 = InvalidUtf8::replace;
+    const Tokenizer replacing(t.vocab(), lenient);
+    CHECK(replacing.tokenize("cov\xFFid19 \xE2<ent>") == ids_t{30522, 30527});  // U+FFFD leaves no trace
+}
+
+TEST_CASE("added tokens given to the constructor") {
+    const Vocab& vocab = golden::vocab();
+    // Raw (normalized = false) tokens match exactly, before normalisation; normalised ones match
+    // their normalised content; the vocabulary's tokens keep their ids, new ones follow it in order.
+    const Tokenizer t(vocab, {.added_tokens = {{.content = "Foo-Bar"},
+                                               {.content = "<X>", .special = true, .normalized = false},
+                                               {.content = "the"},
+                                               {.content = "ÀB", .normalized = false}}});
+    CHECK(t.token_to_id("Foo-Bar") == 30522);
+    CHECK(t.token_to_id("<X>") == 30523);
+    CHECK(t.token_to_id("the") == 1996);
+    CHECK(t.token_to_id("ÀB") == 30524);
+    CHECK(t.size() == 30525);
+    CHECK(t.tokenize("foo-bar FOO-BAR Foo-Barx foo bar") == ids_t{30522, 30522, 30522, 1060, 29379, 3347});
+    CHECK(t.tokenize("<X> <x> a<X>b") == ids_t{30523, 1026, 1060, 1028, 1037, 30523, 1038});
+    CHECK(t.tokenize("ÀB àb xÀBy") == ids_t{30524, 11113, 1060, 30524, 1061});
+    CHECK(t.tokenize("theater") == ids_t{1996, 8823, 2099});  // a match ends the word: the + ate ##r
+    // BERT's five come after the list, unless it has them; [MASK] stays raw.
+    REQUIRE(t.added_tokens().size() == 9);
+    CHECK(t.added_tokens()[4].token.content == "[UNK]");
+    CHECK(t.added_tokens()[8].token.content == "[MASK]");
+    CHECK(t.tokenize("[mask][MASK]") == ids_t{1031, 7308, 1033, 103});
+    // Listing a named token changes how it matches: here [MASK] normalised, so [mask] is one too.
+    const Tokenizer lowered_mask(vocab, {.added_tokens = {{.content = "[MASK]", .special = true, .normalized = true}}});
+    CHECK(lowered_mask.tokenize("[mask][MASK]") == ids_t{103, 103});
+    CHECK(lowered_mask.added_tokens()[0].token.content == "[MASK]");
+
+    const auto refused = [&](std::vector<AddedToken> added) {
+        return error_of<sinter::error>([&] { Tokenizer(vocab, {.added_tokens = std::move(added)}); });
+    };
+    CHECK(refused({{.content = ""}}) == "an added token is empty");
+    CHECK(refused({{.content = "x1"}, {.content = "x1", .normalized = false}}) == "added token \"x1\" is listed twice");
+    CHECK(refused({{.content = "<m>", .single_word = true}}) ==
+          "added token \"<m>\" is single_word, which sinter does not implement");
+    CHECK(refused({{.content = "\x01\x02"}}) == "added token \"\x01\x02\" normalises to nothing, so it cannot be matched");
+    CHECK(refused({{.content = "a\xFF"}}) == "added token \"a\xFF\" is not valid UTF-8 (byte 1)");
+    // Two normalised tokens with one normalised text: tokenizers would pick either, run by run.
+    CHECK(refused({{.content = "Hello"}, {.content = "HELLO"}}) ==
+          "added token \"HELLO\" and added token \"Hello\" normalise to the same text, which Hugging Face "
+          "matches as either, from one run to the next");
+    CHECK(refused({{.content = "Hello"}, {.content = "hello", .normalized = false}}) == "(no error)");  // a raw one
+    try {
+        Tokenizer(vocab, {.added_tokens = {{.content = "ok1"}, {.content = "\x01"}}});
+        FAIL("no error");
+    } catch (const added_token_error& e) {
+        CHECK(e.index() == 1);  // which entry, for a loader to name its file
+    }
+}
+
+TEST_CASE("added tokens in a folder that are refused") {
+    SUBCASE("an id that transformers would not give") {
+        const Folder f("v4");
+        std::ifstream in(f.dir / "tokenizer_config.json");
+        std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const auto at = config.find("\"30522\"");
+        REQUIRE(at != std::string::npos);
+        config.replace(at, 7, "\"40000\"");  // covid19 moves after the others: they all shift down
+        f.write("tokenizer_config.json", config);
+        CHECK(loading_error(f) == (f.dir / "tokenizer_config.json").string() +
+                                      ": added token \"New York\" has id 30523, but Hugging Face's tokenizer gives "
+                                      "it 30522 (a token of the vocabulary keeps its id; the others take 30522, "
+                                      "30523... in id order)");
+    }
+    SUBCASE("a vocabulary token under another id") {
+        const Folder f("legacy");
+        f.write("added_tokens.json", R"({"hello": 30522})");
+        CHECK(contains(loading_error(f), "added_tokens.json: added token \"hello\" has id 30522, but Hugging Face's "
+                                         "tokenizer gives it 7592"));
+    }
+    SUBCASE("single_word") {
+        const Folder f("none");
+        f.write("tokenizer_config.json", R"({"added_tokens_decoder": {"30522": {"content": "<m>", "single_word": true}}})");
+        CHECK(loading_error(f) == (f.dir / "tokenizer_config.json").string() +
+                                      ": added token \"<m>\" is single_word, which sinter does not implement");
+    }
+    SUBCASE("another named special token") {
+        const Folder f("none");
+        f.write("tokenizer_config.json", R"({"cls_token": {"__type": "AddedToken", "content": "<s>", "special": true}})");
+        CHECK(loading_error(f) == (f.dir / "tokenizer_config.json").string() +
+                                      " \"cls_token\" is \"<s>\": sinter's tokenizer is BERT's, whose cls_token is [CLS]");
+        f.write("tokenizer_config.json", R"({"mask_token": null})");
+        CHECK(contains(loading_error(f), "\"mask_token\" is null: sinter's tokenizer is BERT's"));
+        // transformers refuses an object without "__type" there (a TypeError): so does sinter.
+        f.write("tokenizer_config.json", R"({"mask_token": {"content": "[MASK]"}})");
+        CHECK(contains(loading_error(f), "\"mask_token\": expected a string, null or an AddedToken object"));
+        // special_tokens_map.json (read for an older save) overrides tokenizer_config.json.
+        f.write("tokenizer_config.json", R"({"cls_token": "[CLS]"})");
+        f.write("special_tokens_map.json", R"({"cls_token": {"content": "<cls>"}})");
+        CHECK(loading_error(f) == (f.dir / "special_tokens_map.json").string() +
+                                      " \"cls_token\" is \"<cls>\": sinter's tokenizer is BERT's, whose cls_token is [CLS]");
+    }
+    SUBCASE("malformed entries") {
+        const Folder f("none");
+        f.write("tokenizer_config.json", R"({"added_tokens_decoder": {"x": {"content": "a"}}})");
+        CHECK(contains(loading_error(f), "\"added_tokens_decoder\" entry \"x\": the key must be a token id"));
+        f.write("tokenizer_config.json", R"({"added_tokens_decoder": {"30522": {"lstrip": true}}})");
+        CHECK(contains(loading_error(f), "\"added_tokens_decoder\" entry \"30522\": has no \"content\""));
+        f.write("tokenizer_config.json", R"({"added_tokens_decoder": {"30522": {"content": "a1", "normalized": 1}}})");
+        CHECK(contains(loading_error(f), "\"added_tokens_decoder\" entry \"30522\" \"normalized\": expected a boolean"));
+        f.write("tokenizer_config.json", R"({"added_tokens_decoder": {"30522": {"content": "a1"}, "30523": {"content": "a1"}}})");
+        CHECK(contains(loading_error(f), "tokenizer_config.json: added token \"a1\" is listed twice"));
+        f.write("tokenizer_config.json", R"({"added_tokens_decoder": {"30522": {"content": ""}}})");
+        CHECK(contains(loading_error(f), "tokenizer_config.json: an added token (id 30522) is empty"));
+        // The tokenizer's own refusals name the file that listed the token.
+        f.write("tokenizer_config.json", R"({"added_tokens_decoder": {"30522": {"content": "\u0001\u0002"}}})");
+        CHECK(loading_error(f) == (f.dir / "tokenizer_config.json").string() +
+                                      ": added token \"\x01\x02\" normalises to nothing, so it cannot be matched");
+        f.write("tokenizer_config.json", R"({"tokenizer_class": "BertTokenizer"})");
+        f.write("added_tokens.json", R"({"a1": 30522})");
+        f.write("tokenizer.json", R"({"added_tokens": [{"id": 30523, "content": "a1"}]})");
+        CHECK(loading_error(f) == (f.dir / "tokenizer.json").string() + ": added token \"a1\" is listed twice (also in " +
+                                      (f.dir / "added_tokens.json").string() + ")");
+        fs::remove(f.dir / "added_tokens.json");
+        fs::remove(f.dir / "tokenizer_config.json");
+        f.write("tokenizer.json", R"({"model": {"type": "WordPiece", "vocab": {}}, "added_tokens": [{"content": "q1"}]})");
+        CHECK(contains(loading_error(f), "tokenizer.json \"added_tokens\" entry 0: has no \"id\""));
+    }
+}
+
+TEST_CASE("the buffered pass and the streaming pass agree with Hugging Face on the 20,000-text corpus") {
+    // A normalised token that no text holds sends every text through the buffered pass, which must
+    // then give the corpus's golden ids under all five option sets.
+    const std::vector<AddedToken> never = {{.content = "qqqzzzqqq"}};
+    std::map<char, Tokenizer> buffered;
+    for (const char c : std::string("UCLSN")) {
+        TokenizerOptions o = golden::tokenizer(c).options();
+        o.added_tokens = never;
+        buffered.emplace(c, Tokenizer(golden::vocab(), o));
+    }
+    // Raw tokens only (one starting with a non-ASCII byte) stream; the same plus `never` buffer.
+    const std::vector<AddedToken> raw = {{.content = "→x", .normalized = false}, {.content = "<ent>", .normalized = false},
+                                         {.content = "Ωé", .normalized = false}};
+    const Tokenizer streaming(golden::vocab(), {.added_tokens = raw});
+    std::vector<AddedToken> raw_and_never = raw;
+    raw_and_never.push_back(never[0]);
+    const Tokenizer raw_buffered(golden::vocab(), {.added_tokens = raw_and_never});
+
+    std::size_t checked = 0, wrong = 0;
+    const auto expect = [&](char config, const std::string& text, const ids_t& got, const ids_t& want) {
+        ++checked;
+        if (got != want && wrong++ < 5)
+            FAIL_CHECK(config << ": \"" << golden::printable(text) << "\"\n  got:  " << golden::show(golden::vocab(), got)
+                              << "\n  want: " << golden::show(golden::vocab(), want));
+    };
+    for (const auto& line : golden::read_lines("tokenizer_golden.txt")) {
+        const auto f = golden::split(line);
+        if (f[0] == "T") {
+            const EncodeOptions o{.max_length = std::stoul(std::string(f[1]))};
+            const auto text = golden::unescape(f[2]);
+            const auto u = golden::ids(f[3]);
+            expect('U', text, buffered.at('U').encode(text, o).ids, u);
+            expect('C', text, buffered.at('C').encode(text, o).ids, f[4] == "=" ? u : golden::ids(f[4]));
+            const std::string spliced = "→x" + text + "<ent>Ωé" + text + "→x";
+            expect('U', spliced, streaming.tokenize(spliced), raw_buffered.tokenize(spliced));
+        } else if (f[0] == "O") {
+            const auto text = golden::unescape(f[2]);
+            expect(f[1][0], text, buffered.at(f[1][0]).encode(text).ids, golden::ids(f[3]));
+        }
+    }
+    MESSAGE(checked << " encodings, " << wrong << " differ");
+    CHECK(checked > 40000);
+    CHECK(wrong == 0);
+}
