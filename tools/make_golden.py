@@ -16,7 +16,9 @@ Writes, under tests/golden/ (or --out):
                    text-classification pipeline gives for each pair (sigmoid scores, as it applies
                    for one label; no sentence-transformers activation in its config), with the
                    pairs' token ids and the raw logits; and st6/, the files sentence-transformers
-                   6 saves for it as a CrossEncoder with an Identity activation
+                   6 saves for it as a CrossEncoder with an Identity activation, and st6_prompt/,
+                   the same with prompts (a default one), beside golden.json: what
+                   CrossEncoder.predict and .rank give with each prompt
                    (`--only rerank_st6` writes these alone; needs sentence-transformers).
 
 The model dimensions are sinter::bert::tiny's (include/sinter/nn/bert/config.hpp). Weights are
@@ -225,6 +227,30 @@ def make_rerank_st6(d):
         assert "sentence_transformers" not in json.loads((pathlib.Path(tmp) / "config.json").read_text())
         for name in ("config_sentence_transformers.json", "modules.json", "sentence_bert_config.json"):
             shutil.copyfile(pathlib.Path(tmp) / name, st6 / name)
+
+    # With prompts: sentence-transformers puts the prompt before the first text of each pair (the
+    # query), and applies the default one unless told otherwise.
+    prompted = d / "st6_prompt"
+    shutil.rmtree(prompted, ignore_errors=True)
+    prompted.mkdir()
+    prompts = {"query": "what is the answer to: ", "judge": "Is this relevant? "}
+    model = CrossEncoder(str(d), device="cpu", activation_fn=torch.nn.Identity(), prompts=prompts,
+                         default_prompt_name="query", model_kwargs={"dtype": torch.float32})  # f32 math, as sinter's
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save(tmp)
+        shutil.copyfile(pathlib.Path(tmp) / "config_sentence_transformers.json",
+                        prompted / "config_sentence_transformers.json")
+    query, passages = PAIRS[0][0], [p for _, p in PAIRS]
+    golden = {
+        "predict_default": model.predict(PAIRS).tolist(),
+        "predict_judge": model.predict(PAIRS, prompt_name="judge").tolist(),
+        "predict_text": model.predict(PAIRS, prompt="Q: ").tolist(),
+        "predict_none": model.predict(PAIRS, prompt="").tolist(),
+        "rank_query": query,
+        "rank_default": [[r["corpus_id"], float(r["score"])] for r in model.rank(query, passages)],
+        "input_ids_default": [model.tokenizer(prompts["query"] + q, p)["input_ids"] for q, p in PAIRS],
+    }
+    (prompted / "golden.json").write_text(json.dumps(golden, indent=1) + "\n")
 
 
 def main():

@@ -88,12 +88,13 @@ options:
                     tokenize prints the ids only): a cross-encoder's query and passage, say
   --query TEXT      rerank (required): the query each line is paired with ([CLS] query [SEP]
                     line [SEP])
-  --prompt TEXT     embed, tokenize: put TEXT before every line (as sentence-transformers' prompt;
-                    E5's "query: ", say), in place of the folder's default prompt
+  --prompt TEXT     put TEXT before every line, or before the first text of every pair (the
+                    query, for rerank), as sentence-transformers puts a prompt (E5's "query: ",
+                    say), in place of the folder's default prompt
   --prompt-name NAME
-                    embed, tokenize: put the folder's prompt NAME before every line (its
-                    config_sentence_transformers.json "prompts"; a default_prompt_name there
-                    applies unless --prompt or --prompt-name is given)
+                    the same with the folder's prompt NAME (its config_sentence_transformers.json
+                    "prompts"; a default_prompt_name there applies unless --prompt or
+                    --prompt-name is given)
   --scores F        classify, rerank: softmax, sigmoid, tanh or none (the logits), in place of
                     what the checkpoint asks for (a cross-encoder's activation, else
                     transformers' pipeline rule)
@@ -216,10 +217,7 @@ inline Options parse_args(int argc, const char* const* argv) {
     if (o.command != Command::embed && (o.pooling || o.normalize))
         throw usage_error(std::string(o.pooling ? "--pooling" : *o.normalize ? "--normalize" : "--no-normalize") +
                           " is for embed only");
-    if (o.command != Command::embed && o.command != Command::tokenize && (o.prompt || o.prompt_name))
-        throw usage_error(std::string(o.prompt ? "--prompt" : "--prompt-name") + " is for embed and tokenize");
     if (o.prompt && o.prompt_name) throw usage_error("--prompt and --prompt-name: give one");
-    if (o.pairs && (o.prompt || o.prompt_name)) throw usage_error("--pairs takes no prompt");
     return o;
 }
 

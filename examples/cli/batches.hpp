@@ -24,9 +24,9 @@ struct Tokenized {
 // Invalid UTF-8 is an error naming the line and byte, unless the tokenizer replaces it. `pairs`:
 // each line is two texts separated by a tab, encoded as a pair (tokenizers' longest_first
 // truncation); a line with no tab or with more than one is an error naming it. `query`: each line
-// is the second text of a pair whose first is the query. `prompt` (single texts only): put before
-// each line, as sentence-transformers does (prompt + text, tokenized whole); its length in tokens
-// is the prompt's tokenized alone, less [SEP].
+// is the second text of a pair whose first is the query. `prompt`: put before each line, or before
+// the first text of each pair, as sentence-transformers does (prompt + text, tokenized whole); for
+// single texts, its length in tokens is the prompt's tokenized alone, less [SEP].
 inline Tokenized tokenize_lines(const text::Tokenizer& tokenizer, const std::vector<std::string>& lines,
                                 std::size_t max_length, bool pairs = false, const std::string* query = nullptr,
                                 std::string_view prompt = {}) {
@@ -37,12 +37,12 @@ inline Tokenized tokenize_lines(const text::Tokenizer& tokenizer, const std::vec
                                    "): fix the input, or pass --replace-invalid-utf8");
     };
     if (query) check_utf8(*query, "--query");
-    if (!prompt.empty() && (pairs || query)) throw value_error("tokenize_lines: a prompt is for single texts");
     Tokenized t;
-    std::string prompted;  // prompt + line
+    std::string prompted;  // prompt + line (or + the pair's first text)
     if (!prompt.empty()) {
         check_utf8(prompt, "the prompt");
-        t.prompt_length = index_t(tokenizer.encode(prompt, {.max_length = max_length}).ids.size()) - 1;
+        if (!pairs && !query)
+            t.prompt_length = index_t(tokenizer.encode(prompt, {.max_length = max_length}).ids.size()) - 1;
     }
     t.ids.reserve(lines.size());
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -61,6 +61,7 @@ inline Tokenized tokenize_lines(const text::Tokenizer& tokenizer, const std::vec
                                        ": --pairs reads two texts a line, separated by one tab");
                 first = line.substr(0, tab), second = line.substr(tab + 1);
             }
+            if (!prompt.empty()) first = prompted.assign(prompt).append(first);
             auto e = tokenizer.encode(first, second, {.max_length = max_length});
             t.ids.push_back(std::move(e.ids));
             t.types.push_back(std::move(e.type_ids));

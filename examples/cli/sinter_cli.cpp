@@ -130,10 +130,11 @@ int run(const Options& o) {
         throw io_error("cannot write " + o.out.string());
     const std::vector<std::string> lines = o.lines.empty() ? read_stdin_lines() : o.lines;
     Stdout out;
-    // The prompt put before every line (embed, tokenize): --prompt, --prompt-name, else the folder's
-    // default_prompt_name, as sentence-transformers chooses it.
+    // The prompt: --prompt, --prompt-name, else the folder's default_prompt_name, as
+    // sentence-transformers chooses it. It goes before every line, or before the first text of each
+    // pair (a cross-encoder's query), where sentence-transformers' CrossEncoder puts it.
     std::optional<std::string> prompt;
-    if ((o.command == Command::embed || o.command == Command::tokenize) && !o.pairs) {
+    {
         const io::Prompts prompts = io::read_prompts(o.model);
         prompt = prompts.resolve(o.prompt, o.prompt_name);
         if (prompt) {
@@ -143,7 +144,9 @@ int run(const Options& o) {
                                                              *prompts.default_name;
             notes += "sinter: prompt ";
             append_json_string(notes, *prompt);
-            notes += " before every line (" + source + ")\n";
+            notes += std::string(o.query ? " before the query" : o.pairs ? " before the first text of every pair"
+                                                                         : " before every line") +
+                     " (" + source + ")\n";
         }
     }
     // Tokenized before the model loads: a bad line is reported at once, on its own.

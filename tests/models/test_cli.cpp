@@ -554,6 +554,70 @@ TEST_CASE("sinter classify / rerank on a cross-encoder sentence-transformers 6 s
                 "sinter does not compute");
 }
 
+// The same cross-encoder with prompts (golden/bert_tiny_rerank/st6_prompt): sentence-transformers 6
+// puts the prompt before the first text of each pair (the query), the default one unless told
+// otherwise; tools/make_golden.py wrote what CrossEncoder.predict and .rank then give.
+TEST_CASE("sinter classify / rerank / tokenize with a cross-encoder's prompts match sentence-transformers 6") {
+    const fs::path dir = scratch() / "rerank_st6_prompt";
+    fs::copy(golden("bert_tiny_rerank"), dir, fs::copy_options::recursive);
+    for (const char* f : {"modules.json", "sentence_bert_config.json"}) fs::copy_file(dir / "st6" / f, dir / f);
+    fs::copy_file(dir / "st6_prompt" / "config_sentence_transformers.json", dir / "config_sentence_transformers.json");
+    const io::Json g = io::read_json_file(dir / "st6_prompt" / "golden.json");
+    const auto relative_error = [](double got, double want) { return std::abs(got - want) / std::max(1.0, std::abs(want)); };
+    const auto check_scores = [&](std::vector<std::string> args, const char* key, const std::string& note) {
+        args.insert(args.begin(), {"classify", "--pairs", "--model", dir.string()});
+        const Run r = sinter_cli(args, dir / "pairs.tsv");
+        INFO("stderr: " << r.err);
+        REQUIRE(r.status == 0);
+        if (note.empty()) CHECK(r.err.find("sinter: prompt") == std::string::npos);
+        else CHECK(r.err.find(note) != std::string::npos);
+        const auto rows = json_lines(r.out);
+        const auto& want = g.at(key).as_array();
+        REQUIRE(rows.size() == want.size());
+        double worst = 0;
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            worst = std::max(worst, relative_error(rows[i].at("scores").at("LABEL_0").as_double(), want[i].as_double()));
+        MESSAGE(std::string(key) << " (CrossEncoder.predict): worst error " << worst);
+        CHECK(worst <= 1e-4);
+    };
+    check_scores({}, "predict_default",
+                 R"(sinter: prompt "what is the answer to: " before the first text of every pair )"
+                 R"((config_sentence_transformers.json's default_prompt_name query))");
+    check_scores({"--prompt-name", "judge"}, "predict_judge", "before the first text of every pair (--prompt-name judge)");
+    check_scores({"--prompt", "Q: "}, "predict_text", R"(sinter: prompt "Q: " before the first text of every pair (--prompt))");
+    check_scores({"--prompt", ""}, "predict_none", "");  // the empty prompt: none at all
+
+    // rerank: the prompt goes before the query; the order and scores are CrossEncoder.rank's.
+    std::vector<std::string> args = {"rerank", "--model", dir.string(), "--query", g.at("rank_query").as_string()};
+    for (const auto& line : lines_of(read_file(dir / "pairs.tsv"))) args.push_back(line.substr(line.find('\t') + 1));
+    const Run r = sinter_cli(args);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("before the query (config_sentence_transformers.json's default_prompt_name query)") != std::string::npos);
+    const auto rows = json_lines(r.out);
+    const auto& ranked = g.at("rank_default").as_array();
+    REQUIRE(rows.size() == ranked.size());
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+        CAPTURE(k);
+        CHECK(rows[k].at("index").as_int() == ranked[k].as_array()[0].as_int());
+        CHECK(relative_error(rows[k].at("score").as_double(), ranked[k].as_array()[1].as_double()) <= 1e-4);
+    }
+
+    // tokenize --pairs shows what classify feeds the model: the prompt's pieces before the query's.
+    const Run t = sinter_cli({"tokenize", "--pairs", "--model", dir.string()}, dir / "pairs.tsv");
+    REQUIRE(t.status == 0);
+    const auto ids = json_lines(t.out);
+    const auto& want_ids = g.at("input_ids_default").as_array();
+    REQUIRE(ids.size() == want_ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        CAPTURE(i);
+        const auto& got = ids[i].as_array();
+        const auto& want = want_ids[i].as_array();
+        REQUIRE(got.size() == want.size());
+        for (std::size_t j = 0; j < got.size(); ++j) CHECK(got[j].as_int() == want[j].as_int());
+    }
+}
+
 TEST_CASE("sinter rerank: passages ordered by a cross-encoder's score against the query") {
     const fs::path dir = model_copy("bert_tiny_rerank");
     const io::Json expected = io::read_json_file(dir / "golden.json");
@@ -756,10 +820,6 @@ TEST_CASE("sinter embed with prompts on all-MiniLM-L6-v2 matches sentence-transf
                 "'instruct', 'none')");
     check_error(sinter_cli({"embed", "--model", dir.string(), "--prompt", "a", "--prompt-name", "query", "x"}), 2,
                 "--prompt and --prompt-name: give one");
-    check_error(sinter_cli({"classify", "--model", dir.string(), "--prompt", "a", "x"}), 2,
-                "--prompt is for embed and tokenize");
-    check_error(sinter_cli({"tokenize", "--model", dir.string(), "--pairs", "--prompt-name", "query", "a\tb"}), 2,
-                "--pairs takes no prompt");
 }
 
 // all-MiniLM-L6-v2 as sentence-transformers 6.2 saves it: the weights, config.json and
