@@ -154,6 +154,22 @@ int run(const Options& o) {
     const Tokenized t = tokenize_lines(tokenizer, lines, max_length, o.pairs, o.query ? &*o.query : nullptr,
                                        prompt ? std::string_view(*prompt) : std::string_view());
 
+    // An added token past the model's embeddings (a fine-tune that did not resize them) is named
+    // here, with its line, before the model loads.
+    if (hf && o.command != Command::tokenize && tokenizer.size() > std::size_t(hf->vocab_size)) {
+        for (std::size_t i = 0; i < t.ids.size(); ++i) {
+            for (const std::int32_t id : t.ids[i]) {
+                if (id < hf->vocab_size) continue;
+                std::string token = "?";
+                for (const auto& a : tokenizer.added_tokens())
+                    if (a.id == id) token = a.token.content;
+                throw value_error("line " + std::to_string(i + 1) + " has the added token \"" + token + "\" (id " +
+                                  std::to_string(id) + "), past config.json's vocab_size " +
+                                  std::to_string(hf->vocab_size) + ": the model has no embedding for it");
+            }
+        }
+    }
+
     if (o.command == Command::tokenize) {
         std::fputs(notes.c_str(), stderr);
         tokenizing.advance(lines.size(), t.tokens);

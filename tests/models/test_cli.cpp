@@ -618,6 +618,24 @@ TEST_CASE("sinter classify / rerank / tokenize with a cross-encoder's prompts ma
     }
 }
 
+// A checkpoint whose tokenizer adds a token the model has no embedding for (fine-tuned without
+// resizing them): the line is named before the model loads; tokenize still shows the id.
+TEST_CASE("sinter classify: an added token past the model's vocabulary names its line") {
+    const fs::path dir = scratch() / "added_past_vocab";
+    fs::copy(golden("bert_tiny_rerank"), dir, fs::copy_options::recursive);
+    std::ofstream(dir / "tokenizer_config.json")
+        << R"({"added_tokens_decoder": {"512": {"content": "newtok", "normalized": true, "special": false}}})";
+    const Run ok = sinter_cli({"classify", "--pairs", "--model", dir.string(), "what is hot water\tWater is hot."});
+    INFO("stderr: " << ok.err);
+    CHECK(ok.status == 0);
+    check_error(sinter_cli({"classify", "--pairs", "--model", dir.string(), "a\tb", "a NEWTOK\tb"}), 1,
+                "line 2 has the added token \"newtok\" (id 512), past config.json's vocab_size 512: the model has no "
+                "embedding for it");
+    const Run t = sinter_cli({"tokenize", "--model", dir.string(), "newtok"});
+    REQUIRE(t.status == 0);
+    CHECK(t.out == "[2,512,3]\n");
+}
+
 TEST_CASE("sinter rerank: passages ordered by a cross-encoder's score against the query") {
     const fs::path dir = model_copy("bert_tiny_rerank");
     const io::Json expected = io::read_json_file(dir / "golden.json");
