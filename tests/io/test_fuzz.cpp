@@ -690,6 +690,38 @@ TEST_CASE("fuzz: mutated vocab.txt builds a tokenizer whose ids are in range, or
     tally.check_both();
 }
 
+// The files that list added tokens (tests/golden/text/added: each layout transformers reads), one
+// mutated at a time, beside bert-base-uncased's vocab.txt.
+TEST_CASE("fuzz: mutated added-token files build a tokenizer whose ids are in range, or are refused") {
+    const auto added = test::golden_dir() / "text" / "added";
+    const std::pair<const char*, const char*> seeds[] = {{"v4", "tokenizer_config.json"},
+                                                         {"v5", "tokenizer.json"},
+                                                         {"legacy", "added_tokens.json"},
+                                                         {"legacy_map", "special_tokens_map.json"},
+                                                         {"config_extras", "tokenizer_config.json"}};
+    const test::TempDir dir;
+    std::filesystem::copy_file(test::golden_dir() / "text" / "vocab.txt", dir / "vocab.txt");
+    Tally tally{"added-token files"};
+    Rng rng(909);
+    for (int i = 0, n = cases(1000); i < n; ++i) {
+        const auto& [folder, file] = seeds[std::size_t(i) % std::size(seeds)];
+        for (const char* f : {"tokenizer_config.json", "tokenizer.json", "added_tokens.json", "special_tokens_map.json"})
+            std::filesystem::remove(dir / f);
+        for (const auto& entry : std::filesystem::directory_iterator(added / folder))
+            std::filesystem::copy_file(entry.path(), dir / entry.path().filename());
+        std::string doc = test::read_text(added / folder / file);
+        mutate(doc, rng);
+        test::write_file(dir / file, doc);
+        tally.run(std::uint64_t(i), doc.substr(0, 300), [&] {
+            const text::Tokenizer tok = text::Tokenizer::from_directory(dir.path());
+            const auto size = std::int32_t(tok.size());
+            for (std::int32_t id : tok.encode("covid19 New York <ent>→x [E1] [mask] <s> Café 中文 hello <Y>").ids)
+                REQUIRE((id >= 0 && id < size));
+        });
+    }
+    tally.check_both();
+}
+
 TEST_CASE("fuzz: random text tokenizes as Hugging Face would see it, never out of range") {
     const text::Tokenizer strict(text::Vocab::load(test::golden_dir() / "text" / "vocab.txt"));
     const text::Tokenizer lenient(strict.vocab(), {.invalid_utf8 = text::InvalidUtf8::replace});
