@@ -121,13 +121,10 @@ private:
     std::vector<Mark> pending_;
 };
 
-// The normalised text, as tokenizers' BertNormalizer.normalize_str gives it (mostly for tests).
-// text must be valid UTF-8 (format_error otherwise).
-inline std::string normalize(std::string_view text, const NormalizerOptions& options = {}) {
-    check_utf8(text, "the text to normalize");
-    std::string out;
+// Normalises the whole of `text` (valid UTF-8) into sink(cp, class), a character at a time.
+template <class Sink>
+void normalize_into(std::string_view text, const NormalizerOptions& options, Sink&& sink) {
     Normalizer normalizer(options);
-    auto sink = [&](char32_t cp, detail::CharClass) { append_utf8(out, cp); };
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     const auto* end = p + text.size();
     char32_t cp = 0;
@@ -136,6 +133,14 @@ inline std::string normalize(std::string_view text, const NormalizerOptions& opt
         normalizer.push(cp, sink);
     }
     normalizer.flush(sink);
+}
+
+// The normalised text, as tokenizers' BertNormalizer.normalize_str gives it (mostly for tests).
+// text must be valid UTF-8 (format_error otherwise).
+inline std::string normalize(std::string_view text, const NormalizerOptions& options = {}) {
+    check_utf8(text, "the text to normalize");
+    std::string out;
+    normalize_into(text, options, [&](char32_t cp, detail::CharClass) { append_utf8(out, cp); });
     return out;
 }
 

@@ -223,16 +223,7 @@ private:
 
     std::u32string normalized_code_points(std::string_view text) const {
         std::u32string out;
-        Normalizer normalizer(options_.normalizer);
-        auto sink = [&](char32_t cp, detail::CharClass) { out.push_back(cp); };
-        const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-        const auto* end = p + text.size();
-        char32_t cp = 0;
-        while (p < end) {
-            p += detail::decode_utf8(p, end, cp);
-            normalizer.push(cp, sink);
-        }
-        normalizer.flush(sink);
+        normalize_into(text, options_.normalizer, [&](char32_t cp, detail::CharClass) { out.push_back(cp); });
         return out;
     }
 

@@ -1,7 +1,8 @@
 #pragma once
-// The WordPiece vocabulary of a Hugging Face tokenizer.json: for a checkpoint folder saved without
-// a vocab.txt (transformers 5 writes tokenizer.json alone). transformers 5's BertTokenizer takes
-// only the vocabulary from that file (model.vocab); its normaliser comes from
+// The WordPiece vocabulary of a Hugging Face tokenizer.json. transformers 5 saves tokenizer.json
+// alone, and where a folder has both, its BertTokenizer takes the vocabulary from tokenizer.json
+// (model.vocab) before vocab.txt, as Tokenizer::from_directory does. It takes nothing else from
+// that file but the added tokens (added_tokens_config.hpp): its normaliser comes from
 // tokenizer_config.json, as sinter's does (tokenizer_config.hpp), and the rest is BERT's.
 //
 // model.vocab is an object of token -> id (or a list, token i having id i); the ids must number
