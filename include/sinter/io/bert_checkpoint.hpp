@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "sinter/core/dtype.hpp"
@@ -55,7 +56,11 @@ public:
     };
 
     explicit BertCheckpoint(const std::filesystem::path& dir, BertHead head = BertHead::automatic)
-        : dir_(dir), hf_(read_hf_config(dir / "config.json")), tensors_(dir) {
+        : BertCheckpoint(dir, read_hf_config(dir / "config.json"), head) {}
+
+    // The same, with the folder's config.json already read (and checked) by the caller.
+    BertCheckpoint(const std::filesystem::path& dir, HfBertConfig hf, BertHead head = BertHead::automatic)
+        : dir_(dir), hf_(std::move(hf)), tensors_(dir) {
         // The checkpoint's names under their canonical form.
         std::unordered_map<std::string, std::vector<const SafetensorsCheckpoint::Entry*>> by_canonical;
         for (const auto& [name, entry] : tensors_.entries())
@@ -164,8 +169,9 @@ inline ref::BertWeights load_bert_weights(const std::filesystem::path& dir,
 // The same, after checking config.json field by field against the compile-time config C.
 template <bert::Config C>
 ref::BertWeights load_bert_weights(const std::filesystem::path& dir, BertHead head = BertHead::automatic) {
-    check_config(read_hf_config(dir / "config.json"), C, (dir / "config.json").string());
-    return BertCheckpoint(dir, head).load_weights();
+    HfBertConfig hf = read_hf_config(dir / "config.json");
+    check_config(hf, C, (dir / "config.json").string());
+    return BertCheckpoint(dir, std::move(hf), head).load_weights();
 }
 
 }  // namespace sinter::io

@@ -183,13 +183,14 @@ std::shared_ptr<const Weights<C, T, Space>> load_weights(const std::filesystem::
                                                          io::BertHead head = io::BertHead::automatic,
                                                          std::optional<io::SentenceEmbedding> pooling = std::nullopt) {
     (void)Model<C>{};  // the compile-time checks of C
-    io::check_config(io::read_hf_config(dir / "config.json"), C, (dir / "config.json").string());
+    io::HfBertConfig hf = io::read_hf_config(dir / "config.json");  // read once, checked first
+    io::check_config(hf, C, (dir / "config.json").string());
     const io::SentenceEmbedding sentence_embedding = pooling ? *pooling : io::read_sentence_embedding(dir);
     if (sentence_embedding.dimension != 0 && sentence_embedding.dimension != C.hidden)
         throw config_error("sinter: " + (pooling ? std::string("the pooling given") : (dir / "modules.json").string()) +
                            ": the Pooling module's embedding dimension is " + std::to_string(sentence_embedding.dimension) +
                            " but the model's hidden size is " + std::to_string(C.hidden));
-    const io::BertCheckpoint ckpt(dir, head);
+    const io::BertCheckpoint ckpt(dir, std::move(hf), head);
     index_t total = 0;
     const auto placements =
         detail::place_tensors(detail::tensor_specs(C, ckpt.num_labels(), ckpt.has_pooler()), sizeof(T), total);
