@@ -46,7 +46,7 @@ struct FolderAddedTokens {
 namespace detail {
 
 inline io::Json read_json_object(const std::filesystem::path& file) {
-    io::Json root = io::parse_json(sinter::detail::read_file_bytes(file), file.string(), {.python_nonfinite = true});
+    io::Json root = io::read_json_file(file, {.python_nonfinite = true});
     if (!root.is_object()) throw format_error(file.string() + ": expected a JSON object ('{')");
     return root;
 }

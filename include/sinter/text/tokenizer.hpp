@@ -84,7 +84,7 @@ public:
         const auto config_file = dir / "tokenizer_config.json";
         if (std::filesystem::exists(config_file)) options.normalizer = read_tokenizer_config(config_file);
         std::optional<io::Json> json;  // parsed once, for the vocabulary and the added tokens
-        if (has_json) json = io::parse_json(sinter::detail::read_file_bytes(json_file), json_file.string());
+        if (has_json) json = io::read_json_file(json_file);
         std::optional<Vocab> vocab = json ? tokenizer_json_vocab(*json, json_file.string()) : std::nullopt;
         if (!vocab && !has_vocab_txt)
             throw format_error(json_file.string() + " has no model.vocab, and " + dir.string() + " no vocab.txt");
