@@ -91,3 +91,22 @@ TEST_CASE("a 1,000,000-character word takes linear time and is one [UNK]") {
         CHECK(s < limit_s);
     }
 }
+
+TEST_CASE("the buffered pass (normalised added tokens) takes linear time") {
+    // Every text is normalised into a buffer and searched for the tokens: long ones whose prefixes
+    // fill the text make each search walk as far as it can.
+    const Tokenizer t(golden::vocab(), {.added_tokens = {{.content = std::string(20, 'a') + "b"}, {.content = "New York"}}});
+    const std::pair<const char*, std::string_view> units[] = {
+        {"mixed text", "The quick brown fox visited new york, naïve café; 北京欢迎你! [MASK] NEW YORK\n"},
+        {"near-token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA "},  // a walk of up to 21 characters at every "a"
+    };
+    for (const auto& [name, unit] : units) {
+        std::size_t n1 = 0, n10 = 0;
+        const double t1 = seconds_to_tokenize(t, repeat(unit, 1'000'000), n1);
+        const double t10 = seconds_to_tokenize(t, repeat(unit, 10'000'000), n10);
+        MESSAGE(std::string(name) << ": 1 MB " << t1 << " s, 10 MB " << t10 << " s, " << n10 << " tokens");
+        CHECK(n10 > 9 * n1);
+        CHECK(t10 < limit_s);
+        CHECK(t10 < 20 * t1 + 0.5);
+    }
+}

@@ -318,34 +318,82 @@ private:
         words.end_word();
     }
 
+    // A normalised stretch: each character and its class. A sink of the Normalizer whose append
+    // stays inline (std::vector's push_back did not).
+    class NormalizedText {
+    public:
+        explicit NormalizedText(std::size_t capacity) { grow(std::max<std::size_t>(capacity, 16)); }
+        void operator()(char32_t cp, detail::CharClass k) {
+            if (size_ == code_points_.size()) [[unlikely]] grow(2 * size_);
+            code_points_[size_] = cp;
+            classes_[size_] = k;
+            ++size_;
+        }
+        void clear() noexcept { size_ = 0; }
+        std::size_t size() const noexcept { return size_; }
+        const char32_t* code_points() const noexcept { return code_points_.data(); }
+        const detail::CharClass* classes() const noexcept { return classes_.data(); }
+
+    private:
+        [[gnu::noinline]] void grow(std::size_t capacity) {
+            code_points_.resize(capacity);
+            classes_.resize(capacity);
+        }
+        std::vector<char32_t> code_points_;
+        std::vector<detail::CharClass> classes_;
+        std::size_t size_ = 0;
+    };
+
     // Normalised added tokens: each stretch between raw matches is normalised into a buffer, which
-    // is searched for them, as tokenizers' second pass does.
+    // is searched for them, as tokenizers' second pass does. ASCII takes the same table-driven
+    // shortcuts as the streaming pass, on both sides of the buffer.
     void tokenize_buffered(std::string_view text, detail::WordSink& words, std::size_t index, bool second) const {
+        using detail::CharClass;
         const char* const begin = text.data();
         const char* const end = begin + text.size();
-        std::u32string code_points;
-        std::vector<detail::CharClass> classes;
+        NormalizedText into_buffer(text.size());
         const auto finish_stretch = [&](const char* from, const char* to) {
-            code_points.clear();
-            classes.clear();
-            auto into_buffer = [&](char32_t cp, detail::CharClass k) {
-                code_points.push_back(cp);
-                classes.push_back(k);
-            };
+            into_buffer.clear();
             Normalizer normalizer(options_.normalizer);
-            for (const char* p = from; p < to;) p += push_code_point(text, p, to, normalizer, into_buffer, index, second);
+            for (const char* p = from; p < to;) {
+                const auto b = static_cast<unsigned char>(*p);
+                if (b >= 0x80) {
+                    p += push_code_point(text, p, to, normalizer, into_buffer, index, second);
+                    continue;
+                }
+                if (normalizer.has_pending()) normalizer.flush(into_buffer);
+                switch (ascii_plain_[b]) {
+                    case Ascii::letter: into_buffer(static_cast<char32_t>(ascii_lower_[b]), CharClass::other); break;
+                    case Ascii::space: into_buffer(U' ', CharClass::space); break;
+                    case Ascii::punct: into_buffer(b, CharClass::punct); break;
+                    case Ascii::remove:
+                    case Ascii::starts_token: break;
+                }
+                ++p;
+            }
             normalizer.flush(into_buffer);
-            const char32_t* const cps = code_points.data();
-            for (std::size_t i = 0, n = code_points.size(); i < n;) {
-                const bool may_start = cps[i] < 128 ? normalized_first_ascii_[cps[i]] : normalized_first_other_;
+            const char32_t* const cps = into_buffer.code_points();
+            const CharClass* const classes = into_buffer.classes();
+            for (std::size_t i = 0, n = into_buffer.size(); i < n; ++i) {
+                const char32_t cp = cps[i];
+                const bool may_start = cp < 128 ? normalized_first_ascii_[cp] : normalized_first_other_;
                 if (const auto m = may_start ? normalized_tokens_.longest_prefix(cps + i, cps + n) : std::nullopt) {
                     words.end_word();
                     words.push_id(m->id);
-                    i += m->length;
+                    i += m->length - 1;
                     continue;
                 }
-                words(cps[i], classes[i]);
-                ++i;
+                const CharClass k = classes[i];
+                if (cp >= 128) {
+                    words(cp, k);
+                } else if (k == CharClass::space) {
+                    words.end_word();
+                } else if (k == CharClass::punct) {  // a word of its own: its id is known
+                    words.end_word();
+                    words.push_id(punct_id_[cp]);
+                } else {
+                    words.append_ascii(static_cast<char>(cp));
+                }
             }
             words.end_word();
         };
