@@ -11,6 +11,7 @@
 #include <string>
 #include <tuple>
 
+#include "../support/errors.hpp"
 #include "io_test_util.hpp"
 #include "sinter/io/bert_checkpoint.hpp"
 #include "sinter/ref/bert.hpp"
@@ -54,10 +55,7 @@ RawTensor& find(std::vector<RawTensor>& ts, const std::string& name) {
 
 template <class E>
 std::string error_of(const std::filesystem::path& dir, io::BertHead head = io::BertHead::automatic) {
-    try {
-        io::BertCheckpoint c(dir, head);
-    } catch (const E& e) { return e.what(); }
-    return "(no error)";
+    return test::error_message<E>([&] { io::BertCheckpoint c(dir, head); });
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/errors.hpp"
 #include "io_test_util.hpp"
 #include "sinter/io/hf_config.hpp"
 #include "sinter/nn/bert/scores.hpp"
@@ -39,10 +40,7 @@ std::string tiny_with(const std::string& key, const std::string& value) {
 }
 
 std::string mismatch_of(const std::string& json, const bert::Config& want = bert::tiny) {
-    try {
-        io::check_config(parse(json), want);
-    } catch (const config_error& e) { return e.what(); }
-    return "(no error)";
+    return test::error_message<config_error>([&] { io::check_config(parse(json), want); });
 }
 
 }  // namespace

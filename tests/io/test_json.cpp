@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "../support/errors.hpp"
 #include "sinter/io/json.hpp"
 
 using sinter::format_error;
@@ -18,10 +19,7 @@ using sinter::io::parse_json;
 namespace {
 
 std::string error_of(std::string_view text, std::string_view source = {}) {
-    try {
-        parse_json(text, source);
-    } catch (const format_error& e) { return e.what(); }
-    return "(no error)";
+    return sinter::test::error_message<format_error>([&] { parse_json(text, source); });
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/errors.hpp"
 #include "golden.hpp"
 #include "sinter/text/tokenizer.hpp"
 
@@ -18,15 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <class E>
-std::string error_of(auto&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+using sinter::test::error_message;
 
 // A folder of the golden's files for `variant` (v4, v5, legacy) plus bert-base-uncased's vocab.txt.
 struct Folder {
@@ -44,7 +37,7 @@ struct Folder {
 };
 
 std::string loading_error(const Folder& f) {
-    return error_of<sinter::error>([&] { Tokenizer::from_directory(f.dir); });
+    return error_message<sinter::error>([&] { Tokenizer::from_directory(f.dir); });
 }
 
 ids_t decimal_ids(std::string_view s) {
@@ -110,9 +103,9 @@ TEST_CASE("the golden folders' tokens and ids") {
         CHECK(ids_t(batch.ids.begin() + std::ptrdiff_t(r * std::size_t(batch.length)),
                     batch.ids.begin() + std::ptrdiff_t(r * std::size_t(batch.length) + one.size())) == one);
     }
-    CHECK(error_of<sinter::format_error>([&] { t.tokenize("covid19 \xC3"); }) ==
+    CHECK(error_message<sinter::format_error>([&] { t.tokenize("covid19 \xC3"); }) ==
           "invalid UTF-8 in the input text at byte 8 (0xc3); pass InvalidUtf8::replace to substitute U+FFFD instead");
-    CHECK(error_of<sinter::format_error>([&] { t.tokenize("[CLS]<ent>\xE2<ent>"); }).find("at byte 10") != std::string::npos);
+    CHECK(error_message<sinter::format_error>([&] { t.tokenize("[CLS]<ent>\xE2<ent>"); }).find("at byte 10") != std::string::npos);
     TokenizerOptions lenient = t.options();
     lenient.invalid_utf8 = InvalidUtf8::replace;
     const Tokenizer replacing(t.vocab(), lenient);
@@ -147,7 +140,7 @@ TEST_CASE("added tokens given to the constructor") {
     CHECK(lowered_mask.added_tokens()[0].token.content == "[MASK]");
 
     const auto refused = [&](std::vector<AddedToken> added) {
-        return error_of<sinter::error>([&] { Tokenizer(vocab, {.added_tokens = std::move(added)}); });
+        return error_message<sinter::error>([&] { Tokenizer(vocab, {.added_tokens = std::move(added)}); });
     };
     CHECK(refused({{.content = ""}}) == "an added token is empty");
     CHECK(refused({{.content = "x1"}, {.content = "x1", .normalized = false}}) == "added token \"x1\" is listed twice");

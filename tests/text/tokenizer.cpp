@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/errors.hpp"
 #include "golden.hpp"
 #include "sinter/text/tokenizer.hpp"
 
@@ -28,15 +29,7 @@ std::vector<std::string> tokens(const Tokenizer& t, std::string_view text) {
 
 using strings = std::vector<std::string>;
 
-template <class E>
-std::string error_of(auto&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+using sinter::test::error_message;
 
 }  // namespace
 
@@ -103,11 +96,11 @@ TEST_CASE("tokenizer_config.json options") {
     CHECK((o.lowercase && o.strip_accents == true && o.handle_chinese_chars));
     o = parse_tokenizer_config("{}");
     CHECK((o.lowercase && !o.strip_accents && o.strips_accents()));
-    CHECK(error_of<sinter::config_error>([] { parse_tokenizer_config(R"({"do_lower_case": "yes"})", "cfg.json"); })
+    CHECK(error_message<sinter::config_error>([] { parse_tokenizer_config(R"({"do_lower_case": "yes"})", "cfg.json"); })
               .find("cfg.json: \"do_lower_case\" must be true or false") == 0);
-    CHECK(error_of<sinter::format_error>([] { parse_tokenizer_config(R"({"a": [1, 2)", "cfg.json"); })
+    CHECK(error_message<sinter::format_error>([] { parse_tokenizer_config(R"({"a": [1, 2)", "cfg.json"); })
               .find("cfg.json: JSON error at byte 11") != std::string::npos);
-    CHECK(error_of<sinter::format_error>([] { parse_tokenizer_config("[]", "cfg.json"); }).find("expected a JSON object") != std::string::npos);
+    CHECK(error_message<sinter::format_error>([] { parse_tokenizer_config("[]", "cfg.json"); }).find("expected a JSON object") != std::string::npos);
     // Python's json writes NaN and Infinity for non-finite floats: read, in keys sinter ignores.
     o = parse_tokenizer_config(R"({"do_lower_case": false, "x": NaN, "model_max_length": Infinity, "y": [-Infinity]})");
     CHECK(o.lowercase == false);
@@ -115,7 +108,7 @@ TEST_CASE("tokenizer_config.json options") {
     for (const char* broken : {R"({"a":[},"do_lower_case":false})", R"({"do_lower_case":false} x)",
                                R"({"do_lower_case":true,"do_lower_case":false})"}) {
         INFO(broken);
-        CHECK(error_of<sinter::format_error>([&] { parse_tokenizer_config(broken, "cfg.json"); }).find("cfg.json: JSON error") !=
+        CHECK(error_message<sinter::format_error>([&] { parse_tokenizer_config(broken, "cfg.json"); }).find("cfg.json: JSON error") !=
               std::string::npos);
     }
 }
@@ -129,7 +122,7 @@ TEST_CASE("from_directory reads vocab.txt and tokenizer_config.json") {
     CHECK(t.options().normalizer.lowercase == false);
     CHECK(tokens(t, "Hello") == strings{"[UNK]"});
     std::filesystem::remove(dir / "vocab.txt");
-    CHECK(error_of<sinter::io_error>([&] { Tokenizer::from_directory(dir); }).find("has no vocab.txt or tokenizer.json") !=
+    CHECK(error_message<sinter::io_error>([&] { Tokenizer::from_directory(dir); }).find("has no vocab.txt or tokenizer.json") !=
           std::string::npos);
 
     // Without vocab.txt, the vocabulary of tokenizer.json (transformers 5 saves only that): the
@@ -154,7 +147,7 @@ TEST_CASE("from_directory reads vocab.txt and tokenizer_config.json") {
 
 TEST_CASE("tokenizer.json vocabularies that are refused") {
     const auto refused = [](const std::string& model) {
-        return error_of<sinter::error>([&] { parse_tokenizer_json_vocab("{\"model\": " + model + "}", "t.json"); });
+        return error_message<sinter::error>([&] { parse_tokenizer_json_vocab("{\"model\": " + model + "}", "t.json"); });
     };
     CHECK(refused(R"({"type": "BPE", "vocab": {"a": 0}, "merges": []})") ==
           "t.json: the tokenizer's model is BPE, not WordPiece: sinter tokenizes as BERT does");
@@ -166,9 +159,9 @@ TEST_CASE("tokenizer.json vocabularies that are refused") {
     CHECK(refused(R"({"vocab": {"[PAD]": 0, "[PAD]": 1}})").find("(\"[PAD]\" repeats)") != std::string::npos);
     CHECK(refused(R"({"vocab": ["a", "b", "a"]})") == "t.json: model.vocab lists \"a\" twice (entries 0 and 2)");
     CHECK(refused(R"({"vocab": {"[PAD]": "0"}})").find("the id of \"[PAD]\"") != std::string::npos);
-    CHECK(error_of<sinter::format_error>([] { parse_tokenizer_json_vocab("[]", "t.json"); }) ==
+    CHECK(error_message<sinter::format_error>([] { parse_tokenizer_json_vocab("[]", "t.json"); }) ==
           "t.json: expected a JSON object ('{')");
-    CHECK(error_of<sinter::format_error>([] { parse_tokenizer_json_vocab("{}", "t.json"); }) ==
+    CHECK(error_message<sinter::format_error>([] { parse_tokenizer_json_vocab("{}", "t.json"); }) ==
           "t.json: has no \"model\" object");
     // A list: token i has id i.
     CHECK(parse_tokenizer_json_vocab(R"({"model": {"type": "WordPiece", "vocab": ["[PAD]", "a", "##b"]}})").find("##b") == 2);
@@ -192,7 +185,7 @@ TEST_CASE("truncation: longest_first with tokenizers' tie-breaking") {
     CHECK(e.type_ids == ids_t{0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1});
     CHECK(t.encode("a b c d", {.max_length = 4}).ids == ids_t{101, 1037, 1038, 102});
     CHECK(t.encode("a b", {.max_length = 2}).ids == ids_t{101, 102});
-    CHECK(error_of<sinter::value_error>([&] { t.encode("a", "b", {.max_length = 2}); }).find("cannot hold the 3 special tokens") !=
+    CHECK(error_message<sinter::value_error>([&] { t.encode("a", "b", {.max_length = 2}); }).find("cannot hold the 3 special tokens") !=
           std::string::npos);
     CHECK(t.encode("a b c", {.max_length = 3, .add_special_tokens = false}).ids == ids_t{1037, 1038, 1039});
     CHECK(t.encode("a b c", {.add_special_tokens = false}).type_ids == ids_t{0, 0, 0});
@@ -203,7 +196,7 @@ TEST_CASE("padding and batches") {
     const auto one = t.encode("hello", {.max_length = 6, .pad_to_max_length = true});
     CHECK(one.ids == ids_t{101, 7592, 102, 0, 0, 0});
     CHECK(one.attention_mask == ids_t{1, 1, 1, 0, 0, 0});
-    CHECK(error_of<sinter::value_error>([&] { t.encode("x", {.pad_to_max_length = true}); }).find("needs a max_length") !=
+    CHECK(error_message<sinter::value_error>([&] { t.encode("x", {.pad_to_max_length = true}); }).find("needs a max_length") !=
           std::string::npos);
 
     const std::vector<std::string> texts{"hello world", "a", "", "the quick brown fox"};
@@ -224,7 +217,7 @@ TEST_CASE("padding and batches") {
     CHECK(pairs.length == 7);
     CHECK(std::vector<std::int32_t>(pairs.row_type_ids(1).begin(), pairs.row_type_ids(1).end()) == ids_t{0, 0, 0, 1, 1, 1, 1});
     CHECK(std::vector<std::int32_t>(pairs.row_type_ids(0).begin(), pairs.row_type_ids(0).end()) == ids_t{0, 0, 0, 0, 1, 1, 0});
-    CHECK(error_of<sinter::value_error>([&] { t.encode_batch(first, std::vector<std::string>{"x"}); })
+    CHECK(error_message<sinter::value_error>([&] { t.encode_batch(first, std::vector<std::string>{"x"}); })
               .find("2 first texts but 1 second texts") != std::string::npos);
 
     const auto empty = t.encode_batch(std::vector<std::string>{});
@@ -234,25 +227,25 @@ TEST_CASE("padding and batches") {
 TEST_CASE("invalid UTF-8 in a batch names the text and the byte") {
     const auto& t = uncased();
     const std::vector<std::string> texts{"fine", "also fine", "bad \xC3("};
-    CHECK(error_of<sinter::format_error>([&] { t.encode_batch(texts); }).find("invalid UTF-8 in text 2 of the batch at byte 4 (0xc3)") == 0);
+    CHECK(error_message<sinter::format_error>([&] { t.encode_batch(texts); }).find("invalid UTF-8 in text 2 of the batch at byte 4 (0xc3)") == 0);
     const Tokenizer lenient(golden::vocab(), {.invalid_utf8 = InvalidUtf8::replace});
     CHECK(lenient.tokenize("ab\xFF" "cd") == t.tokenize("abcd"));  // U+FFFD is then removed by clean-up
 }
 
 TEST_CASE("vocabularies that are refused") {
-    CHECK(error_of<sinter::format_error>([] { Tokenizer(Vocab::parse("[PAD]\n[UNK]\n[CLS]\nhello\n", "v.txt")); }) ==
+    CHECK(error_message<sinter::format_error>([] { Tokenizer(Vocab::parse("[PAD]\n[UNK]\n[CLS]\nhello\n", "v.txt")); }) ==
           "v.txt has no line \"[SEP]\": a BERT vocabulary needs [UNK], [CLS], [SEP] and [PAD]");
-    CHECK(error_of<sinter::format_error>([] { Tokenizer(Vocab::parse("[PAD]\n[CLS]\n[SEP]\n", "v.txt")); }) ==
+    CHECK(error_message<sinter::format_error>([] { Tokenizer(Vocab::parse("[PAD]\n[CLS]\n[SEP]\n", "v.txt")); }) ==
           "v.txt has no line \"[UNK]\": a BERT vocabulary needs [UNK], [CLS], [SEP] and [PAD]");
-    CHECK(error_of<sinter::format_error>([] { Tokenizer(Vocab::parse("[PAD]\n[UNK]\n[SEP]\n", "v.txt")); }).find("no line \"[CLS]\"") !=
+    CHECK(error_message<sinter::format_error>([] { Tokenizer(Vocab::parse("[PAD]\n[UNK]\n[SEP]\n", "v.txt")); }).find("no line \"[CLS]\"") !=
           std::string::npos);
-    CHECK(error_of<sinter::format_error>([] { Tokenizer(Vocab::parse("[UNK]\n[CLS]\n[SEP]\n", "v.txt")); }).find("[PAD]") !=
+    CHECK(error_message<sinter::format_error>([] { Tokenizer(Vocab::parse("[UNK]\n[CLS]\n[SEP]\n", "v.txt")); }).find("[PAD]") !=
           std::string::npos);
-    CHECK(error_of<sinter::format_error>([] { Vocab::parse("[PAD]\nok\nb\xE9\n", "v.txt"); }) ==
+    CHECK(error_message<sinter::format_error>([] { Vocab::parse("[PAD]\nok\nb\xE9\n", "v.txt"); }) ==
           "v.txt line 3: invalid UTF-8 at byte 1 of the line (0xe9)");
-    CHECK(error_of<sinter::format_error>([] { Vocab::parse("[PAD]\nhello\nworld\nhello \r\n", "v.txt"); }) ==
+    CHECK(error_message<sinter::format_error>([] { Vocab::parse("[PAD]\nhello\nworld\nhello \r\n", "v.txt"); }) ==
           "v.txt line 4: token \"hello\" repeats line 2; every token must appear once");
-    CHECK(error_of<sinter::io_error>([] { Vocab::load("/nonexistent/vocab.txt"); }).find("cannot open vocabulary /nonexistent/vocab.txt") == 0);
+    CHECK(error_message<sinter::io_error>([] { Vocab::load("/nonexistent/vocab.txt"); }).find("cannot open vocabulary /nonexistent/vocab.txt") == 0);
 
     // Trailing White_Space goes (as Rust's trim_end), leading stays; "\r\n" line ends work.
     const auto v = Vocab::parse("[PAD]\r\n[UNK]\t\n[CLS]\xE3\x80\x80\n[SEP]\n ##x\n");
@@ -260,7 +253,7 @@ TEST_CASE("vocabularies that are refused") {
     CHECK(v.find("[CLS]") == 2);
     CHECK(v.find(" ##x") == 4);
     CHECK(v.token(1) == "[UNK]");
-    CHECK(error_of<sinter::value_error>([&] { v.token(5); }).find("token id 5 is outside") == 0);
+    CHECK(error_message<sinter::value_error>([&] { v.token(5); }).find("token id 5 is outside") == 0);
     const Tokenizer tiny(v);
     CHECK(tiny.encode("anything").ids == ids_t{2, 1, 3});
 }
