@@ -6,13 +6,16 @@
 For every code point and each of the four (lowercase, strip_accents) settings, a Python model of
 sinter's normaliser built on the generated tables must give what tokenizers' BertNormalizer gives,
 and the model's pre-tokeniser classes must match BertPreTokenizer's splits. Canonical reordering is
-checked on every pair of kept combining characters. Prints the first mismatches and exits non-zero.
+checked on every pair of kept combining characters, and the word characters (regex \w) on every
+code point, through a single_word added token placed after it. Prints the first mismatches and
+exits non-zero.
 """
 import os
 import sys
 
 import tokenizers
-from tokenizers import normalizers, pre_tokenizers
+from tokenizers import AddedToken, Tokenizer, normalizers, pre_tokenizers
+from tokenizers.models import WordLevel
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_unicode_tables as gen  # noqa: E402
@@ -93,6 +96,24 @@ def main():
         for y in kept:
             text = "a" + chr(x) + chr(y)
             check("reorder", text, hf[(False, True)].normalize_str(text), model.normalize(text, False, True))
+
+    # \w: a single_word token right after c (or right before it, for the token's own characters)
+    # matches only if c is not a word character.
+    probe = Tokenizer(WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
+    probe.add_tokens([AddedToken("<w>", single_word=True, normalized=False)])
+    word_start = set(model.t.word_starts)
+    code_points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    in_word, tables_word = False, []
+    for c in range(0x110000):
+        in_word ^= c in word_start
+        tables_word.append(in_word)
+    for i in range(0, len(code_points), 50000):
+        chunk = code_points[i:i + 50000]
+        texts = [("<w>" + chr(c)) if chr(c) in "<w>" else (chr(c) + "<w>") for c in chunk]
+        for c, e in zip(chunk, probe.encode_batch(texts, add_special_tokens=False)):
+            word = probe.token_to_id("<w>") not in e.ids
+            if word != tables_word[c]:
+                failures.append(f"U+{c:04X} a word character: tokenizers {word}, tables {tables_word[c]}")
 
     print(f"tokenizers {tokenizers.__version__}, UCD {gen.ucd_version()}: "
           f"{len(failures)} mismatches over every code point")

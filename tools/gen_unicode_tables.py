@@ -18,6 +18,10 @@ verifies every code point against `tokenizers` itself):
   (17.0 in tokenizers 0.23). Debian bookworm ships UCD 15.0, so the lowercase mappings added in
   16.0 and 17.0 are listed by hand in LOWERCASE_AFTER_15_0.
 - The CJK ranges are the ones hard-coded in tokenizers' BertNormalizer (`is_chinese_char`).
+- Word characters (what regex `\w` matches, which decides where a single_word added token may
+  match) come from the `regex-syntax` crate, at Unicode 16.0 in tokenizers 0.23.3 (regex-syntax
+  0.8.11): Alphabetic, M*, Nd, Pc and Join_Control. The characters 16.0 added are listed by hand
+  in WORD_AFTER_15_0.
 """
 import os
 import sys
@@ -51,6 +55,18 @@ LOWERCASE_AFTER_15_0 = [
     (0xA7DC, 0xA7DC, 0x019B - 0xA7DC, 1),  # LATIN CAPITAL LETTER LAMBDA WITH STROKE (16.0)
     (0x10D50, 0x10D65, 0x20, 1),      # GARAY CAPITAL LETTERS (16.0)
     (0x16EA0, 0x16EB8, 0x1B, 1),      # BERIA ERFE CAPITAL LETTERS (17.0)
+]
+
+# Word characters (\w) that Unicode 16.0 assigned, unassigned in UCD 15.0; tools/check_unicode_tables.py
+# found them by asking tokenizers 0.23.3 about every code point (its regex-syntax 0.8.11 follows 16.0).
+WORD_AFTER_15_0 = [
+    (0x00897, 0x00897), (0x01C89, 0x01C8A), (0x0A7CB, 0x0A7CD), (0x0A7DA, 0x0A7DC), (0x105C0, 0x105F3),
+    (0x10D40, 0x10D65), (0x10D69, 0x10D6D), (0x10D6F, 0x10D85), (0x10EC2, 0x10EC4), (0x10EFC, 0x10EFC),
+    (0x11380, 0x11389), (0x1138B, 0x1138B), (0x1138E, 0x1138E), (0x11390, 0x113B5), (0x113B7, 0x113C0),
+    (0x113C2, 0x113C2), (0x113C5, 0x113C5), (0x113C7, 0x113CA), (0x113CC, 0x113D3), (0x113E1, 0x113E2),
+    (0x116D0, 0x116E3), (0x11BC0, 0x11BE0), (0x11BF0, 0x11BF9), (0x11F5A, 0x11F5A), (0x13460, 0x143FA),
+    (0x16100, 0x16139), (0x16D40, 0x16D6C), (0x16D70, 0x16D79), (0x18CFF, 0x18CFF), (0x1CCF0, 0x1CCF9),
+    (0x1E5D0, 0x1E5FA), (0x2EBF0, 0x2EE5D),
 ]
 
 # tokenizers' is_chinese_char (normalizers/bert.rs): note 0x2B920, where the Python BasicTokenizer had 0x2B820.
@@ -112,6 +128,15 @@ class Ucd:
         for first, last, value in _ranges("DerivedAge.txt"):
             for c in range(first, last + 1):
                 self.age[c] = tuple(int(x) for x in value.split("."))
+        self.word = set()
+        for first, last, _ in _ranges("DerivedCoreProperties.txt", "Alphabetic"):
+            self.word.update(range(first, last + 1))
+        for first, last, _ in _ranges("PropList.txt", "Join_Control"):
+            self.word.update(range(first, last + 1))
+        self.word.update(c for c, gc in self.category.items() if gc in ("Mn", "Mc", "Me", "Nd", "Pc"))
+        for first, last in WORD_AFTER_15_0:
+            assert all(c not in self.category for c in range(first, last + 1)), f"U+{first:04X}: assigned in this UCD"
+            self.word.update(range(first, last + 1))
         self.white_space = set()
         for first, last, _ in _ranges("PropList.txt", "White_Space"):
             self.white_space.update(range(first, last + 1))
@@ -201,6 +226,8 @@ class Tables:
         assert all(len(l) == 2 for _, l in self.special_lowercase)
         # Runs of code points first, first + step, ... that all map by the same delta; step 2 catches
         # the alternating upper/lower pairs of Latin Extended and Cyrillic.
+        # Where \w membership changes: word characters from word_starts[2k] to word_starts[2k + 1] - 1.
+        self.word_starts = [c for c in range(0x110000) if (c in ucd.word) != (c - 1 in ucd.word)]
         self.lowercase_runs = []
         i = 0
         while i < len(simple):
@@ -276,6 +303,11 @@ def render(t):
         "// (first << 3) | class: the class holds from `first` to the next entry's first - 1.",
         f"inline constexpr std::uint32_t class_ranges[{len(t.class_starts)}] = {{",
         _rows((f"0x{(c << 3) | k:07X}" for c, k in t.class_starts), 8),
+        "};",
+        "",
+        "// Word characters (regex \\w, Unicode 16.0): from word_starts[2k] to word_starts[2k + 1] - 1.",
+        f"inline constexpr std::uint32_t word_starts[{len(t.word_starts)}] = {{",
+        _rows((f"0x{c:05X}" for c in t.word_starts), 10),
         "};",
         "",
         "struct CombiningClass {",

@@ -19,10 +19,18 @@ Three folders, each read by transformers 5 from its own files plus bert-base-unc
   its own way: [E1] is listed, so it stays a normalised token; [unused1] is added, raw;
 - config_extras/: tokenizer_config.json alone, with empty extra_special_tokens, so its
   additional_special_tokens count (a string and an AddedToken object, normalised), a bos_token
-  and a model-specific ent_token.
-The tokens: normalised ones ("covid19", "New York", "Café", "中文", "e-mail", "Ωmega"), raw ones
+  and a model-specific ent_token;
+- single_word/: tokenizer_config.json with "added_tokens_decoder" whose tokens are mostly
+  single_word (raw and normalised), beside plain ones that overlap them, with texts of their own
+  (SINGLE_WORD_HANDWRITTEN and random ones of SINGLE_WORD_PIECES) that put word and non-word
+  characters of every kind next to them: letters, digits, marks, "_" and U+203F (Pc), the zero
+  width joiner, a letter Unicode 16.0 added, punctuation, symbols and spaces.
+The tokens of the first five: normalised ones ("covid19", "New York", "Café", "中文", "e-mail", "Ωmega"), raw ones
 ("<ent>" with lstrip and rstrip, "<e", "→x"), special ones ("<sp>" raw, "[Z]" normalised), and
 ones the vocabulary already has ("hello", "ab", "abc"), which keep their ids.
+
+word_characters.txt: the runs of code points that tokenizers' regex \w matches, one "first last"
+(hexadecimal) per line, found by placing a single_word token after each code point.
 
 cases.tsv: one line per text and folder, tab-separated (the texts have no tabs or line breaks):
   S  folder  text  ids          ids: the input_ids with [CLS] and [SEP], space-separated
@@ -34,6 +42,8 @@ import random
 import shutil
 import tempfile
 
+from tokenizers import AddedToken, Tokenizer
+from tokenizers.models import WordLevel
 from transformers import AutoTokenizer
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -42,9 +52,9 @@ VOCAB = os.path.join(ROOT, "tests", "golden", "text", "vocab.txt")
 SEED = 20261206
 
 
-def token(content, special=False, normalized=None, lstrip=False, rstrip=False):
+def token(content, special=False, normalized=None, lstrip=False, rstrip=False, single_word=False):
     return {"content": content, "lstrip": lstrip, "normalized": (not special) if normalized is None else normalized,
-            "rstrip": rstrip, "single_word": False, "special": special}
+            "rstrip": rstrip, "single_word": single_word, "special": special}
 
 
 SPECIALS = {0: token("[PAD]", True), 100: token("[UNK]", True), 101: token("[CLS]", True),
@@ -74,11 +84,34 @@ PIECES = ["covid19", "COVID19", "Covid19", "new york", "New York", "NEW YORK", "
           "[/E1]", "[unused1]", "<s>", "</s>", "<x>", "<X>", "<Y>", "<y>"]
 
 
-def random_texts(rng, n):
+# Single-word tokens (sw) beside plain ones that overlap them: "m>x" starts inside "<m>", "k9" inside
+# "ak"; a refused match is skipped whole, so "a<m>x" and "xak9" match neither.
+SINGLE_WORD_NEW = [token("<m>", normalized=False, single_word=True), token("m>x", normalized=False),
+                   token("→y", normalized=False, single_word=True), token("Ta", single_word=True),
+                   token("New Town", single_word=True), token("Ök", single_word=True), token("k9"), token("_q", single_word=True), token("[S]", True, single_word=True)]
+SINGLE_WORD_IN_VOCAB = {11113: token("ab", single_word=True), 17712: token("ak", single_word=True)}
+SINGLE_WORD_HANDWRITTEN = [
+    "<m> a<m> <m>a <m>. (<m>) <m>_ <m>1 1<m> <m>\u200d \u200d<m> <m>\u0301 é<m> 中<m> <m>😀",
+    "a<m>x <m>x m>x xm>x <M> <m><m> <m>→y →y →yy x→y →y.",
+    "Ta ta TA tax xta Ta1 1ta ta_ _ta ta\u200d ta\u0301 tá ta‿ ta٣ ta.ta ta-ta Ta!",
+    "New Town new  town NEW TOWN newtown New Towns a New Town, New\u00a0Town",
+    "Ök ök OK ok ÖK ok\u0301 \u0301ok ök1 xök Ökx",
+    "ak xak ak9 xak9 k9 xk9 ak_ ak.k9 ab abc xab ab! [S] x[S] [S]x [s]",
+    "_q a_q _qa _q _q_ __q",
+    "ta\U0001E5D0 \U0001E5D0ta ta\u0897 taꟍ ta\u0378 ta\U000E0001 taⅫ ta²",
+    "",
+]
+SINGLE_WORD_PIECES = ["<m>", "<M>", "m>x", "→y", "Ta", "ta", "TA", "New Town", "new town", "NEW  TOWN", "Ök", "ok", "ÖK",
+                      "ok\u0301", "ak", "k9", "ak9", "_q", "_", "ab", "abc", "[S]", "[s]", "x", "Z", "1", "٣", "中", "é",
+                      "\u0301", "\u200d", "\u203f", "\U0001E5D0", "ꟍ", "-", ".", "!", "😀", "²", "Ⅻ", "ß", "İ"]
+
+
+def random_texts(rng, n, pieces=PIECES):
     out = []
     for _ in range(n):
-        parts = [rng.choice(PIECES) for _ in range(rng.randint(1, 8))]
-        seps = [rng.choice(["", " ", " ", "  ", "\u3000"]) for _ in parts]
+        parts = [rng.choice(pieces) for _ in range(rng.randint(1, 8))]
+        seps = [rng.choice(["", "", " ", " ", "  ", "\u3000"] if pieces is SINGLE_WORD_PIECES else
+                           ["", " ", " ", "  ", "\u3000"]) for _ in parts]
         out.append("".join(p + s for p, s in zip(parts, seps)))
     return out
 
@@ -96,6 +129,24 @@ def load(folder):
         shutil.copytree(folder, tmp, dirs_exist_ok=True)
         shutil.copy(VOCAB, tmp)
         return AutoTokenizer.from_pretrained(tmp)
+
+
+def word_character_runs():
+    """The code points tokenizers' single_word check sees as regex \\w, as (first, last) runs."""
+    probe = Tokenizer(WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
+    probe.add_tokens([AddedToken("<w>", single_word=True, normalized=False)])
+    w = probe.token_to_id("<w>")
+    code_points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    texts = [("<w>" + chr(c)) if chr(c) in "<w>" else (chr(c) + "<w>") for c in code_points]
+    runs = []
+    for c, e in zip(code_points, probe.encode_batch(texts, add_special_tokens=False)):
+        if w in e.ids:
+            continue
+        if runs and runs[-1][1] == c - 1:
+            runs[-1][1] = c
+        else:
+            runs.append([c, c])
+    return runs
 
 
 def main():
@@ -136,11 +187,21 @@ def main():
         BASE, extra_special_tokens=[], additional_special_tokens=["<x>", extra_object], bos_token="<s>",
         ent_token="<ent>")})
 
+    sw_decoder = {str(i): t for i, t in SPECIALS.items()}
+    sw_decoder.update({str(30522 + i): t for i, t in enumerate(SINGLE_WORD_NEW)})
+    sw_decoder.update({str(i): t for i, t in SINGLE_WORD_IN_VOCAB.items()})
+    write(os.path.join(OUT, "single_word"), {"tokenizer_config.json": dict(BASE, added_tokens_decoder=sw_decoder)})
+
     rng = random.Random(SEED)
     texts = HANDWRITTEN + random_texts(rng, 300)
     pairs = list(zip(random_texts(rng, 30), random_texts(rng, 30)))
+    sw_rng = random.Random(SEED + 1)
+    sw_texts = SINGLE_WORD_HANDWRITTEN + random_texts(sw_rng, 300, SINGLE_WORD_PIECES)
+    sw_pairs = list(zip(random_texts(sw_rng, 20, SINGLE_WORD_PIECES), random_texts(sw_rng, 20, SINGLE_WORD_PIECES)))
     lines = []
-    for name in ["v4", "v5", "legacy", "legacy_map", "config_extras"]:
+    for name in ["v4", "v5", "legacy", "legacy_map", "config_extras", "single_word"]:
+        if name == "single_word":
+            texts, pairs = sw_texts, sw_pairs
         tok = v5 if name == "v5" else load(os.path.join(OUT, name))
         print(name, {i: (t.content, t.normalized) for i, t in tok.added_tokens_decoder.items() if i not in SPECIALS})
         for t in texts:
@@ -149,7 +210,10 @@ def main():
             lines.append("\t".join(["P", name, a, b, " ".join(map(str, tok(a, b)["input_ids"]))]))
     with open(os.path.join(OUT, "cases.tsv"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
-    print(f"wrote {len(lines)} cases to {OUT}")
+    runs = word_character_runs()
+    with open(os.path.join(OUT, "word_characters.txt"), "w", encoding="utf-8") as f:
+        f.write("".join(f"{a:X} {b:X}\n" for a, b in runs))
+    print(f"wrote {len(lines)} cases and {len(runs)} runs of word characters to {OUT}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 // Golden: tests/golden/text/added, written by tools/make_added_tokens_golden.py with transformers 5.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -62,8 +63,8 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 
 TEST_CASE("folders with added tokens tokenize as transformers 5 (golden)") {
     const auto lines = golden::read_lines("added/cases.tsv");
-    REQUIRE(lines.size() == 5 * 339);
-    for (const std::string variant : {"v4", "v5", "legacy", "legacy_map", "config_extras"}) {
+    REQUIRE(lines.size() == 5 * 339 + 329);
+    for (const std::string variant : {"v4", "v5", "legacy", "legacy_map", "config_extras", "single_word"}) {
         CAPTURE(variant);
         const Folder folder(variant);
         const Tokenizer t = Tokenizer::from_directory(folder.dir);
@@ -81,7 +82,7 @@ TEST_CASE("folders with added tokens tokenize as transformers 5 (golden)") {
                                    << "\n  transformers: " << golden::show(t.vocab(), want));
         }
         MESSAGE(variant << ": " << checked << " texts, " << wrong << " differ");
-        CHECK(checked == 339);
+        CHECK(checked == (variant == "single_word" ? 329u : 339u));
         CHECK(wrong == 0);
     }
 }
@@ -144,8 +145,6 @@ TEST_CASE("added tokens given to the constructor") {
     };
     CHECK(refused({{.content = ""}}) == "an added token is empty");
     CHECK(refused({{.content = "x1"}, {.content = "x1", .normalized = false}}) == "added token \"x1\" is listed twice");
-    CHECK(refused({{.content = "<m>", .single_word = true}}) ==
-          "added token \"<m>\" is single_word, which sinter does not implement");
     CHECK(refused({{.content = "\x01\x02"}}) == "added token \"\x01\x02\" normalises to nothing, so it cannot be matched");
     CHECK(refused({{.content = "a\xFF"}}) == "added token \"a\xFF\" is not valid UTF-8 (byte 1)");
     // Two normalised tokens with one normalised text: tokenizers would pick either, run by run.
@@ -180,12 +179,6 @@ TEST_CASE("added tokens in a folder that are refused") {
         f.write("added_tokens.json", R"({"hello": 30522})");
         CHECK(contains(loading_error(f), "added_tokens.json: added token \"hello\" has id 30522, but Hugging Face's "
                                          "tokenizer gives it 7592"));
-    }
-    SUBCASE("single_word") {
-        const Folder f("none");
-        f.write("tokenizer_config.json", R"({"added_tokens_decoder": {"30522": {"content": "<m>", "single_word": true}}})");
-        CHECK(loading_error(f) == (f.dir / "tokenizer_config.json").string() +
-                                      ": added token \"<m>\" is single_word, which sinter does not implement");
     }
     SUBCASE("another named special token") {
         const Folder f("none");
@@ -274,4 +267,54 @@ TEST_CASE("the buffered pass and the streaming pass agree with Hugging Face on t
     MESSAGE(checked << " encodings, " << wrong << " differ");
     CHECK(checked > 40000);
     CHECK(wrong == 0);
+}
+
+TEST_CASE("word characters are regex \\w as tokenizers sees it, on every code point") {
+    // added/word_characters.txt: the runs tokenizers' single_word check takes for word characters.
+    std::vector<bool> word(0x110000, false);
+    for (const auto& line : golden::read_lines("added/word_characters.txt")) {
+        std::size_t at = 0;
+        const auto first = std::stoul(line, &at, 16), last = std::stoul(line.substr(at), nullptr, 16);
+        for (auto c = first; c <= last; ++c) word[c] = true;
+    }
+    int wrong = 0;
+    for (char32_t c = 0; c < 0x110000; ++c) {
+        if ((c >= 0xD800 && c <= 0xDFFF) || sinter::text::detail::is_word_char(c) == word[c]) continue;
+        if (++wrong <= 5) FAIL_CHECK("U+" << std::hex << std::uppercase << static_cast<std::uint32_t>(c) << ": tokenizers "
+                                          << word[c] << ", sinter " << !word[c]);
+    }
+    CHECK(wrong == 0);
+    CHECK(std::count(word.begin(), word.end(), true) > 140000);  // the file was read
+}
+
+TEST_CASE("single_word raw tokens: the streaming pass agrees with the buffered one") {
+    // Raw tokens alone take the streaming pass; with a normalised token no text holds, the same
+    // ones take the buffered pass, which the single_word golden checks against transformers.
+    std::vector<AddedToken> raw = {{.content = "<m>", .normalized = false, .single_word = true},
+                                   {.content = "m>x", .normalized = false},
+                                   {.content = "→y", .normalized = false, .single_word = true},
+                                   {.content = "[S]", .special = true, .normalized = false, .single_word = true}};
+    const Tokenizer streaming(golden::vocab(), {.added_tokens = raw});
+    raw.push_back({.content = "qqqzzzqqq"});
+    const Tokenizer buffered(golden::vocab(), {.added_tokens = raw});
+    std::size_t checked = 0;
+    for (const auto& line : golden::read_lines("added/cases.tsv")) {
+        const auto f = golden::split(line);
+        if (f[1] != "single_word") continue;
+        for (std::size_t k = 2; k < f.size() - 1; ++k) {
+            ++checked;
+            CHECK_MESSAGE(streaming.tokenize(f[k]) == buffered.tokenize(f[k]), golden::printable(f[k]));
+        }
+    }
+    CHECK(checked == 349);
+    // What transformers 5.25 gives for the same tokens (BertTokenizerFast + add_tokens).
+    CHECK(streaming.tokenize("<m> a<m>x x→y →y. [S]_ [S]") == ids_t{30522, 1037, 1026, 1049, 1028, 1060, 1060, 30113,
+                                                                     2100, 30524, 1012, 1031, 1055, 1033, 1035, 30525});
+    CHECK(streaming.tokenize("é<m> <m>é") == ids_t{1041, 1026, 1049, 1028, 1026, 1049, 1028, 1041});
+    // Invalid UTF-8 beside a token is U+FFFD, not a word character: the token matches.
+    TokenizerOptions lenient = streaming.options();
+    lenient.invalid_utf8 = InvalidUtf8::replace;
+    const Tokenizer replacing(golden::vocab(), lenient);
+    CHECK(replacing.tokenize("\xC3<m>\xA9 \xE2\x82<m> \xF0\x9F\x98<m>") == ids_t{30522, 30522, 30522});
+    CHECK(replacing.tokenize("\xC3\xA9<m> <m>\xC3\xA9") == streaming.tokenize("é<m> <m>é"));  // valid: words
 }

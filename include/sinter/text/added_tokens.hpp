@@ -13,8 +13,11 @@
 //
 // lstrip and rstrip let a match swallow the whitespace beside it: that changes offsets, never ids
 // (BERT's pre-tokeniser drops whitespace anyway), so sinter records them and needs nothing more.
-// single_word (match only between non-word characters, as regex \w sees them) is not implemented:
-// a token that asks for it is refused.
+// A single_word token matches only where the characters on both sides (in the text of its pass) are
+// not word characters, as regex \w sees them (unicode.hpp's is_word_char); the beginning and end of
+// that text count as non-word. A match it refuses is skipped whole, as the Aho-Corasick iterator
+// has already moved past it: no shorter token starting inside it is tried ("xab" with single_word
+// "ab" and plain "b" matches neither).
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -34,7 +37,7 @@ struct AddedToken {
     bool special = false;     // [CLS], [MASK], "<sp>": kept out of decoding; no effect on the ids
     bool normalized = true;   // matched in the normalised text; false: in the raw text, exactly.
                               // Hugging Face's default is !special: set it false for special tokens.
-    bool single_word = false;  // refused (value_error): sinter does not implement it
+    bool single_word = false;  // matched only between non-word characters (or the text's ends)
     bool lstrip = false;      // swallows the whitespace on its left (no effect on the ids)
     bool rstrip = false;      // swallows the whitespace on its right (no effect on the ids)
 };
@@ -68,19 +71,26 @@ public:
     struct Match {
         std::int32_t id;
         std::size_t length;  // in Chars
+        bool single_word;    // the token's flag: the caller checks what lies on both sides
     };
 
     bool empty() const noexcept { return ids_.size() == 1; }
 
     // key must be non-empty; a repeated key keeps its first id.
-    void insert(std::basic_string_view<Char> key, std::int32_t id) {
+    void insert(std::basic_string_view<Char> key, std::int32_t id, bool single_word = false) {
         std::uint32_t node = 0;
         for (const Char c : key) {
             const auto [it, added] = edges_.try_emplace(edge(node, c), static_cast<std::uint32_t>(ids_.size()));
-            if (added) ids_.push_back(-1);
+            if (added) {
+                ids_.push_back(-1);
+                single_word_.push_back(false);
+            }
             node = it->second;
         }
-        if (ids_[node] < 0) ids_[node] = id;
+        if (ids_[node] < 0) {
+            ids_[node] = id;
+            single_word_[node] = single_word;
+        }
     }
 
     // The longest key that is a prefix of [p, end), if any.
@@ -91,7 +101,7 @@ public:
             const auto it = edges_.find(edge(node, *q++));
             if (it == edges_.end()) break;
             node = it->second;
-            if (ids_[node] >= 0) best = Match{ids_[node], static_cast<std::size_t>(q - p)};
+            if (ids_[node] >= 0) best = Match{ids_[node], static_cast<std::size_t>(q - p), single_word_[node]};
         }
         return best;
     }
@@ -103,6 +113,7 @@ private:
 
     std::unordered_map<std::uint64_t, std::uint32_t> edges_;  // (node, character) -> child
     std::vector<std::int32_t> ids_ = std::vector<std::int32_t>(1, -1);  // per node; -1: no key ends here
+    std::vector<bool> single_word_ = std::vector<bool>(1, false);          // per node
 };
 
 }  // namespace detail

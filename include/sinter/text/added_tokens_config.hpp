@@ -14,7 +14,7 @@
 //      transformers 5's precedence between them.
 //
 // sinter's tokenizer is BERT's: unk/sep/pad/cls/mask other than [UNK] [SEP] [PAD] [CLS] [MASK]
-// (or null) are a config_error, as is a single_word token. The ids the files give are checked
+// (or null) are a config_error. The ids the files give are checked
 // against the ones the tokenizer assigns (Tokenizer::from_directory). Malformed entries are
 // format_errors naming the file and the entry.
 #include <algorithm>
@@ -284,8 +284,6 @@ inline FolderAddedTokens read_added_tokens(const std::filesystem::path& dir, con
     FolderAddedTokens out;
     std::unordered_map<std::string, std::string> first_source;  // content -> the file listing it
     const auto append = [&](AddedToken t, std::optional<std::int64_t> id, const std::string& source) {
-        if (t.single_word)
-            throw config_error(source + ": added token \"" + t.content + "\" is single_word, which sinter does not implement");
         first_source.emplace(t.content, source);
         out.tokens.push_back(std::move(t));
         out.ids.push_back(id);

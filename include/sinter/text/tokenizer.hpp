@@ -61,8 +61,8 @@ concept TextRange = std::ranges::forward_range<R> && std::convertible_to<std::ra
 class Tokenizer {
 public:
     // format_error if the vocabulary lacks [UNK], [CLS], [SEP] or [PAD]; added_token_error (a
-    // value_error) for an added token that is empty, not UTF-8, listed twice, single_word,
-    // normalised to nothing or to what another one is.
+    // value_error) for an added token that is empty, not UTF-8, listed twice, normalised to nothing
+    // or to what another one is.
     explicit Tokenizer(Vocab vocab, TokenizerOptions options = {})
         : vocab_(checked(std::move(vocab))), options_(std::move(options)), model_(vocab_) {
         cls_id_ = *vocab_.find("[CLS]");
@@ -196,13 +196,11 @@ private:
             if (t.content.empty()) throw added_token_error(i, "an added token is empty");
             if (const auto bad = find_invalid_utf8(t.content); bad != std::string_view::npos)
                 throw added_token_error(i, name() + " is not valid UTF-8 (byte " + std::to_string(bad) + ")");
-            if (t.single_word)
-                throw added_token_error(i, name() + " is single_word, which sinter does not implement");
             const std::int32_t id = vocab_.find(t.content).value_or(next);
             if (!added_ids_.emplace(t.content, id).second) throw added_token_error(i, name() + " is listed twice");
             if (id == next) ++next;
             if (!t.normalized) {
-                raw_tokens_.insert(t.content, id);
+                raw_tokens_.insert(t.content, id, t.single_word);
                 raw_first_[static_cast<unsigned char>(t.content[0])] = true;
             } else {
                 const std::u32string n = normalized_code_points(t.content);
@@ -212,7 +210,7 @@ private:
                     throw added_token_error(i, name() + " and added token \"" + list[it->second].content +
                                                    "\" normalise to the same text, which Hugging Face matches "
                                                    "as either, from one run to the next");
-                normalized_tokens_.insert(n, id);
+                normalized_tokens_.insert(n, id, t.single_word);
                 if (n[0] < 128) normalized_first_ascii_[n[0]] = true;
                 else normalized_first_other_ = true;
             }
@@ -245,9 +243,38 @@ private:
         }
     }
 
-    std::optional<detail::TokenTrie<char>::Match> match_raw(const char* p, const char* end) const {
-        if (!raw_first_[static_cast<unsigned char>(*p)]) return std::nullopt;
-        return raw_tokens_.longest_prefix(p, end);
+    // The raw token that starts at p in [begin, end), if any. A single_word one that touches a word
+    // character is refused, and the bytes it spans become plain text (plain_until): tokenizers'
+    // iterator has moved past them, so no token starting inside them is tried.
+    std::optional<detail::TokenTrie<char>::Match> match_raw(const char* begin, const char* p, const char* end,
+                                                            const char*& plain_until) const {
+        if (p < plain_until || !raw_first_[static_cast<unsigned char>(*p)]) return std::nullopt;
+        const auto m = raw_tokens_.longest_prefix(p, end);
+        if (m && m->single_word && (word_before(begin, p) || word_at(p + m->length, end))) {
+            plain_until = p + m->length;
+            return std::nullopt;
+        }
+        return m;
+    }
+
+    // Is the character that ends at p (after begin) a word character? Invalid UTF-8 is U+FFFD, as
+    // Python decodes it with errors="replace", which is not. p is a character boundary: a token
+    // starts with a lead byte, which no sequence before it can include.
+    static bool word_before(const char* begin, const char* p) noexcept {
+        const char* q = p;
+        while (q > begin && p - q < 4 && (static_cast<unsigned char>(q[-1]) & 0xC0) == 0x80) --q;
+        if (q == begin || (static_cast<unsigned char>(q[-1]) & 0xC0) == 0x80) return false;  // no lead byte
+        --q;
+        char32_t cp = 0;
+        const int n = detail::decode_utf8(reinterpret_cast<const unsigned char*>(q), reinterpret_cast<const unsigned char*>(p), cp);
+        return n == p - q && detail::is_word_char(cp);
+    }
+    // Is the character that starts at p (before end) a word character?
+    static bool word_at(const char* p, const char* end) noexcept {
+        if (p == end) return false;
+        char32_t cp = 0;
+        const int n = detail::decode_utf8(reinterpret_cast<const unsigned char*>(p), reinterpret_cast<const unsigned char*>(end), cp);
+        return n > 0 && detail::is_word_char(cp);
     }
 
     static constexpr std::size_t no_index = static_cast<std::size_t>(-1);
@@ -273,10 +300,11 @@ private:
         Normalizer normalizer(options_.normalizer);
         const char* const begin = text.data();
         const char* const end = begin + text.size();
+        const char* plain_until = begin;  // see match_raw
         for (const char* p = begin; p < end;) {
             const auto b = static_cast<unsigned char>(*p);
             if (b >= 0x80) {
-                if (const auto m = raw_first_[b] ? raw_tokens_.longest_prefix(p, end) : std::nullopt) [[unlikely]] {
+                if (const auto m = match_raw(begin, p, end, plain_until)) [[unlikely]] {
                     normalizer.flush(words);
                     words.end_word();
                     words.push_id(m->id);
@@ -289,7 +317,7 @@ private:
             if (normalizer.has_pending()) normalizer.flush(words);
             Ascii k = ascii_[b];
             if (k == Ascii::starts_token) {
-                if (const auto m = raw_tokens_.longest_prefix(p, end)) {
+                if (const auto m = match_raw(begin, p, end, plain_until)) {
                     words.end_word();
                     words.push_id(m->id);
                     p += m->length;
@@ -374,14 +402,21 @@ private:
             normalizer.flush(into_buffer);
             const char32_t* const cps = into_buffer.code_points();
             const CharClass* const classes = into_buffer.classes();
+            std::size_t plain_until = 0;  // as in match_raw
             for (std::size_t i = 0, n = into_buffer.size(); i < n; ++i) {
                 const char32_t cp = cps[i];
-                const bool may_start = cp < 128 ? normalized_first_ascii_[cp] : normalized_first_other_;
+                const bool may_start =
+                    i >= plain_until && (cp < 128 ? normalized_first_ascii_[cp] : normalized_first_other_);
                 if (const auto m = may_start ? normalized_tokens_.longest_prefix(cps + i, cps + n) : std::nullopt) {
-                    words.end_word();
-                    words.push_id(m->id);
-                    i += m->length - 1;
-                    continue;
+                    const std::size_t after = i + m->length;
+                    if (!m->single_word || ((i == 0 || !detail::is_word_char(cps[i - 1])) &&
+                                            (after == n || !detail::is_word_char(cps[after])))) {
+                        words.end_word();
+                        words.push_id(m->id);
+                        i = after - 1;
+                        continue;
+                    }
+                    plain_until = after;
                 }
                 const CharClass k = classes[i];
                 if (cp >= 128) {
@@ -398,9 +433,10 @@ private:
             words.end_word();
         };
         const char* stretch = begin;
+        const char* plain_until = begin;
         // Byte by byte: a raw token is valid UTF-8, so it cannot match inside a character.
         for (const char* p = begin; p < end;) {
-            if (const auto m = match_raw(p, end)) {
+            if (const auto m = match_raw(begin, p, end, plain_until)) {
                 finish_stretch(stretch, p);
                 words.push_id(m->id);
                 p += m->length;

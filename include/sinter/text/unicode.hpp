@@ -39,6 +39,15 @@ constexpr bool is_white_space(char32_t cp) noexcept {
     return cp == 0x0B || cp == 0x0C || cp == 0x85 || char_class(cp) == CharClass::space;
 }
 
+// A word character, as regex \w sees it (Alphabetic, marks, decimal digits, connector punctuation
+// and the joiners, at Unicode 16.0): what a single_word added token must not touch.
+constexpr bool is_word_char(char32_t cp) noexcept {
+    if (cp < 0x80) return (cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z') || cp == '_';
+    // An odd number of starts at or below cp: inside a run of word characters.
+    const auto* it = std::upper_bound(std::begin(word_starts), std::end(word_starts), static_cast<std::uint32_t>(cp));
+    return (it - std::begin(word_starts)) % 2 == 1;
+}
+
 // Canonical combining class of a CharClass::combining character (0 for anything else).
 constexpr int combining_class(char32_t cp) noexcept {
     const auto* it = std::lower_bound(std::begin(combining_classes), std::end(combining_classes), cp,
