@@ -96,6 +96,10 @@ TEST_CASE("tokenizer_config.json options") {
     CHECK((o.lowercase && o.strip_accents == true && o.handle_chinese_chars));
     o = parse_tokenizer_config("{}");
     CHECK((o.lowercase && !o.strip_accents && o.strips_accents()));
+    CHECK(error_message<sinter::config_error>([] { parse_tokenizer_config(R"({"split_special_tokens": true})", "cfg.json"); }) ==
+          "cfg.json: \"split_special_tokens\": true (special tokens typed in a text split into word pieces) is not "
+          "implemented by sinter");
+    CHECK(parse_tokenizer_config(R"({"split_special_tokens": false})").lowercase);
     CHECK(error_message<sinter::config_error>([] { parse_tokenizer_config(R"({"do_lower_case": "yes"})", "cfg.json"); })
               .find("cfg.json: \"do_lower_case\" must be true or false") == 0);
     CHECK(error_message<sinter::format_error>([] { parse_tokenizer_config(R"({"a": [1, 2)", "cfg.json"); })

@@ -11,8 +11,10 @@
 // where any does (Aho-Corasick, leftmost-longest), and the text between matches goes on to the
 // pre-tokeniser: a match always ends the word before it ("covid19x" is covid19 + x).
 //
-// lstrip and rstrip let a match swallow the whitespace beside it: that changes offsets, never ids
-// (BERT's pre-tokeniser drops whitespace anyway), so sinter records them and needs nothing more.
+// lstrip and rstrip let a match swallow the whitespace (regex \s) beside it, up to the previous
+// match. The pre-tokeniser drops whitespace anyway, so that only changes ids when a raw token
+// swallows whitespace that a normalised token would otherwise start or end with.
+//
 // A single_word token matches only where the characters on both sides (in the text of its pass) are
 // not word characters, as regex \w sees them (unicode.hpp's is_word_char); the beginning and end of
 // that text count as non-word. A match it refuses is skipped whole, as the Aho-Corasick iterator
@@ -38,8 +40,8 @@ struct AddedToken {
     bool normalized = true;   // matched in the normalised text; false: in the raw text, exactly.
                               // Hugging Face's default is !special: set it false for special tokens.
     bool single_word = false;  // matched only between non-word characters (or the text's ends)
-    bool lstrip = false;      // swallows the whitespace on its left (no effect on the ids)
-    bool rstrip = false;      // swallows the whitespace on its right (no effect on the ids)
+    bool lstrip = false;      // swallows the whitespace on its left
+    bool rstrip = false;      // swallows the whitespace on its right
 };
 
 // An added token with the id the tokenizer gave it: its vocabulary id if the vocabulary has the
@@ -71,25 +73,25 @@ public:
     struct Match {
         std::int32_t id;
         std::size_t length;  // in Chars
-        bool single_word;    // the token's flag: the caller checks what lies on both sides
+        std::size_t token;   // the index the caller inserted the key with (its AddedToken's)
     };
 
     bool empty() const noexcept { return ids_.size() == 1; }
 
-    // key must be non-empty; a repeated key keeps its first id.
-    void insert(std::basic_string_view<Char> key, std::int32_t id, bool single_word = false) {
+    // key must be non-empty; a repeated key keeps its first id and token.
+    void insert(std::basic_string_view<Char> key, std::int32_t id, std::size_t token = 0) {
         std::uint32_t node = 0;
         for (const Char c : key) {
             const auto [it, added] = edges_.try_emplace(edge(node, c), static_cast<std::uint32_t>(ids_.size()));
             if (added) {
                 ids_.push_back(-1);
-                single_word_.push_back(false);
+                tokens_.push_back(0);
             }
             node = it->second;
         }
         if (ids_[node] < 0) {
             ids_[node] = id;
-            single_word_[node] = single_word;
+            tokens_[node] = token;
         }
     }
 
@@ -101,7 +103,7 @@ public:
             const auto it = edges_.find(edge(node, *q++));
             if (it == edges_.end()) break;
             node = it->second;
-            if (ids_[node] >= 0) best = Match{ids_[node], static_cast<std::size_t>(q - p), single_word_[node]};
+            if (ids_[node] >= 0) best = Match{ids_[node], static_cast<std::size_t>(q - p), tokens_[node]};
         }
         return best;
     }
@@ -113,7 +115,7 @@ private:
 
     std::unordered_map<std::uint64_t, std::uint32_t> edges_;  // (node, character) -> child
     std::vector<std::int32_t> ids_ = std::vector<std::int32_t>(1, -1);  // per node; -1: no key ends here
-    std::vector<bool> single_word_ = std::vector<bool>(1, false);          // per node
+    std::vector<std::size_t> tokens_ = std::vector<std::size_t>(1, 0);      // per node
 };
 
 }  // namespace detail

@@ -200,7 +200,7 @@ private:
             if (!added_ids_.emplace(t.content, id).second) throw added_token_error(i, name() + " is listed twice");
             if (id == next) ++next;
             if (!t.normalized) {
-                raw_tokens_.insert(t.content, id, t.single_word);
+                raw_tokens_.insert(t.content, id, i);
                 raw_first_[static_cast<unsigned char>(t.content[0])] = true;
             } else {
                 const std::u32string n = normalized_code_points(t.content);
@@ -210,7 +210,7 @@ private:
                     throw added_token_error(i, name() + " and added token \"" + list[it->second].content +
                                                    "\" normalise to the same text, which Hugging Face matches "
                                                    "as either, from one run to the next");
-                normalized_tokens_.insert(n, id, t.single_word);
+                normalized_tokens_.insert(n, id, i);
                 if (n[0] < 128) normalized_first_ascii_[n[0]] = true;
                 else normalized_first_other_ = true;
             }
@@ -250,31 +250,54 @@ private:
                                                             const char*& plain_until) const {
         if (p < plain_until || !raw_first_[static_cast<unsigned char>(*p)]) return std::nullopt;
         const auto m = raw_tokens_.longest_prefix(p, end);
-        if (m && m->single_word && (word_before(begin, p) || word_at(p + m->length, end))) {
+        if (m && added_[m->token].token.single_word && (word_before(begin, p) || word_at(p + m->length, end))) {
             plain_until = p + m->length;
             return std::nullopt;
         }
         return m;
     }
 
-    // Is the character that ends at p (after begin) a word character? Invalid UTF-8 is U+FFFD, as
-    // Python decodes it with errors="replace", which is not. p is a character boundary: a token
-    // starts with a lead byte, which no sequence before it can include.
-    static bool word_before(const char* begin, const char* p) noexcept {
+    // The character that ends at p (begin < p) and its first byte. Invalid UTF-8 is U+FFFD, as
+    // Python decodes it with errors="replace". p is a character boundary: a token starts with a
+    // lead byte, which no sequence before it can include.
+    static std::pair<char32_t, const char*> char_before(const char* begin, const char* p) noexcept {
         const char* q = p;
         while (q > begin && p - q < 4 && (static_cast<unsigned char>(q[-1]) & 0xC0) == 0x80) --q;
-        if (q == begin || (static_cast<unsigned char>(q[-1]) & 0xC0) == 0x80) return false;  // no lead byte
+        if (q == begin || (static_cast<unsigned char>(q[-1]) & 0xC0) == 0x80) return {replacement_character, p - 1};
         --q;
         char32_t cp = 0;
         const int n = detail::decode_utf8(reinterpret_cast<const unsigned char*>(q), reinterpret_cast<const unsigned char*>(p), cp);
-        return n == p - q && detail::is_word_char(cp);
+        return {n == p - q ? cp : replacement_character, n == p - q ? q : p - 1};
     }
-    // Is the character that starts at p (before end) a word character?
-    static bool word_at(const char* p, const char* end) noexcept {
-        if (p == end) return false;
+    // The character that starts at p (p < end) and its length; U+FFFD for invalid UTF-8.
+    static std::pair<char32_t, int> char_at(const char* p, const char* end) noexcept {
         char32_t cp = 0;
         const int n = detail::decode_utf8(reinterpret_cast<const unsigned char*>(p), reinterpret_cast<const unsigned char*>(end), cp);
-        return n > 0 && detail::is_word_char(cp);
+        return n > 0 ? std::pair{cp, n} : std::pair{replacement_character, -n};
+    }
+    static bool word_before(const char* begin, const char* p) noexcept {
+        return p > begin && detail::is_word_char(char_before(begin, p).first);
+    }
+    static bool word_at(const char* p, const char* end) noexcept {
+        return p < end && detail::is_word_char(char_at(p, end).first);
+    }
+    // Where the whitespace (regex \s: White_Space) that ends at p begins, going back no further
+    // than `from`; where the whitespace that starts at p ends.
+    static const char* white_space_before(const char* from, const char* p) noexcept {
+        while (p > from) {
+            const auto [cp, q] = char_before(from, p);
+            if (!detail::is_white_space(cp)) break;
+            p = q;
+        }
+        return p;
+    }
+    static const char* white_space_after(const char* p, const char* end) noexcept {
+        while (p < end) {
+            const auto [cp, n] = char_at(p, end);
+            if (!detail::is_white_space(cp)) break;
+            p += n;
+        }
+        return p;
     }
 
     static constexpr std::size_t no_index = static_cast<std::size_t>(-1);
@@ -314,10 +337,10 @@ private:
                 p += push_code_point(text, p, end, normalizer, words, index, second);
                 continue;
             }
-            if (normalizer.has_pending()) normalizer.flush(words);
             Ascii k = ascii_[b];
             if (k == Ascii::starts_token) {
                 if (const auto m = match_raw(begin, p, end, plain_until)) {
+                    normalizer.flush(words);
                     words.end_word();
                     words.push_id(m->id);
                     p += m->length;
@@ -325,6 +348,9 @@ private:
                 }
                 k = ascii_plain_[b];
             }
+            // Buffered marks are released before a kept character; clean-up deletes the removed
+            // ones before NFD, so marks on both sides of one still reorder together.
+            if (k != Ascii::remove && normalizer.has_pending()) normalizer.flush(words);
             switch (k) {
                 case Ascii::letter:
                     words.append_ascii(ascii_lower_[b]);
@@ -389,8 +415,9 @@ private:
                     p += push_code_point(text, p, to, normalizer, into_buffer, index, second);
                     continue;
                 }
-                if (normalizer.has_pending()) normalizer.flush(into_buffer);
-                switch (ascii_plain_[b]) {
+                const Ascii k = ascii_plain_[b];
+                if (k != Ascii::remove && normalizer.has_pending()) normalizer.flush(into_buffer);  // as streaming
+                switch (k) {
                     case Ascii::letter: into_buffer(static_cast<char32_t>(ascii_lower_[b]), CharClass::other); break;
                     case Ascii::space: into_buffer(U' ', CharClass::space); break;
                     case Ascii::punct: into_buffer(b, CharClass::punct); break;
@@ -409,7 +436,7 @@ private:
                     i >= plain_until && (cp < 128 ? normalized_first_ascii_[cp] : normalized_first_other_);
                 if (const auto m = may_start ? normalized_tokens_.longest_prefix(cps + i, cps + n) : std::nullopt) {
                     const std::size_t after = i + m->length;
-                    if (!m->single_word || ((i == 0 || !detail::is_word_char(cps[i - 1])) &&
+                    if (!added_[m->token].token.single_word || ((i == 0 || !detail::is_word_char(cps[i - 1])) &&
                                             (after == n || !detail::is_word_char(cps[after])))) {
                         words.end_word();
                         words.push_id(m->id);
@@ -437,10 +464,13 @@ private:
         // Byte by byte: a raw token is valid UTF-8, so it cannot match inside a character.
         for (const char* p = begin; p < end;) {
             if (const auto m = match_raw(begin, p, end, plain_until)) {
-                finish_stretch(stretch, p);
+                // lstrip and rstrip take the whitespace beside the token out of the stretches that
+                // normalised tokens are searched in; the search for raw ones goes on after it.
+                const AddedToken& t = added_[m->token].token;
+                finish_stretch(stretch, t.lstrip ? white_space_before(stretch, p) : p);
                 words.push_id(m->id);
                 p += m->length;
-                stretch = p;
+                stretch = t.rstrip ? white_space_after(p, end) : p;
                 continue;
             }
             ++p;

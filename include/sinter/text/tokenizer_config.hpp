@@ -6,7 +6,9 @@
 // Parsed by sinter's strict JSON reader (io/json.hpp: duplicate keys, trailing bytes, unbalanced
 // brackets and deep nesting refused; Python's NaN and Infinity accepted, as Python's json writes
 // them); every other key is ignored. A missing key keeps Hugging Face's default (lowercase on,
-// strip_accents unset, CJK spacing on).
+// strip_accents unset, CJK spacing on). "split_special_tokens": true (transformers then matches no
+// special token, so "[SEP]" typed in a text is five pieces) is a config_error: sinter does not
+// implement it.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -31,6 +33,9 @@ inline NormalizerOptions parse_tokenizer_config(std::string_view json, std::stri
             throw config_error(std::string(source) + ": \"" + key + "\" must be true or false" + (nullable ? " or null" : ""));
         return v;
     };
+    if (const io::Json* v = value_of("split_special_tokens", false); v && v->as_bool())
+        throw config_error(std::string(source) + ": \"split_special_tokens\": true (special tokens typed in a text "
+                                                 "split into word pieces) is not implemented by sinter");
     NormalizerOptions options;
     if (const io::Json* v = value_of("do_lower_case", false)) options.lowercase = v->as_bool();
     if (const io::Json* v = value_of("tokenize_chinese_chars", false)) options.handle_chinese_chars = v->as_bool();
