@@ -224,10 +224,10 @@ class Tables:
         simple = sorted((c, l[0]) for c, l in ucd.lower.items() if len(l) == 1 and l[0] != c)
         self.special_lowercase = sorted((c, l) for c, l in ucd.lower.items() if len(l) > 1)
         assert all(len(l) == 2 for _, l in self.special_lowercase)
-        # Runs of code points first, first + step, ... that all map by the same delta; step 2 catches
-        # the alternating upper/lower pairs of Latin Extended and Cyrillic.
         # Where \w membership changes: word characters from word_starts[2k] to word_starts[2k + 1] - 1.
         self.word_starts = [c for c in range(0x110000) if (c in ucd.word) != (c - 1 in ucd.word)]
+        # Runs of code points first, first + step, ... that all map by the same delta; step 2 catches
+        # the alternating upper/lower pairs of Latin Extended and Cyrillic.
         self.lowercase_runs = []
         i = 0
         while i < len(simple):
