@@ -40,11 +40,13 @@ import json
 import os
 import random
 import shutil
+import sys
 import tempfile
 
-from tokenizers import AddedToken, Tokenizer
-from tokenizers.models import WordLevel
 from transformers import AutoTokenizer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_unicode_tables import tokenizers_word_characters  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 OUT = os.path.join(ROOT, "tests", "golden", "text", "added")
@@ -133,14 +135,9 @@ def load(folder):
 
 def word_character_runs():
     """The code points tokenizers' single_word check sees as regex \\w, as (first, last) runs."""
-    probe = Tokenizer(WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
-    probe.add_tokens([AddedToken("<w>", single_word=True, normalized=False)])
-    w = probe.token_to_id("<w>")
-    code_points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
-    texts = [("<w>" + chr(c)) if chr(c) in "<w>" else (chr(c) + "<w>") for c in code_points]
     runs = []
-    for c, e in zip(code_points, probe.encode_batch(texts, add_special_tokens=False)):
-        if w in e.ids:
+    for c, word in enumerate(tokenizers_word_characters()):
+        if not word:
             continue
         if runs and runs[-1][1] == c - 1:
             runs[-1][1] = c
