@@ -24,7 +24,12 @@ Three folders, each read by transformers 5 from its own files plus bert-base-unc
   single_word (raw and normalised), beside plain ones that overlap them, with texts of their own
   (SINGLE_WORD_HANDWRITTEN and random ones of SINGLE_WORD_PIECES) that put word and non-word
   characters of every kind next to them: letters, digits, marks, "_" and U+203F (Pc), the zero
-  width joiner, a letter Unicode 16.0 added, punctuation, symbols and spaces.
+  width joiner, a letter Unicode 16.0 added, punctuation, symbols and spaces;
+- split_special/: tokenizer_config.json with "split_special_tokens": true, so that no special token
+  is matched ("[SEP]" typed in a text is "[", "sep", "]"), and "added_tokens_decoder" with the first
+  five's tokens plus ones that overlap the special ones: "[SEP]x" (longer, not special, so it
+  matches), "EP]" (inside "[SEP]", not tried: the refused match is skipped whole) and a normalised
+  "sp>" (inside the raw special "<sp>", which, refused, stays in the normalised pass's text).
 The tokens of the first five: normalised ones ("covid19", "New York", "Café", "中文", "e-mail", "Ωmega"), raw ones
 ("<ent>" with lstrip and rstrip, "<e", "→x"), special ones ("<sp>" raw, "[Z]" normalised), and
 ones the vocabulary already has ("hello", "ab", "abc"), which keep their ids.
@@ -108,6 +113,16 @@ SINGLE_WORD_PIECES = ["<m>", "<M>", "m>x", "→y", "Ta", "ta", "TA", "New Town",
                       "\u0301", "\u200d", "\u203f", "\U0001E5D0", "ꟍ", "-", ".", "!", "😀", "²", "Ⅻ", "ß", "İ"]
 
 
+SPLIT_NEW = [token("[SEP]x", normalized=False), token("EP]", normalized=False), token("sp>")]
+SPLIT_HANDWRITTEN = [
+    "[CLS] a [SEP] b [SEP]x [SEP]xy x[SEP] [SEP][SEP] [sep] [MASK]ed EP] xEP]",
+    "<sp> <SP> <sp>> sp> x<sp [Z] [z] [Z]x <ent> <e hello",
+    "[PAD][UNK][CLS] [UNK]",
+    "",
+]
+SPLIT_PIECES = PIECES + ["[SEP]x", "[SEP]", "[sep]", "EP]", "ep]", "sp>", "SP>", "[PAD]", "[UNK]"]
+
+
 def random_texts(rng, n, pieces=PIECES):
     out = []
     for _ in range(n):
@@ -189,16 +204,26 @@ def main():
     sw_decoder.update({str(i): t for i, t in SINGLE_WORD_IN_VOCAB.items()})
     write(os.path.join(OUT, "single_word"), {"tokenizer_config.json": dict(BASE, added_tokens_decoder=sw_decoder)})
 
+    split_decoder = dict(decoder)
+    split_decoder.update({str(30522 + len(NEW) + i): t for i, t in enumerate(SPLIT_NEW)})
+    write(os.path.join(OUT, "split_special"),
+          {"tokenizer_config.json": dict(BASE, split_special_tokens=True, added_tokens_decoder=split_decoder)})
+
     rng = random.Random(SEED)
     texts = HANDWRITTEN + random_texts(rng, 300)
     pairs = list(zip(random_texts(rng, 30), random_texts(rng, 30)))
     sw_rng = random.Random(SEED + 1)
     sw_texts = SINGLE_WORD_HANDWRITTEN + random_texts(sw_rng, 300, SINGLE_WORD_PIECES)
     sw_pairs = list(zip(random_texts(sw_rng, 20, SINGLE_WORD_PIECES), random_texts(sw_rng, 20, SINGLE_WORD_PIECES)))
+    split_rng = random.Random(SEED + 2)
+    split_texts = SPLIT_HANDWRITTEN + random_texts(split_rng, 300, SPLIT_PIECES)
+    split_pairs = list(zip(random_texts(split_rng, 20, SPLIT_PIECES), random_texts(split_rng, 20, SPLIT_PIECES)))
     lines = []
-    for name in ["v4", "v5", "legacy", "legacy_map", "config_extras", "single_word"]:
+    for name in ["v4", "v5", "legacy", "legacy_map", "config_extras", "single_word", "split_special"]:
         if name == "single_word":
             texts, pairs = sw_texts, sw_pairs
+        if name == "split_special":
+            texts, pairs = split_texts, split_pairs
         tok = v5 if name == "v5" else load(os.path.join(OUT, name))
         print(name, {i: (t.content, t.normalized) for i, t in tok.added_tokens_decoder.items() if i not in SPECIALS})
         for t in texts:

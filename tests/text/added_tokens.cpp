@@ -63,8 +63,8 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 
 TEST_CASE("folders with added tokens tokenize as transformers 5 (golden)") {
     const auto lines = golden::read_lines("added/cases.tsv");
-    REQUIRE(lines.size() == 5 * 339 + 329);
-    for (const std::string variant : {"v4", "v5", "legacy", "legacy_map", "config_extras", "single_word"}) {
+    REQUIRE(lines.size() == 5 * 339 + 329 + 324);
+    for (const std::string variant : {"v4", "v5", "legacy", "legacy_map", "config_extras", "single_word", "split_special"}) {
         CAPTURE(variant);
         const Folder folder(variant);
         const Tokenizer t = Tokenizer::from_directory(folder.dir);
@@ -82,7 +82,7 @@ TEST_CASE("folders with added tokens tokenize as transformers 5 (golden)") {
                                    << "\n  transformers: " << golden::show(t.vocab(), want));
         }
         MESSAGE(variant << ": " << checked << " texts, " << wrong << " differ");
-        CHECK(checked == (variant == "single_word" ? 329u : 339u));
+        CHECK(checked == (variant == "single_word" ? 329u : variant == "split_special" ? 324u : 339u));
         CHECK(wrong == 0);
     }
 }
@@ -317,6 +317,52 @@ TEST_CASE("single_word raw tokens: the streaming pass agrees with the buffered o
     const Tokenizer replacing(golden::vocab(), lenient);
     CHECK(replacing.tokenize("\xC3<m>\xA9 \xE2\x82<m> \xF0\x9F\x98<m>") == ids_t{30522, 30522, 30522});
     CHECK(replacing.tokenize("\xC3\xA9<m> <m>\xC3\xA9") == streaming.tokenize("é<m> <m>é"));  // valid: words
+}
+
+TEST_CASE("split_special_tokens: the streaming pass agrees with the buffered one") {
+    // The golden's split_special folder has normalised tokens, so it takes the buffered pass; its
+    // raw tokens alone take the streaming pass.
+    std::vector<AddedToken> raw = {{.content = "[SEP]x", .normalized = false}, {.content = "EP]", .normalized = false},
+                                   {.content = "<sp>", .special = true, .normalized = false}};
+    const Tokenizer streaming(golden::vocab(), {.added_tokens = raw, .split_special_tokens = true});
+    raw.push_back({.content = "qqqzzzqqq"});
+    const Tokenizer buffered(golden::vocab(), {.added_tokens = raw, .split_special_tokens = true});
+    std::size_t checked = 0;
+    for (const auto& line : golden::read_lines("added/cases.tsv")) {
+        const auto f = golden::split(line);
+        if (f[1] != "split_special") continue;
+        for (std::size_t k = 2; k < f.size() - 1; ++k) {
+            ++checked;
+            CHECK_MESSAGE(streaming.tokenize(f[k]) == buffered.tokenize(f[k]), golden::printable(f[k]));
+        }
+    }
+    CHECK(checked == 344);
+    // transformers 5.25 (the golden's first text): [SEP] is "[", "sep", "]"; the longer "[SEP]x"
+    // matches; "EP]" is not tried inside a refused "[SEP]".
+    CHECK(streaming.tokenize("[CLS] a [SEP]xy [SEP] EP]") ==
+          ids_t{1031, 18856, 2015, 1033, 1037, 30522, 1061, 1031, 19802, 1033, 30523});
+    CHECK(streaming.encode("[SEP]").ids == ids_t{101, 1031, 19802, 1033, 102});  // the template still adds them
+    const Tokenizer matching(golden::vocab(), {.added_tokens = {{.content = "EP]", .normalized = false}}});
+    CHECK(matching.tokenize("[SEP] EP]") == ids_t{102, 30522});
+}
+
+TEST_CASE("a raw token holding U+FFFD matches the U+FFFD that replaces invalid UTF-8") {
+    // Python's errors="replace" turns each invalid sequence into U+FFFD, which a raw token written
+    // with it then matches in transformers; the normaliser removes any other U+FFFD.
+    const std::vector<AddedToken> raw = {{.content = "<\uFFFD>", .normalized = false}};
+    const Tokenizer strict(golden::vocab(), {.added_tokens = raw});
+    const Tokenizer lenient(golden::vocab(), {.invalid_utf8 = InvalidUtf8::replace, .added_tokens = raw});
+    CHECK(lenient.tokenize("a<\xFF>b <\xE2\x82> <\uFFFD> <\xFF\xFF>") ==
+          ids_t{1037, 30522, 1038, 30522, 30522, 1026, 1028});  // two U+FFFD: not the token
+    CHECK(lenient.tokenize("a<\xFF>b") == strict.tokenize("a<\uFFFD>b"));
+    CHECK_THROWS_AS(strict.tokenize("a<\xFF>b"), sinter::format_error);
+    // The normalised tokens' pass, and a batch, see the same.
+    std::vector<AddedToken> both = raw;
+    both.push_back({.content = "Bé"});
+    const Tokenizer buffered(golden::vocab(), {.invalid_utf8 = InvalidUtf8::replace, .added_tokens = both});
+    CHECK(buffered.tokenize("a\xCC<\xC3>BE\xCC\x81") == ids_t{1037, 30522, 30523});
+    const auto batch = buffered.encode_batch({"x<\xF0\x9F\x98>", "be\xCC\x81"});
+    CHECK(batch.ids == std::vector<std::int32_t>{101, 1060, 30522, 102, 101, 30523, 102, 0});
 }
 
 TEST_CASE("lstrip and rstrip take whitespace from the normalised tokens' search") {

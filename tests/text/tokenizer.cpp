@@ -85,28 +85,31 @@ TEST_CASE("options: lowercase, strip_accents and tokenize_chinese_chars") {
 }
 
 TEST_CASE("tokenizer_config.json options") {
-    auto o = parse_tokenizer_config(R"({"do_lower_case": false, "strip_accents": null, "model_max_length": 512,
+    auto c = parse_tokenizer_config(R"({"do_lower_case": false, "strip_accents": null, "model_max_length": 512,
         "added_tokens_decoder": {"0": {"content": "[PAD]", "lstrip": false, "special": true}},
         "never_split": ["a\"b", {"x": [1, 2.5e3, true]}], "tokenize_chinese_chars": false})");
+    NormalizerOptions o = c.normalizer;
     CHECK(o.lowercase == false);
     CHECK(o.strip_accents.has_value() == false);
     CHECK(o.strips_accents() == false);
     CHECK(o.handle_chinese_chars == false);
-    o = parse_tokenizer_config(R"({"strip_accents": true})");
+    CHECK(c.split_special_tokens == false);
+    o = parse_tokenizer_config(R"({"strip_accents": true})").normalizer;
     CHECK((o.lowercase && o.strip_accents == true && o.handle_chinese_chars));
-    o = parse_tokenizer_config("{}");
+    o = parse_tokenizer_config("{}").normalizer;
     CHECK((o.lowercase && !o.strip_accents && o.strips_accents()));
-    CHECK(error_message<sinter::config_error>([] { parse_tokenizer_config(R"({"split_special_tokens": true})", "cfg.json"); }) ==
-          "cfg.json: \"split_special_tokens\": true (special tokens typed in a text split into word pieces) is not "
-          "implemented by sinter");
-    CHECK(parse_tokenizer_config(R"({"split_special_tokens": false})").lowercase);
+    c = parse_tokenizer_config(R"({"split_special_tokens": true})");
+    CHECK((c.split_special_tokens && c.normalizer.lowercase));
+    CHECK(parse_tokenizer_config(R"({"split_special_tokens": false})").split_special_tokens == false);
+    CHECK(error_message<sinter::config_error>([] { parse_tokenizer_config(R"({"split_special_tokens": 1})", "cfg.json"); }) ==
+          "cfg.json: \"split_special_tokens\" must be true or false");
     CHECK(error_message<sinter::config_error>([] { parse_tokenizer_config(R"({"do_lower_case": "yes"})", "cfg.json"); })
               .find("cfg.json: \"do_lower_case\" must be true or false") == 0);
     CHECK(error_message<sinter::format_error>([] { parse_tokenizer_config(R"({"a": [1, 2)", "cfg.json"); })
               .find("cfg.json: JSON error at byte 11") != std::string::npos);
     CHECK(error_message<sinter::format_error>([] { parse_tokenizer_config("[]", "cfg.json"); }).find("expected a JSON object") != std::string::npos);
     // Python's json writes NaN and Infinity for non-finite floats: read, in keys sinter ignores.
-    o = parse_tokenizer_config(R"({"do_lower_case": false, "x": NaN, "model_max_length": Infinity, "y": [-Infinity]})");
+    o = parse_tokenizer_config(R"({"do_lower_case": false, "x": NaN, "model_max_length": Infinity, "y": [-Infinity]})").normalizer;
     CHECK(o.lowercase == false);
     // Strict JSON: mismatched brackets, trailing bytes and duplicate keys are refused, not skipped.
     for (const char* broken : {R"({"a":[},"do_lower_case":false})", R"({"do_lower_case":false} x)",

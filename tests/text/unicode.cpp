@@ -3,9 +3,12 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <iterator>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "../support/check.hpp"
 #include "golden.hpp"
 #include "sinter/text/normalizer.hpp"
 #include "sinter/text/unicode.hpp"
@@ -150,4 +153,43 @@ TEST_CASE("UTF-8 decoding: every scalar value round-trips, every bad form is ref
     } catch (const sinter::format_error& e) {
         CHECK(std::string(e.what()).find("test input at byte 3 (0xff)") != std::string::npos);
     }
+}
+
+static std::string code_point_name(char32_t c) {
+    char name[16];
+    std::snprintf(name, sizeof name, "U+%04X", static_cast<unsigned>(c));
+    return name;
+}
+
+TEST_CASE("decoding the character before a boundary agrees with decoding forwards") {
+    // Random strings of bytes that start, continue and break UTF-8 sequences. Forwards, each
+    // maximal invalid subpart is one U+FFFD, as Python's errors="replace" gives; backwards from
+    // every end of a forward step that is not a continuation byte (where the tokenizer asks: an
+    // added token starts with a lead byte), code_point_before must name the same character.
+    const unsigned char palette[] = {'a', ' ', 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC2, 0xC3,
+                                     0xDF, 0xE0, 0xE2, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xC0, 0xFF};
+    std::mt19937_64& rng = sinter::test::rng();
+    std::uniform_int_distribution<std::size_t> length(1, 12), byte(0, std::size(palette) - 1);
+    std::size_t checked = 0, invalid = 0;
+    for (int round = 0; round < 20000; ++round) {
+        std::string s(length(rng), '\0');
+        for (char& c : s) c = static_cast<char>(palette[byte(rng)]);
+        const char* const begin = s.data();
+        const char* const end = begin + s.size();
+        for (const char* p = begin; p < end;) {
+            const auto [cp, n] = detail::code_point_at(p, end);
+            const char* const next = p + n;
+            if (next == end || (static_cast<unsigned char>(*next) & 0xC0) != 0x80) {
+                const auto [back, start] = detail::code_point_before(begin, next);
+                ++checked;
+                invalid += cp == replacement_character;
+                if (back != cp || (cp != replacement_character && start != p))
+                    FAIL_CHECK(golden::printable(s) << ": forwards " << code_point_name(cp) << " at byte " << (p - begin)
+                                                    << ", backwards " << code_point_name(back) << " at byte " << (start - begin));
+            }
+            p = next;
+        }
+    }
+    CHECK(checked > 50000);
+    CHECK(invalid > 10000);  // the cases that matter were drawn
 }

@@ -19,7 +19,9 @@
 // not word characters, as regex \w sees them (unicode.hpp's is_word_char); the beginning and end of
 // that text count as non-word. A match it refuses is skipped whole, as the Aho-Corasick iterator
 // has already moved past it: no shorter token starting inside it is tried ("xab" with single_word
-// "ab" and plain "b" matches neither).
+// "ab" and plain "b" matches neither). With split_special_tokens (transformers' option of that
+// name, tokenizers' encode_special_tokens), every match of a special token is refused in that way:
+// "[SEP]" typed in a text becomes the pieces of "[", "sep" and "]".
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -36,7 +38,8 @@ namespace sinter::text {
 
 struct AddedToken {
     std::string content;
-    bool special = false;     // [CLS], [MASK], "<sp>": kept out of decoding; no effect on the ids
+    bool special = false;     // [CLS], [MASK], "<sp>": kept out of decoding; not matched at all
+                              // where TokenizerOptions::split_special_tokens is set
     bool normalized = true;   // matched in the normalised text; false: in the raw text, exactly.
                               // Hugging Face's default is !special: set it false for special tokens.
     bool single_word = false;  // matched only between non-word characters (or the text's ends)
@@ -64,35 +67,29 @@ private:
 
 namespace detail {
 
-// Keys (byte or code point strings) -> ids, for the longest key that starts a text. The edges sit
-// in one hash map: a node may have thousands of children (the normalised CJK tokens all start
-// with a space), and a look-up stays O(1) per character.
+// Keys (byte or code point strings) -> the index of the added token each was inserted with, for
+// the longest key that starts a text. The edges sit in one hash map: a node may have thousands of
+// children (the normalised CJK tokens all start with a space), and a look-up stays O(1) per
+// character.
 template <class Char>
 class TokenTrie {
 public:
     struct Match {
-        std::int32_t id;
+        std::size_t token;   // the index the key was inserted with
         std::size_t length;  // in Chars
-        std::size_t token;   // the index the caller inserted the key with (its AddedToken's)
     };
 
-    bool empty() const noexcept { return ids_.size() == 1; }
+    bool empty() const noexcept { return tokens_.size() == 1; }
 
-    // key must be non-empty; a repeated key keeps its first id and token.
-    void insert(std::basic_string_view<Char> key, std::int32_t id, std::size_t token = 0) {
+    // key must be non-empty; a repeated key keeps its first index.
+    void insert(std::basic_string_view<Char> key, std::size_t token) {
         std::uint32_t node = 0;
         for (const Char c : key) {
-            const auto [it, added] = edges_.try_emplace(edge(node, c), static_cast<std::uint32_t>(ids_.size()));
-            if (added) {
-                ids_.push_back(-1);
-                tokens_.push_back(0);
-            }
+            const auto [it, added] = edges_.try_emplace(edge(node, c), static_cast<std::uint32_t>(tokens_.size()));
+            if (added) tokens_.push_back(none);
             node = it->second;
         }
-        if (ids_[node] < 0) {
-            ids_[node] = id;
-            tokens_[node] = token;
-        }
+        if (tokens_[node] == none) tokens_[node] = token;
     }
 
     // The longest key that is a prefix of [p, end), if any.
@@ -103,19 +100,20 @@ public:
             const auto it = edges_.find(edge(node, *q++));
             if (it == edges_.end()) break;
             node = it->second;
-            if (ids_[node] >= 0) best = Match{ids_[node], static_cast<std::size_t>(q - p), tokens_[node]};
+            if (tokens_[node] != none) best = Match{tokens_[node], static_cast<std::size_t>(q - p)};
         }
         return best;
     }
 
 private:
+    static constexpr std::size_t none = static_cast<std::size_t>(-1);  // no key ends at the node
+
     static std::uint64_t edge(std::uint32_t node, Char c) noexcept {
         return (std::uint64_t(node) << 32) | std::uint64_t(static_cast<std::make_unsigned_t<Char>>(c));
     }
 
     std::unordered_map<std::uint64_t, std::uint32_t> edges_;  // (node, character) -> child
-    std::vector<std::int32_t> ids_ = std::vector<std::int32_t>(1, -1);  // per node; -1: no key ends here
-    std::vector<std::size_t> tokens_ = std::vector<std::size_t>(1, 0);      // per node
+    std::vector<std::size_t> tokens_ = std::vector<std::size_t>(1, none);  // per node
 };
 
 }  // namespace detail

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <ranges>
 #include <span>
@@ -53,6 +54,10 @@ struct TokenizerOptions {
     // vocabulary lacks). BERT's [UNK] [SEP] [PAD] [CLS] [MASK] follow, special and matched in the
     // raw text, unless listed here. from_directory reads a folder's (added_tokens_config.hpp).
     std::vector<AddedToken> added_tokens{};
+    // true: special added tokens are not matched, so "[SEP]" typed in a text is split into word
+    // pieces like any other text (transformers' split_special_tokens). [CLS] and [SEP] are still
+    // added around the text.
+    bool split_special_tokens = false;
 };
 
 template <class R>
@@ -82,7 +87,11 @@ public:
             throw io_error(dir.string() + " has no vocab.txt or tokenizer.json (a BERT WordPiece vocabulary)");
         TokenizerOptions options{.invalid_utf8 = invalid_utf8};
         const auto config_file = dir / "tokenizer_config.json";
-        if (std::filesystem::exists(config_file)) options.normalizer = read_tokenizer_config(config_file);
+        if (std::filesystem::exists(config_file)) {
+            const TokenizerConfig config = read_tokenizer_config(config_file);
+            options.normalizer = config.normalizer;
+            options.split_special_tokens = config.split_special_tokens;
+        }
         std::optional<io::Json> json;  // parsed once, for the vocabulary and the added tokens
         if (has_json) json = io::read_json_file(json_file);
         std::optional<Vocab> vocab = json ? tokenizer_json_vocab(*json, json_file.string()) : std::nullopt;
@@ -200,8 +209,9 @@ private:
             if (!added_ids_.emplace(t.content, id).second) throw added_token_error(i, name() + " is listed twice");
             if (id == next) ++next;
             if (!t.normalized) {
-                raw_tokens_.insert(t.content, id, i);
+                raw_tokens_.insert(t.content, i);
                 raw_first_[static_cast<unsigned char>(t.content[0])] = true;
+                raw_has_replacement_ |= t.content.find(replacement_character_utf8) != std::string::npos;
             } else {
                 const std::u32string n = normalized_code_points(t.content);
                 if (n.empty()) throw added_token_error(i, name() + " normalises to nothing, so it cannot be matched");
@@ -210,7 +220,7 @@ private:
                     throw added_token_error(i, name() + " and added token \"" + list[it->second].content +
                                                    "\" normalise to the same text, which Hugging Face matches "
                                                    "as either, from one run to the next");
-                normalized_tokens_.insert(n, id, i);
+                normalized_tokens_.insert(n, i);
                 if (n[0] < 128) normalized_first_ascii_[n[0]] = true;
                 else normalized_first_other_ = true;
             }
@@ -243,49 +253,37 @@ private:
         }
     }
 
-    // The raw token that starts at p in [begin, end), if any. A single_word one that touches a word
-    // character is refused, and the bytes it spans become plain text (plain_until): tokenizers'
-    // iterator has moved past them, so no token starting inside them is tried.
+    // Whether a match of token t is refused: a special token where they are split, or a single_word
+    // one beside a word character (word_beside() says whether it is, in the text of its pass).
+    bool refused(const AddedToken& t, auto word_beside) const {
+        return (t.special && options_.split_special_tokens) || (t.single_word && word_beside());
+    }
+
+    // The raw token that starts at p in [begin, end), if any. A refused one's bytes become plain
+    // text (plain_until): tokenizers' iterator has moved past them, so no token starting inside
+    // them is tried.
     std::optional<detail::TokenTrie<char>::Match> match_raw(const char* begin, const char* p, const char* end,
                                                             const char*& plain_until) const {
         if (p < plain_until || !raw_first_[static_cast<unsigned char>(*p)]) return std::nullopt;
         const auto m = raw_tokens_.longest_prefix(p, end);
-        if (m && added_[m->token].token.single_word && (word_before(begin, p) || word_at(p + m->length, end))) {
+        if (m && refused(added_[m->token].token, [&] { return word_before(begin, p) || word_at(p + m->length, end); })) {
             plain_until = p + m->length;
             return std::nullopt;
         }
         return m;
     }
-
-    // The character that ends at p (begin < p) and its first byte. Invalid UTF-8 is U+FFFD, as
-    // Python decodes it with errors="replace". p is a character boundary: a token starts with a
-    // lead byte, which no sequence before it can include.
-    static std::pair<char32_t, const char*> char_before(const char* begin, const char* p) noexcept {
-        const char* q = p;
-        while (q > begin && p - q < 4 && (static_cast<unsigned char>(q[-1]) & 0xC0) == 0x80) --q;
-        if (q == begin || (static_cast<unsigned char>(q[-1]) & 0xC0) == 0x80) return {replacement_character, p - 1};
-        --q;
-        char32_t cp = 0;
-        const int n = detail::decode_utf8(reinterpret_cast<const unsigned char*>(q), reinterpret_cast<const unsigned char*>(p), cp);
-        return {n == p - q ? cp : replacement_character, n == p - q ? q : p - 1};
-    }
-    // The character that starts at p (p < end) and its length; U+FFFD for invalid UTF-8.
-    static std::pair<char32_t, int> char_at(const char* p, const char* end) noexcept {
-        char32_t cp = 0;
-        const int n = detail::decode_utf8(reinterpret_cast<const unsigned char*>(p), reinterpret_cast<const unsigned char*>(end), cp);
-        return n > 0 ? std::pair{cp, n} : std::pair{replacement_character, -n};
-    }
+    // Invalid UTF-8 is U+FFFD, which is not a word character.
     static bool word_before(const char* begin, const char* p) noexcept {
-        return p > begin && detail::is_word_char(char_before(begin, p).first);
+        return p > begin && detail::is_word_char(detail::code_point_before(begin, p).first);
     }
     static bool word_at(const char* p, const char* end) noexcept {
-        return p < end && detail::is_word_char(char_at(p, end).first);
+        return p < end && detail::is_word_char(detail::code_point_at(p, end).first);
     }
     // Where the whitespace (regex \s: White_Space) that ends at p begins, going back no further
     // than `from`; where the whitespace that starts at p ends.
     static const char* white_space_before(const char* from, const char* p) noexcept {
         while (p > from) {
-            const auto [cp, q] = char_before(from, p);
+            const auto [cp, q] = detail::code_point_before(from, p);
             if (!detail::is_white_space(cp)) break;
             p = q;
         }
@@ -293,7 +291,7 @@ private:
     }
     static const char* white_space_after(const char* p, const char* end) noexcept {
         while (p < end) {
-            const auto [cp, n] = char_at(p, end);
+            const auto [cp, n] = detail::code_point_at(p, end);
             if (!detail::is_white_space(cp)) break;
             p += n;
         }
@@ -313,6 +311,13 @@ private:
         // About 4 bytes a token in English: few regrowths. Geometric, as a batch appends text after text.
         if (const std::size_t need = ids.size() + text.size() / 4 + 1; need > ids.capacity())
             ids.reserve(std::max(need, 2 * ids.capacity()));
+        // A raw token holding U+FFFD matches where Python's errors="replace" decoding puts one: the
+        // text is decoded that way first (the normaliser removes U+FFFD either way).
+        if (raw_has_replacement_ && options_.invalid_utf8 == InvalidUtf8::replace &&
+            find_invalid_utf8(text) != std::string_view::npos) [[unlikely]] {
+            const std::string decoded = replace_invalid_utf8(text);
+            return tokenize(decoded, ids, word, index, second);
+        }
         detail::WordSink words(model_, word, ids);
         if (normalized_tokens_.empty()) tokenize_streaming(text, words, index, second);
         else tokenize_buffered(text, words, index, second);
@@ -330,7 +335,7 @@ private:
                 if (const auto m = match_raw(begin, p, end, plain_until)) [[unlikely]] {
                     normalizer.flush(words);
                     words.end_word();
-                    words.push_id(m->id);
+                    words.push_id(added_[m->token].id);
                     p += m->length;
                     continue;
                 }
@@ -342,7 +347,7 @@ private:
                 if (const auto m = match_raw(begin, p, end, plain_until)) {
                     normalizer.flush(words);
                     words.end_word();
-                    words.push_id(m->id);
+                    words.push_id(added_[m->token].id);
                     p += m->length;
                     continue;
                 }
@@ -373,29 +378,34 @@ private:
     }
 
     // A normalised stretch: each character and its class. A sink of the Normalizer whose append
-    // stays inline (std::vector's push_back did not).
+    // stays inline (std::vector's push_back did not), and whose storage is not zero-filled.
     class NormalizedText {
     public:
         explicit NormalizedText(std::size_t capacity) { grow(std::max<std::size_t>(capacity, 16)); }
         void operator()(char32_t cp, detail::CharClass k) {
-            if (size_ == code_points_.size()) [[unlikely]] grow(2 * size_);
+            if (size_ == capacity_) [[unlikely]] grow(2 * capacity_);
             code_points_[size_] = cp;
             classes_[size_] = k;
             ++size_;
         }
         void clear() noexcept { size_ = 0; }
         std::size_t size() const noexcept { return size_; }
-        const char32_t* code_points() const noexcept { return code_points_.data(); }
-        const detail::CharClass* classes() const noexcept { return classes_.data(); }
+        const char32_t* code_points() const noexcept { return code_points_.get(); }
+        const detail::CharClass* classes() const noexcept { return classes_.get(); }
 
     private:
         [[gnu::noinline]] void grow(std::size_t capacity) {
-            code_points_.resize(capacity);
-            classes_.resize(capacity);
+            auto code_points = std::make_unique_for_overwrite<char32_t[]>(capacity);
+            auto classes = std::make_unique_for_overwrite<detail::CharClass[]>(capacity);
+            std::copy_n(code_points_.get(), size_, code_points.get());
+            std::copy_n(classes_.get(), size_, classes.get());
+            code_points_ = std::move(code_points);
+            classes_ = std::move(classes);
+            capacity_ = capacity;
         }
-        std::vector<char32_t> code_points_;
-        std::vector<detail::CharClass> classes_;
-        std::size_t size_ = 0;
+        std::unique_ptr<char32_t[]> code_points_;
+        std::unique_ptr<detail::CharClass[]> classes_;
+        std::size_t size_ = 0, capacity_ = 0;
     };
 
     // Normalised added tokens: each stretch between raw matches is normalised into a buffer, which
@@ -436,10 +446,12 @@ private:
                     i >= plain_until && (cp < 128 ? normalized_first_ascii_[cp] : normalized_first_other_);
                 if (const auto m = may_start ? normalized_tokens_.longest_prefix(cps + i, cps + n) : std::nullopt) {
                     const std::size_t after = i + m->length;
-                    if (!added_[m->token].token.single_word || ((i == 0 || !detail::is_word_char(cps[i - 1])) &&
-                                            (after == n || !detail::is_word_char(cps[after])))) {
+                    const auto word_beside = [&] {
+                        return (i > 0 && detail::is_word_char(cps[i - 1])) || (after < n && detail::is_word_char(cps[after]));
+                    };
+                    if (!refused(added_[m->token].token, word_beside)) {
                         words.end_word();
-                        words.push_id(m->id);
+                        words.push_id(added_[m->token].id);
                         i = after - 1;
                         continue;
                     }
@@ -468,7 +480,7 @@ private:
                 // normalised tokens are searched in; the search for raw ones goes on after it.
                 const AddedToken& t = added_[m->token].token;
                 finish_stretch(stretch, t.lstrip ? white_space_before(stretch, p) : p);
-                words.push_id(m->id);
+                words.push_id(added_[m->token].id);
                 p += m->length;
                 stretch = t.rstrip ? white_space_after(p, end) : p;
                 continue;
@@ -592,6 +604,7 @@ private:
     std::array<bool, 256> raw_first_{};             // the first bytes of the raw tokens
     std::array<bool, 128> normalized_first_ascii_{};  // the ASCII first characters of the normalised ones
     bool normalized_first_other_ = false;             // does one start with a non-ASCII character?
+    bool raw_has_replacement_ = false;                // does a raw token hold U+FFFD?
     std::array<Ascii, 128> ascii_{};
     std::array<Ascii, 128> ascii_plain_{};          // ascii_ without starts_token
     std::array<char, 128> ascii_lower_{};

@@ -1,14 +1,13 @@
 #pragma once
-// Reads the three normalisation options of a Hugging Face tokenizer_config.json: do_lower_case,
-// strip_accents and tokenize_chinese_chars. transformers' BERT tokenizer lets these override the
-// normaliser stored in tokenizer.json, so they are what decides the tokenization.
+// Reads the options of a Hugging Face tokenizer_config.json that decide the ids: the normaliser's
+// three (do_lower_case, strip_accents and tokenize_chinese_chars), which transformers' BERT
+// tokenizer lets override the normaliser stored in tokenizer.json, and split_special_tokens.
 //
 // Parsed by sinter's strict JSON reader (io/json.hpp: duplicate keys, trailing bytes, unbalanced
 // brackets and deep nesting refused; Python's NaN and Infinity accepted, as Python's json writes
 // them); every other key is ignored. A missing key keeps Hugging Face's default (lowercase on,
-// strip_accents unset, CJK spacing on). "split_special_tokens": true (transformers then matches no
-// special token, so "[SEP]" typed in a text is five pieces) is a config_error: sinter does not
-// implement it.
+// strip_accents unset, CJK spacing on). "split_special_tokens": true makes transformers match no
+// special token, so "[SEP]" typed in a text is the word pieces of "[", "sep" and "]".
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -20,9 +19,14 @@
 
 namespace sinter::text {
 
+struct TokenizerConfig {
+    NormalizerOptions normalizer{};
+    bool split_special_tokens = false;  // special tokens typed in a text are split as plain text
+};
+
 // The options from the text of a tokenizer_config.json; `source` names it in errors
 // (format_error for broken JSON, config_error for an option of the wrong type).
-inline NormalizerOptions parse_tokenizer_config(std::string_view json, std::string_view source = "tokenizer_config.json") {
+inline TokenizerConfig parse_tokenizer_config(std::string_view json, std::string_view source = "tokenizer_config.json") {
     const io::Json root = io::parse_json(json, source, {.python_nonfinite = true});  // Python's json writes it
     if (!root.is_object()) throw format_error(std::string(source) + ": expected a JSON object ('{')");
     // An option's value: null when absent (Hugging Face's default stays), else a boolean (or null
@@ -33,20 +37,19 @@ inline NormalizerOptions parse_tokenizer_config(std::string_view json, std::stri
             throw config_error(std::string(source) + ": \"" + key + "\" must be true or false" + (nullable ? " or null" : ""));
         return v;
     };
-    if (const io::Json* v = value_of("split_special_tokens", false); v && v->as_bool())
-        throw config_error(std::string(source) + ": \"split_special_tokens\": true (special tokens typed in a text "
-                                                 "split into word pieces) is not implemented by sinter");
-    NormalizerOptions options;
-    if (const io::Json* v = value_of("do_lower_case", false)) options.lowercase = v->as_bool();
-    if (const io::Json* v = value_of("tokenize_chinese_chars", false)) options.handle_chinese_chars = v->as_bool();
+    TokenizerConfig config;
+    NormalizerOptions& n = config.normalizer;
+    if (const io::Json* v = value_of("do_lower_case", false)) n.lowercase = v->as_bool();
+    if (const io::Json* v = value_of("tokenize_chinese_chars", false)) n.handle_chinese_chars = v->as_bool();
     if (const io::Json* v = value_of("strip_accents", true)) {
-        if (v->is_null()) options.strip_accents.reset();
-        else options.strip_accents = v->as_bool();
+        if (v->is_null()) n.strip_accents.reset();
+        else n.strip_accents = v->as_bool();
     }
-    return options;
+    if (const io::Json* v = value_of("split_special_tokens", false)) config.split_special_tokens = v->as_bool();
+    return config;
 }
 
-inline NormalizerOptions read_tokenizer_config(const std::filesystem::path& file) {
+inline TokenizerConfig read_tokenizer_config(const std::filesystem::path& file) {
     return parse_tokenizer_config(sinter::detail::read_file_bytes(file), file.string());
 }
 

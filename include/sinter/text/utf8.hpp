@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "sinter/core/error.hpp"
 
@@ -19,6 +20,7 @@ enum class InvalidUtf8 : std::uint8_t {
 };
 
 inline constexpr char32_t replacement_character = 0xFFFD;
+inline constexpr std::string_view replacement_character_utf8 = "\xEF\xBF\xBD";
 
 namespace detail {
 
@@ -59,6 +61,29 @@ inline int decode_utf8(const unsigned char* p, const unsigned char* end, char32_
         hi = 0xBF;
     }
     return length;
+}
+
+// The character that starts at p (p < end) and its length in bytes; U+FFFD, and the length of
+// the maximal subpart, for invalid UTF-8 (as Python decodes it with errors="replace").
+inline std::pair<char32_t, int> code_point_at(const char* p, const char* end) noexcept {
+    char32_t cp = 0;
+    const int n = decode_utf8(reinterpret_cast<const unsigned char*>(p), reinterpret_cast<const unsigned char*>(end), cp);
+    return n > 0 ? std::pair{cp, n} : std::pair{replacement_character, -n};
+}
+
+// The character that ends at p (begin < p) and where it starts. Where the bytes before p are not
+// a whole well-formed sequence it is U+FFFD, as Python's errors="replace" decoding gives, said to
+// start at p - 1 (Python's U+FFFD may start earlier; the callers only ask what the character is).
+// p must not be a continuation byte, so no sequence before it can include it.
+inline std::pair<char32_t, const char*> code_point_before(const char* begin, const char* p) noexcept {
+    const auto continuation = [](char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; };
+    const char* q = p;
+    while (q > begin && p - q < 4 && continuation(q[-1])) --q;
+    if (q == begin || continuation(q[-1])) return {replacement_character, p - 1};
+    --q;
+    char32_t cp = 0;
+    const int n = decode_utf8(reinterpret_cast<const unsigned char*>(q), reinterpret_cast<const unsigned char*>(p), cp);
+    return n == p - q ? std::pair{cp, q} : std::pair{replacement_character, p - 1};
 }
 
 // Writes cp as UTF-8 to out (room for 4 bytes) and returns the number of bytes.
