@@ -37,6 +37,7 @@ struct Options {
     std::optional<io::Pooling> pooling;  // --pooling MODE (embed); none: the folder's modules.json
     std::optional<bool> normalize;       // --normalize / --no-normalize (embed); none: the folder's
     bool pairs = false;                  // --pairs (classify, tokenize): two texts a line, tab-separated
+    bool tokens = false;                 // --tokens (tokenize): the tokens as strings, not their ids
     std::optional<std::string> query;    // --query TEXT (rerank): the first text of every pair
     std::optional<io::ScoreFunction> scores;  // --scores F (classify, rerank); none: HfBertConfig::score_choice
     std::optional<std::string> prompt;       // --prompt TEXT (embed, tokenize): put before every line
@@ -65,7 +66,8 @@ commands:
   rerank      the lines (passages) ordered by a cross-encoder's score against --query, best
               first, one JSON object a line: index (in the input), score, text (needs a
               one-label BertForSequenceClassification checkpoint)
-  tokenize    token ids per line, [CLS] and [SEP] included, one JSON array a line
+  tokenize    token ids per line, [CLS] and [SEP] included, one JSON array a line (--tokens:
+              the tokens themselves)
 
 options:
   --model DIR       the checkpoint folder (required); tools/fetch_model.sh fetches all-MiniLM-L6-v2
@@ -85,7 +87,9 @@ options:
                     pooled with the text)
   --pairs           classify, tokenize: each line is two texts separated by a tab, encoded as a
                     pair ([CLS] A [SEP] B [SEP], token types 0 through the first [SEP], then 1;
-                    tokenize prints the ids only): a cross-encoder's query and passage, say
+                    tokenize leaves the types out): a cross-encoder's query and passage, say
+  --tokens          tokenize: print the tokens ("[CLS]", "hello", "##s"...) in place of their ids,
+                    as transformers' convert_ids_to_tokens gives them
   --query TEXT      rerank (required): the query each line is paired with ([CLS] query [SEP]
                     line [SEP])
   --prompt TEXT     put TEXT before every line, or before the first text of every pair (the
@@ -187,6 +191,7 @@ inline Options parse_args(int argc, const char* const* argv) {
         else if (name == "--normalize") o.normalize = true;
         else if (name == "--no-normalize") o.normalize = false;
         else if (name == "--pairs") o.pairs = true;
+        else if (name == "--tokens") o.tokens = true;
         else if (name == "--query") o.query = std::string(value());
         else if (name == "--prompt") o.prompt = std::string(value());
         else if (name == "--prompt-name") o.prompt_name = std::string(value());
@@ -206,6 +211,7 @@ inline Options parse_args(int argc, const char* const* argv) {
     if (!o.similarity && o.similarity_fn) throw usage_error("--similarity-fn is for similarity (embed --similarity)");
     if (o.command != Command::classify && o.command != Command::tokenize && o.pairs)
         throw usage_error("--pairs is for classify and tokenize");
+    if (o.command != Command::tokenize && o.tokens) throw usage_error("--tokens is for tokenize only");
     if (o.command == Command::rerank && !o.query) throw usage_error("rerank needs --query TEXT");
     if (o.command != Command::rerank && o.query) throw usage_error("--query is for rerank only");
     if (const std::size_t special = o.pairs || o.query ? 3 : 2; o.max_length && o.max_length < special)

@@ -174,7 +174,16 @@ int run(const Options& o) {
         std::fputs(notes.c_str(), stderr);
         tokenizing.advance(lines.size(), t.tokens);
         for (const auto& ids : t.ids) {
-            append_array<std::int32_t>(out.buffer(), ids);
+            if (o.tokens) {
+                out.buffer() += '[';
+                for (std::size_t k = 0; k < ids.size(); ++k) {
+                    if (k) out.buffer() += ',';
+                    append_json_string(out.buffer(), *tokenizer.id_to_token(ids[k]));
+                }
+                out.buffer() += ']';
+            } else {
+                append_array<std::int32_t>(out.buffer(), ids);
+            }
             out.line_done();
         }
         out.flush();

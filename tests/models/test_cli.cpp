@@ -189,6 +189,11 @@ TEST_CASE("sinter tokenize: known ids, and sentence-transformers' ids on MiniLM"
     INFO("stderr: " << r.err);
     REQUIRE(r.status == 0);
     CHECK(r.out == "[2,87,115,6,99,114,7,3]\n[2,40,45,42,58,41,3]\n");  // Hugging Face's, for this vocab
+    const Run tokens = sinter_cli({"tokenize", "--tokens", "--model", model_copy("bert_tiny").string(), "The word, on hot!"});
+    REQUIRE(tokens.status == 0);
+    CHECK(tokens.out == "[\"[CLS]\",\"the\",\"word\",\",\",\"on\",\"hot\",\"!\",\"[SEP]\"]\n");
+    check_error(sinter_cli({"embed", "--tokens", "--model", model_copy("bert_tiny").string(), "x"}), 2,
+                "--tokens is for tokenize only");
 
     // Invalid UTF-8 (on stdin, line 2): an error naming the line, or U+FFFD, which clean-up drops.
     const fs::path bad = scratch() / "bad_utf8.txt";

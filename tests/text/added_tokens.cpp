@@ -22,42 +22,30 @@ namespace {
 
 using sinter::test::error_message;
 
-// A folder of the golden's files for `variant` (v4, v5, legacy) plus bert-base-uncased's vocab.txt.
-struct Folder {
-    fs::path dir;
-    explicit Folder(const std::string& variant, const std::string& name = "") {
-        dir = fs::temp_directory_path() / ("sinter_test_added_" + variant + name);
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-        if (fs::exists(golden::path("added/" + variant)))
-            fs::copy(golden::path("added/" + variant), dir, fs::copy_options::recursive);
-        fs::copy_file(golden::path("vocab.txt"), dir / "vocab.txt");
-    }
-    ~Folder() { fs::remove_all(dir); }
-    void write(const std::string& file, const std::string& text) const { std::ofstream(dir / file) << text; }
-};
+// A checkpoint folder of the golden's added-token files for `variant` (v4, v5, legacy...), or of
+// vocab.txt alone for a variant the golden lacks.
+golden::Folder Folder(const std::string& variant) { return golden::Folder("added/" + variant); }
 
-std::string loading_error(const Folder& f) {
-    return error_message<sinter::error>([&] { Tokenizer::from_directory(f.dir); });
-}
-
-ids_t decimal_ids(std::string_view s) {
-    ids_t out;
-    std::int32_t v = 0;
-    bool in_number = false;
-    for (const char c : s) {
-        if (c == ' ') {
-            if (in_number) out.push_back(v);
-            v = 0, in_number = false;
-        } else {
-            v = v * 10 + (c - '0'), in_number = true;
-        }
-    }
-    if (in_number) out.push_back(v);
-    return out;
+std::string loading_error(const golden::Folder& f) {
+    return error_message<sinter::error>([&] { Tokenizer::from_directory(f.dir()); });
 }
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// Checks that two tokenizers, one taking the streaming pass and one the buffered pass, give the
+// same ids for every text of the golden folder `variant`; returns how many texts it checked.
+std::size_t passes_agree(const std::string& variant, const Tokenizer& streaming, const Tokenizer& buffered) {
+    std::size_t checked = 0;
+    for (const auto& line : golden::read_lines("added/cases.tsv")) {
+        const auto f = golden::split(line);
+        if (f[1] != variant) continue;
+        for (std::size_t k = 2; k < f.size() - 1; ++k) {
+            ++checked;
+            CHECK_MESSAGE(streaming.tokenize(f[k]) == buffered.tokenize(f[k]), golden::printable(f[k]));
+        }
+    }
+    return checked;
+}
 
 }  // namespace
 
@@ -66,14 +54,14 @@ TEST_CASE("folders with added tokens tokenize as transformers 5 (golden)") {
     REQUIRE(lines.size() == 5 * 339 + 329 + 324);
     for (const std::string variant : {"v4", "v5", "legacy", "legacy_map", "config_extras", "single_word", "split_special"}) {
         CAPTURE(variant);
-        const Folder folder(variant);
-        const Tokenizer t = Tokenizer::from_directory(folder.dir);
+        const auto folder = Folder(variant);
+        const Tokenizer t = Tokenizer::from_directory(folder.dir());
         std::size_t checked = 0, wrong = 0;
         for (const auto& line : lines) {
             const auto f = golden::split(line);
             if (f[1] != variant) continue;
             const bool pair = f[0] == "P";
-            const ids_t want = decimal_ids(f[pair ? 4 : 3]);
+            const ids_t want = golden::decimal_ids(f[pair ? 4 : 3]);
             const ids_t got = pair ? t.encode(f[2], f[3]).ids : t.encode(f[2]).ids;
             ++checked;
             if (got != want && wrong++ < 5)
@@ -88,8 +76,8 @@ TEST_CASE("folders with added tokens tokenize as transformers 5 (golden)") {
 }
 
 TEST_CASE("the golden folders' tokens and ids") {
-    const Folder folder("v4");
-    const Tokenizer t = Tokenizer::from_directory(folder.dir);
+    const auto folder = Folder("v4");
+    const Tokenizer t = Tokenizer::from_directory(folder.dir());
     CHECK(t.size() == 30522 + 11);  // the vocabulary, then the added tokens it lacks
     CHECK(t.token_to_id("covid19") == 30522);
     CHECK(t.token_to_id("<e") == 30532);
@@ -162,28 +150,28 @@ TEST_CASE("added tokens given to the constructor") {
 
 TEST_CASE("added tokens in a folder that are refused") {
     SUBCASE("an id that transformers would not give") {
-        const Folder f("v4");
-        std::ifstream in(f.dir / "tokenizer_config.json");
+        const auto f = Folder("v4");
+        std::ifstream in(f.dir() / "tokenizer_config.json");
         std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         const auto at = config.find("\"30522\"");
         REQUIRE(at != std::string::npos);
         config.replace(at, 7, "\"40000\"");  // covid19 moves after the others: they all shift down
         f.write("tokenizer_config.json", config);
-        CHECK(loading_error(f) == (f.dir / "tokenizer_config.json").string() +
+        CHECK(loading_error(f) == (f.dir() / "tokenizer_config.json").string() +
                                       ": added token \"New York\" has id 30523, but Hugging Face's tokenizer gives "
                                       "it 30522 (a token of the vocabulary keeps its id; the others take 30522, "
                                       "30523... in id order)");
     }
     SUBCASE("a vocabulary token under another id") {
-        const Folder f("legacy");
+        const auto f = Folder("legacy");
         f.write("added_tokens.json", R"({"hello": 30522})");
         CHECK(contains(loading_error(f), "added_tokens.json: added token \"hello\" has id 30522, but Hugging Face's "
                                          "tokenizer gives it 7592"));
     }
     SUBCASE("another named special token") {
-        const Folder f("none");
+        const auto f = Folder("none");
         f.write("tokenizer_config.json", R"({"cls_token": {"__type": "AddedToken", "content": "<s>", "special": true}})");
-        CHECK(loading_error(f) == (f.dir / "tokenizer_config.json").string() +
+        CHECK(loading_error(f) == (f.dir() / "tokenizer_config.json").string() +
                                       " \"cls_token\" is \"<s>\": sinter's tokenizer is BERT's, whose cls_token is [CLS]");
         f.write("tokenizer_config.json", R"({"mask_token": null})");
         CHECK(contains(loading_error(f), "\"mask_token\" is null: sinter's tokenizer is BERT's"));
@@ -193,11 +181,11 @@ TEST_CASE("added tokens in a folder that are refused") {
         // special_tokens_map.json (read for an older save) overrides tokenizer_config.json.
         f.write("tokenizer_config.json", R"({"cls_token": "[CLS]"})");
         f.write("special_tokens_map.json", R"({"cls_token": {"content": "<cls>"}})");
-        CHECK(loading_error(f) == (f.dir / "special_tokens_map.json").string() +
+        CHECK(loading_error(f) == (f.dir() / "special_tokens_map.json").string() +
                                       " \"cls_token\" is \"<cls>\": sinter's tokenizer is BERT's, whose cls_token is [CLS]");
     }
     SUBCASE("malformed entries") {
-        const Folder f("none");
+        const auto f = Folder("none");
         f.write("tokenizer_config.json", R"({"added_tokens_decoder": {"x": {"content": "a"}}})");
         CHECK(contains(loading_error(f), "\"added_tokens_decoder\" entry \"x\": the key must be a token id"));
         f.write("tokenizer_config.json", R"({"added_tokens_decoder": {"30522": {"lstrip": true}}})");
@@ -210,15 +198,15 @@ TEST_CASE("added tokens in a folder that are refused") {
         CHECK(contains(loading_error(f), "tokenizer_config.json: an added token (id 30522) is empty"));
         // The tokenizer's own refusals name the file that listed the token.
         f.write("tokenizer_config.json", R"({"added_tokens_decoder": {"30522": {"content": "\u0001\u0002"}}})");
-        CHECK(loading_error(f) == (f.dir / "tokenizer_config.json").string() +
+        CHECK(loading_error(f) == (f.dir() / "tokenizer_config.json").string() +
                                       ": added token \"\x01\x02\" normalises to nothing, so it cannot be matched");
         f.write("tokenizer_config.json", R"({"tokenizer_class": "BertTokenizer"})");
         f.write("added_tokens.json", R"({"a1": 30522})");
         f.write("tokenizer.json", R"({"added_tokens": [{"id": 30523, "content": "a1"}]})");
-        CHECK(loading_error(f) == (f.dir / "tokenizer.json").string() + ": added token \"a1\" is listed twice (also in " +
-                                      (f.dir / "added_tokens.json").string() + ")");
-        fs::remove(f.dir / "added_tokens.json");
-        fs::remove(f.dir / "tokenizer_config.json");
+        CHECK(loading_error(f) == (f.dir() / "tokenizer.json").string() + ": added token \"a1\" is listed twice (also in " +
+                                      (f.dir() / "added_tokens.json").string() + ")");
+        fs::remove(f.dir() / "added_tokens.json");
+        fs::remove(f.dir() / "tokenizer_config.json");
         f.write("tokenizer.json", R"({"model": {"type": "WordPiece", "vocab": {}}, "added_tokens": [{"content": "q1"}]})");
         CHECK(contains(loading_error(f), "tokenizer.json \"added_tokens\" entry 0: has no \"id\""));
     }
@@ -297,16 +285,7 @@ TEST_CASE("single_word raw tokens: the streaming pass agrees with the buffered o
     const Tokenizer streaming(golden::vocab(), {.added_tokens = raw});
     raw.push_back({.content = "qqqzzzqqq"});
     const Tokenizer buffered(golden::vocab(), {.added_tokens = raw});
-    std::size_t checked = 0;
-    for (const auto& line : golden::read_lines("added/cases.tsv")) {
-        const auto f = golden::split(line);
-        if (f[1] != "single_word") continue;
-        for (std::size_t k = 2; k < f.size() - 1; ++k) {
-            ++checked;
-            CHECK_MESSAGE(streaming.tokenize(f[k]) == buffered.tokenize(f[k]), golden::printable(f[k]));
-        }
-    }
-    CHECK(checked == 349);
+    CHECK(passes_agree("single_word", streaming, buffered) == 349);
     // What transformers 5.25 gives for the same tokens (BertTokenizerFast + add_tokens).
     CHECK(streaming.tokenize("<m> a<m>x x→y →y. [S]_ [S]") == ids_t{30522, 1037, 1026, 1049, 1028, 1060, 1060, 30113,
                                                                      2100, 30524, 1012, 1031, 1055, 1033, 1035, 30525});
@@ -327,16 +306,7 @@ TEST_CASE("split_special_tokens: the streaming pass agrees with the buffered one
     const Tokenizer streaming(golden::vocab(), {.added_tokens = raw, .split_special_tokens = true});
     raw.push_back({.content = "qqqzzzqqq"});
     const Tokenizer buffered(golden::vocab(), {.added_tokens = raw, .split_special_tokens = true});
-    std::size_t checked = 0;
-    for (const auto& line : golden::read_lines("added/cases.tsv")) {
-        const auto f = golden::split(line);
-        if (f[1] != "split_special") continue;
-        for (std::size_t k = 2; k < f.size() - 1; ++k) {
-            ++checked;
-            CHECK_MESSAGE(streaming.tokenize(f[k]) == buffered.tokenize(f[k]), golden::printable(f[k]));
-        }
-    }
-    CHECK(checked == 344);
+    CHECK(passes_agree("split_special", streaming, buffered) == 344);
     // transformers 5.25 (the golden's first text): [SEP] is "[", "sep", "]"; the longer "[SEP]x"
     // matches; "EP]" is not tried inside a refused "[SEP]".
     CHECK(streaming.tokenize("[CLS] a [SEP]xy [SEP] EP]") ==

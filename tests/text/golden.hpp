@@ -2,10 +2,13 @@
 // Reading the tokenizer golden files written by tools/make_tokenizer_golden.py (its docstring
 // describes the format), and printing a mismatch readably. bench/bench_tokenizer.cpp reads its
 // corpus through this too.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -82,6 +85,23 @@ inline std::vector<std::int32_t> ids(std::string_view s) {
     return out;
 }
 
+// Decimal ids separated by spaces.
+inline std::vector<std::int32_t> decimal_ids(std::string_view s) {
+    std::vector<std::int32_t> out;
+    std::int32_t v = 0;
+    bool in_number = false;
+    for (const char c : s) {
+        if (c == ' ') {
+            if (in_number) out.push_back(v);
+            v = 0, in_number = false;
+        } else {
+            v = v * 10 + (c - '0'), in_number = true;
+        }
+    }
+    if (in_number) out.push_back(v);
+    return out;
+}
+
 inline std::vector<std::int32_t> bits(std::string_view s) {
     std::vector<std::int32_t> out;
     for (const char c : s) out.push_back(c - '0');
@@ -113,6 +133,32 @@ inline std::string show(const sinter::text::Vocab& vocab, const std::vector<std:
     }
     return s.str() + "]";
 }
+
+// A temporary checkpoint folder: the golden's files under `dir` (if it exists), plus
+// bert-base-uncased's vocab.txt, as the golden's folders are read by transformers. Removed when
+// it goes; named apart per process, as a test and its sanitized build may run at once.
+class Folder {
+public:
+    explicit Folder(const std::string& dir) {
+        std::string name = "sinter_test_" + dir + "_" + std::to_string(std::random_device{}());
+        std::replace(name.begin(), name.end(), '/', '_');
+        path_ = std::filesystem::temp_directory_path() / name;
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+        if (std::filesystem::exists(golden::path(dir)))
+            std::filesystem::copy(golden::path(dir), path_, std::filesystem::copy_options::recursive);
+        std::filesystem::copy_file(golden::path("vocab.txt"), path_ / "vocab.txt");
+    }
+    Folder(const Folder&) = delete;
+    Folder& operator=(const Folder&) = delete;
+    ~Folder() { std::filesystem::remove_all(path_); }
+
+    const std::filesystem::path& dir() const noexcept { return path_; }
+    void write(const std::string& file, const std::string& text) const { std::ofstream(path_ / file) << text; }
+
+private:
+    std::filesystem::path path_;
+};
 
 inline const sinter::text::Vocab& vocab() {
     static const auto v = sinter::text::Vocab::load(path("vocab.txt"));

@@ -103,6 +103,11 @@ TEST_CASE("tokenizer_config.json options") {
     CHECK(parse_tokenizer_config(R"({"split_special_tokens": false})").split_special_tokens == false);
     CHECK(error_message<sinter::config_error>([] { parse_tokenizer_config(R"({"split_special_tokens": 1})", "cfg.json"); }) ==
           "cfg.json: \"split_special_tokens\" must be true or false");
+    CHECK(parse_tokenizer_config(R"({"clean_up_tokenization_spaces": true})").clean_up_tokenization_spaces);
+    CHECK_FALSE(parse_tokenizer_config(R"({"clean_up_tokenization_spaces": null})").clean_up_tokenization_spaces);
+    CHECK_FALSE(parse_tokenizer_config("{}").clean_up_tokenization_spaces);
+    CHECK(error_message<sinter::config_error>([] { parse_tokenizer_config(R"({"clean_up_tokenization_spaces": 0})", "cfg.json"); }) ==
+          "cfg.json: \"clean_up_tokenization_spaces\" must be true or false or null");
     CHECK(error_message<sinter::config_error>([] { parse_tokenizer_config(R"({"do_lower_case": "yes"})", "cfg.json"); })
               .find("cfg.json: \"do_lower_case\" must be true or false") == 0);
     CHECK(error_message<sinter::format_error>([] { parse_tokenizer_config(R"({"a": [1, 2)", "cfg.json"); })
@@ -121,10 +126,9 @@ TEST_CASE("tokenizer_config.json options") {
 }
 
 TEST_CASE("from_directory reads vocab.txt and tokenizer_config.json") {
-    const auto dir = std::filesystem::temp_directory_path() / "sinter_test_text_from_directory";
-    std::filesystem::create_directories(dir);
-    std::filesystem::copy_file(golden::path("vocab.txt"), dir / "vocab.txt", std::filesystem::copy_options::overwrite_existing);
-    std::ofstream(dir / "tokenizer_config.json") << R"({"do_lower_case": false, "tokenize_chinese_chars": true})";
+    const golden::Folder folder("none");  // vocab.txt alone
+    const auto& dir = folder.dir();
+    folder.write("tokenizer_config.json", R"({"do_lower_case": false, "tokenize_chinese_chars": true})");
     const auto t = Tokenizer::from_directory(dir);
     CHECK(t.options().normalizer.lowercase == false);
     CHECK(tokens(t, "Hello") == strings{"[UNK]"});
@@ -149,7 +153,6 @@ TEST_CASE("from_directory reads vocab.txt and tokenizer_config.json") {
     CHECK(from_json.options().normalizer.lowercase == false);  // tokenizer_config.json's, as transformers 5
     const std::string text = "Hello, unaffable [MASK] world!";
     CHECK(from_json.encode(text).ids == Tokenizer(words, from_json.options()).encode(text).ids);
-    std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("tokenizer.json vocabularies that are refused") {

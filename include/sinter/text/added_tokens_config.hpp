@@ -12,6 +12,10 @@
 //   3. the extra special tokens not listed yet: "extra_special_tokens" (a dict of them is more
 //      named ones), else the older "additional_special_tokens", from the same files, with
 //      transformers 5's precedence between them.
+// Which are special (what split_special_tokens and decode's skip_special_tokens go by): a listed
+// token as its file says, or if a named special token has its content (BERT's five always are);
+// a named one always; an extra one given as a string, or in special_tokens_map.json, always; an
+// extra AddedToken object of tokenizer_config.json as it says.
 //
 // sinter's tokenizer is BERT's: unk/sep/pad/cls/mask other than [UNK] [SEP] [PAD] [CLS] [MASK]
 // (or null) are a config_error. The ids the files give are checked
@@ -28,6 +32,7 @@
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -90,8 +95,8 @@ enum class TokenForm {
     legacy_map,  // special_tokens_map.json: a string, or any object, made special
 };
 
-// A special token (named or extra): nullopt if transformers would skip the value.
-inline std::optional<AddedToken> special_token(const io::Json& j, TokenForm form, const std::string& what) {
+// A special token, named (bos_token...) or extra: nullopt if transformers would skip the value.
+inline std::optional<AddedToken> special_token(const io::Json& j, TokenForm form, bool named, const std::string& what) {
     if (j.is_string()) return AddedToken{.content = j.as_string(), .special = true, .normalized = false};
     if (!j.is_object()) return std::nullopt;
     if (form == TokenForm::legacy_map) {
@@ -101,9 +106,10 @@ inline std::optional<AddedToken> special_token(const io::Json& j, TokenForm form
     }
     const io::Json* type = j.find("__type");
     if (!type || !type->is_string() || type->as_string() != "AddedToken") return std::nullopt;
-    // AddedToken(**value): special and normalized as written; a named token is marked special later.
+    // AddedToken(**value): special and normalized as written; TokenizersBackend.__init__ then
+    // marks a named one special (an extra one keeps "special": false).
     AddedToken t = added_token_object(j, false, what);
-    t.special = true;
+    if (named) t.special = true;
     return t;
 }
 
@@ -111,6 +117,7 @@ inline constexpr std::array<std::string_view, 7> named_special_keys = {
     "bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"};
 inline constexpr std::array<std::pair<std::string_view, std::string_view>, 5> bert_special_names = {{
     {"unk_token", "[UNK]"}, {"sep_token", "[SEP]"}, {"pad_token", "[PAD]"}, {"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}}};
+inline constexpr std::array<std::string_view, 5> bert_special_contents = {"[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]"};
 
 // transformers' tokenizer settings, as far as they decide the added tokens.
 struct SpecialTokenSettings {
@@ -140,7 +147,7 @@ struct SpecialTokenSettings {
             std::size_t i = 0;
             for (const io::Json& t : list.as_array(what(key))) {
                 const std::string entry = what(key) + " entry " + std::to_string(i++);
-                if (auto token = special_token(t, f, entry)) out.push_back(std::move(*token));
+                if (auto token = special_token(t, f, false, entry)) out.push_back(std::move(*token));
                 else throw format_error(entry + ": expected a string or an AddedToken object");
             }
             return out;
@@ -157,14 +164,15 @@ struct SpecialTokenSettings {
             const bool standard = std::find(named_special_keys.begin(), named_special_keys.end(), key) != named_special_keys.end();
             if (standard) {
                 if (value.is_null()) set_named(key, std::nullopt, what(key));
-                else if (auto t = special_token(value, form, what(key))) set_named(key, std::move(t), what(key));
+                else if (auto t = special_token(value, form, true, what(key))) set_named(key, std::move(t), what(key));
                 else throw format_error(what(key) + ": expected a string, null or an AddedToken object");
             } else if (key == "extra_special_tokens" && form == TokenForm::config) {
                 extras_given = true;
                 if (value.is_array()) append_extras(token_list(value, key, form), what(key));
                 else if (value.is_object())  // a dict: more named tokens
                     for (const auto& [name, t] : value.as_object())
-                        if (auto token = special_token(t, form, what(key) + " \"" + name + "\"")) set_named(name, std::move(token), what(key));
+                        if (auto token = special_token(t, form, true, what(key) + " \"" + name + "\""))
+                            set_named(name, std::move(token), what(key));
             } else if (key == "extra_special_tokens" && value.is_array()) {  // special_tokens_map.json: merged
                 extras_given = true;
                 append_extras(token_list(value, key, form), what(key));
@@ -172,7 +180,7 @@ struct SpecialTokenSettings {
                 legacy_additional = token_list(value, key, form);
                 legacy_additional_source = what(key);
             } else if (key.size() > 6 && key.ends_with("_token")) {  // a model-specific named token
-                if (auto t = special_token(value, form, what(key))) set_named(key, std::move(t), what(key));
+                if (auto t = special_token(value, form, true, what(key))) set_named(key, std::move(t), what(key));
             }
         }
         // tokenizer_config.json's additional_special_tokens, if any, replace falsy extra_special_tokens.
@@ -280,6 +288,14 @@ inline FolderAddedTokens read_added_tokens(const std::filesystem::path& dir, con
     }
     settings.check_bert();
     settings.order_named();
+    // TokenizersBackend.__init__ marks special every listed token whose content a named special
+    // token has (BERT's five always are), whichever file lists it and however; "normalized" stays.
+    std::unordered_set<std::string> named_contents;
+    for (const std::string_view c : detail::bert_special_contents) named_contents.emplace(c);
+    for (const auto& n : settings.named)
+        if (n.token) named_contents.insert(n.token->content);
+    for (auto& [id, e] : listed)
+        if (named_contents.count(e.token.content)) e.token.special = true;
 
     FolderAddedTokens out;
     std::unordered_map<std::string, std::string> first_source;  // content -> the file listing it

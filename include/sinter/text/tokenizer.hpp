@@ -33,6 +33,7 @@
 #include "sinter/core/error.hpp"
 #include "sinter/text/added_tokens.hpp"
 #include "sinter/text/added_tokens_config.hpp"
+#include "sinter/text/decoder.hpp"
 #include "sinter/text/encoding.hpp"
 #include "sinter/text/normalizer.hpp"
 #include "sinter/text/pre_tokenizer.hpp"
@@ -58,6 +59,9 @@ struct TokenizerOptions {
     // pieces like any other text (transformers' split_special_tokens). [CLS] and [SEP] are still
     // added around the text.
     bool split_special_tokens = false;
+    // decode's default for DecodeOptions::clean_up_tokenization_spaces (transformers' option of
+    // that name: join "it ' s" into "it's"); false, as transformers 5's default.
+    bool clean_up_tokenization_spaces = false;
 };
 
 template <class R>
@@ -91,6 +95,7 @@ public:
             const TokenizerConfig config = read_tokenizer_config(config_file);
             options.normalizer = config.normalizer;
             options.split_special_tokens = config.split_special_tokens;
+            options.clean_up_tokenization_spaces = config.clean_up_tokenization_spaces;
         }
         std::optional<io::Json> json;  // parsed once, for the vocabulary and the added tokens
         if (has_json) json = io::read_json_file(json_file);
@@ -137,6 +142,37 @@ public:
     std::optional<std::int32_t> token_to_id(std::string_view token) const {
         if (const auto it = added_ids_.find(std::string(token)); it != added_ids_.end()) return it->second;
         return vocab_.find(token);
+    }
+    // The token an id stands for, as tokenizers 0.23 gives it: an added token's content, normalised
+    // if it is matched normalised ("New York" is "new york"), else the vocabulary's; nullopt
+    // outside [0, size()). The view is valid while this tokenizer is.
+    std::optional<std::string_view> id_to_token(std::int32_t id) const {
+        if (const auto it = added_by_id_.find(id); it != added_by_id_.end()) return added_text_[it->second];
+        if (id >= 0 && static_cast<std::size_t>(id) < vocab_.size()) return vocab_.tokens()[static_cast<std::size_t>(id)];
+        return std::nullopt;
+    }
+
+    // ids back to text, as transformers' decode does it (decoder.hpp). An id outside [0, size())
+    // is a value_error naming it and its position (transformers leaves it out).
+    std::string decode(std::span<const std::int32_t> ids, const DecodeOptions& options = {}) const {
+        std::string text, piece;
+        bool first = true;
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            const std::optional<std::string_view> token = id_to_token(ids[i]);
+            if (!token)
+                throw value_error("decode: id " + std::to_string(ids[i]) + " (position " + std::to_string(i) +
+                                  ") is outside the tokenizer's " + std::to_string(size_) + " ids");
+            if (options.skip_special_tokens && added_by_id_.contains(ids[i]) && names_special_token(*token)) continue;
+            if (first) piece.assign(*token);
+            else if (token->starts_with("##")) piece.assign(token->substr(2));
+            else piece.assign(" ").append(*token);
+            first = false;
+            detail::wordpiece_cleanup(piece);
+            text += piece;
+        }
+        if (options.clean_up_tokenization_spaces.value_or(options_.clean_up_tokenization_spaces))
+            detail::clean_up_tokenization(text);
+        return text;
     }
 
     // Appends the ids of text's word pieces (special tokens written in the text included, [CLS]
@@ -190,6 +226,14 @@ private:
         return vocab;
     }
 
+    // Whether text is the content of a special added token. tokenizers asks this of the text an id
+    // decodes to, so a normalised special token whose normalised text differs ("[Z]": "[z]") is
+    // not left out by skip_special_tokens.
+    bool names_special_token(std::string_view text) const {
+        const auto it = added_ids_.find(std::string(text));
+        return it != added_ids_.end() && added_[added_by_id_.at(it->second)].token.special;
+    }
+
     void add_tokens() {
         std::vector<AddedToken> list = options_.added_tokens;
         for (const char* name : {"[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]"}) {  // transformers' order
@@ -210,6 +254,7 @@ private:
             if (id == next) ++next;
             if (!t.normalized) {
                 raw_tokens_.insert(t.content, i);
+                added_text_.push_back(t.content);
                 raw_first_[static_cast<unsigned char>(t.content[0])] = true;
                 raw_has_replacement_ |= t.content.find(replacement_character_utf8) != std::string::npos;
             } else {
@@ -221,9 +266,12 @@ private:
                                                    "\" normalise to the same text, which Hugging Face matches "
                                                    "as either, from one run to the next");
                 normalized_tokens_.insert(n, i);
+                std::string& text = added_text_.emplace_back();
+                for (const char32_t c : n) append_utf8(text, c);
                 if (n[0] < 128) normalized_first_ascii_[n[0]] = true;
                 else normalized_first_other_ = true;
             }
+            added_by_id_.emplace(id, added_.size());
             added_.push_back({t, id});
         }
         size_ = static_cast<std::size_t>(next);
@@ -598,6 +646,8 @@ private:
     std::int32_t cls_id_ = 0, sep_id_ = 0, pad_id_ = 0;
     std::vector<AddedTokenId> added_;
     std::unordered_map<std::string, std::int32_t> added_ids_;
+    std::unordered_map<std::int32_t, std::size_t> added_by_id_;  // id -> its index in added_
+    std::vector<std::string> added_text_;  // per added token: what its id decodes to (id_to_token)
     std::size_t size_ = 0;
     detail::TokenTrie<char> raw_tokens_;            // normalized = false
     detail::TokenTrie<char32_t> normalized_tokens_;  // normalized = true, by their normalised content

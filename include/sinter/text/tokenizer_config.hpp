@@ -1,7 +1,8 @@
 #pragma once
 // Reads the options of a Hugging Face tokenizer_config.json that decide the ids: the normaliser's
 // three (do_lower_case, strip_accents and tokenize_chinese_chars), which transformers' BERT
-// tokenizer lets override the normaliser stored in tokenizer.json, and split_special_tokens.
+// tokenizer lets override the normaliser stored in tokenizer.json, and split_special_tokens; and
+// the one that decides decoding, clean_up_tokenization_spaces.
 //
 // Parsed by sinter's strict JSON reader (io/json.hpp: duplicate keys, trailing bytes, unbalanced
 // brackets and deep nesting refused; Python's NaN and Infinity accepted, as Python's json writes
@@ -22,6 +23,7 @@ namespace sinter::text {
 struct TokenizerConfig {
     NormalizerOptions normalizer{};
     bool split_special_tokens = false;  // special tokens typed in a text are split as plain text
+    bool clean_up_tokenization_spaces = false;  // decode's clean-up (decoder.hpp); null: false
 };
 
 // The options from the text of a tokenizer_config.json; `source` names it in errors
@@ -46,6 +48,8 @@ inline TokenizerConfig parse_tokenizer_config(std::string_view json, std::string
         else n.strip_accents = v->as_bool();
     }
     if (const io::Json* v = value_of("split_special_tokens", false)) config.split_special_tokens = v->as_bool();
+    if (const io::Json* v = value_of("clean_up_tokenization_spaces", true); v && !v->is_null())
+        config.clean_up_tokenization_spaces = v->as_bool();
     return config;
 }
 
