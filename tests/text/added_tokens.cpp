@@ -209,7 +209,53 @@ TEST_CASE("added tokens in a folder that are refused") {
         fs::remove(f.dir() / "tokenizer_config.json");
         f.write("tokenizer.json", R"({"model": {"type": "WordPiece", "vocab": {}}, "added_tokens": [{"content": "q1"}]})");
         CHECK(contains(loading_error(f), "tokenizer.json \"added_tokens\" entry 0: has no \"id\""));
+        // One id for two tokens in one file (transformers keeps one, and flags from the other).
+        f.write("tokenizer.json", R"({"added_tokens": [{"id": 100, "content": "[CLS]"}, {"id": 100, "content": "[UNK]"}]})");
+        CHECK(contains(loading_error(f), "tokenizer.json \"added_tokens\" entry 1: id 100 is entry 0's too"));
+        fs::remove(f.dir() / "tokenizer.json");
+        f.write("added_tokens.json", R"({"a1": 30522, "b1": 30522})");
+        CHECK(contains(loading_error(f), "added_tokens.json: \"a1\" and \"b1\" have the same id 30522"));
     }
+}
+
+TEST_CASE("which added tokens are special, and normalised, as transformers 5 decides") {
+    // Each folder's flags, and ids, as transformers 5.25 loads it (BertTokenizer).
+    const auto flags = [](const Tokenizer& t, std::string_view content) {
+        for (const auto& a : t.added_tokens())
+            if (a.token.content == content) return std::pair{a.token.special, a.token.normalized};
+        FAIL("no added token " << content);
+        return std::pair{false, false};
+    };
+    const auto f = Folder("none");
+    // A named token (any *_token key) is special whatever its object says; a missing "normalized"
+    // is then false.
+    f.write("tokenizer_config.json", R"({"tokenizer_class": "BertTokenizer",
+        "ent_token": {"__type": "AddedToken", "content": "New York", "special": false}})");
+    Tokenizer t = Tokenizer::from_directory(f.dir());
+    CHECK(flags(t, "New York") == std::pair{true, false});
+    CHECK(t.encode("A NEW YORK END").ids == ids_t{101, 1037, 2047, 2259, 2203, 102});  // raw: case matters
+    // A listed token that a named one names is special, however it is listed.
+    f.write("tokenizer_config.json", R"({"tokenizer_class": "BertTokenizer", "bos_token": "<X>",
+        "added_tokens_decoder": {"30522": {"content": "<X>", "special": false, "normalized": true},
+                                 "103": {"content": "[MASK]", "special": false, "normalized": false}}})");
+    t = Tokenizer::from_directory(f.dir());
+    CHECK(flags(t, "<X>") == std::pair{true, true});
+    CHECK(flags(t, "[MASK]") == std::pair{true, false});
+    CHECK(t.decode(ids_t{101, 30522, 103, 102}, {.skip_special_tokens = true}) == "<x>");  // normalised: "<x>"
+    // An extra AddedToken object keeps its "special": false, unless a named token has its content.
+    f.write("tokenizer_config.json", R"({"tokenizer_class": "BertTokenizer", "additional_special_tokens": [
+        {"__type": "AddedToken", "content": "<q>", "special": false, "normalized": false},
+        {"__type": "AddedToken", "content": "[CLS]", "normalized": true}]})");
+    t = Tokenizer::from_directory(f.dir());
+    CHECK(flags(t, "<q>") == std::pair{false, false});
+    CHECK(flags(t, "[CLS]") == std::pair{true, true});
+    CHECK(t.decode(ids_t{101, 30522}, {.skip_special_tokens = true}) == "[cls] <q>");  // normalised: "[cls]"
+    // special_tokens_map.json makes its tokens special: a missing "normalized" is then false.
+    f.write("tokenizer_config.json", R"({"tokenizer_class": "BertTokenizer"})");
+    f.write("special_tokens_map.json", R"({"bos_token": {"content": "<x>", "special": false}})");
+    t = Tokenizer::from_directory(f.dir());
+    CHECK(flags(t, "<x>") == std::pair{true, false});
+    CHECK(t.encode("a <X> b").ids == ids_t{101, 1037, 1026, 1060, 1028, 1038, 102});
 }
 
 TEST_CASE("the buffered pass and the streaming pass agree with Hugging Face on the 20,000-text corpus") {

@@ -12,10 +12,11 @@
 //   3. the extra special tokens not listed yet: "extra_special_tokens" (a dict of them is more
 //      named ones), else the older "additional_special_tokens", from the same files, with
 //      transformers 5's precedence between them.
-// Which are special (what split_special_tokens and decode's skip_special_tokens go by): a listed
-// token as its file says, or if a named special token has its content (BERT's five always are);
-// a named one always; an extra one given as a string, or in special_tokens_map.json, always; an
-// extra AddedToken object of tokenizer_config.json as it says.
+// Which are special (what split_special_tokens and decode's skip_special_tokens go by): any whose
+// content a named special token has (BERT's five always are); the others as their file says (an
+// extra one given as a string, or in special_tokens_map.json, always is). A token with no
+// "normalized" is normalised unless special. Two ids in one file for one token, or one id for
+// two, are a format_error.
 //
 // sinter's tokenizer is BERT's: unk/sep/pad/cls/mask other than [UNK] [SEP] [PAD] [CLS] [MASK]
 // (or null) are a config_error. The ids the files give are checked
@@ -71,9 +72,10 @@ inline bool truthy(const io::Json* v) {
     return false;
 }
 
-// An AddedToken object's fields; a missing "special" is `special`, a missing "normalized" is
-// !special (tokenizers' AddedToken defaults).
-inline AddedToken added_token_object(const io::Json& j, bool special, const std::string& what) {
+// An AddedToken object's fields; a missing "special" is `special`. `made_special`: transformers
+// makes the token special whatever the object says. A missing "normalized" is then !special, as
+// tokenizers works it out when the token is added, once transformers has set special.
+inline AddedToken added_token_object(const io::Json& j, bool special, const std::string& what, bool made_special = false) {
     const io::Json* content = j.find("content");
     if (!content) throw format_error(what + ": has no \"content\"");
     const auto flag = [&](const char* key, bool fallback) {
@@ -81,7 +83,7 @@ inline AddedToken added_token_object(const io::Json& j, bool special, const std:
         return v && !v->is_null() ? v->as_bool(what + " \"" + key + "\"") : fallback;
     };
     AddedToken t{.content = content->as_string(what + " \"content\"")};
-    t.special = flag("special", special);
+    t.special = made_special || flag("special", special);
     t.normalized = flag("normalized", !t.special);
     t.single_word = flag("single_word", false);
     t.lstrip = flag("lstrip", false);
@@ -99,18 +101,12 @@ enum class TokenForm {
 inline std::optional<AddedToken> special_token(const io::Json& j, TokenForm form, bool named, const std::string& what) {
     if (j.is_string()) return AddedToken{.content = j.as_string(), .special = true, .normalized = false};
     if (!j.is_object()) return std::nullopt;
-    if (form == TokenForm::legacy_map) {
-        AddedToken t = added_token_object(j, true, what);
-        t.special = true;  // AddedToken(**value, special=True)
-        return t;
-    }
+    if (form == TokenForm::legacy_map) return added_token_object(j, true, what, true);  // AddedToken(**value, special=True)
     const io::Json* type = j.find("__type");
     if (!type || !type->is_string() || type->as_string() != "AddedToken") return std::nullopt;
     // AddedToken(**value): special and normalized as written; TokenizersBackend.__init__ then
     // marks a named one special (an extra one keeps "special": false).
-    AddedToken t = added_token_object(j, false, what);
-    if (named) t.special = true;
-    return t;
+    return added_token_object(j, false, what, named);
 }
 
 inline constexpr std::array<std::string_view, 7> named_special_keys = {
@@ -251,6 +247,7 @@ inline FolderAddedTokens read_added_tokens(const std::filesystem::path& dir, con
         const auto legacy_file = dir / "added_tokens.json";
         if (std::filesystem::exists(legacy_file)) {
             const io::Json root = detail::read_json_object(legacy_file);
+            std::map<std::int64_t, std::string> seen;  // id -> the token that has it
             for (const auto& [key, value] : root.as_object()) {
                 const std::string& content = key;  // a lambda cannot capture a structured binding (Clang 14)
                 const auto same = [&](const AddedToken& t) { return t.content == content; };
@@ -263,8 +260,11 @@ inline FolderAddedTokens read_added_tokens(const std::filesystem::path& dir, con
                                 }) ||
                     std::any_of(settings.extras.begin(), settings.extras.end(), same);
                 AddedToken token{.content = content, .special = special, .normalized = !special};
-                listed.insert_or_assign(value.as_int(legacy_file.string() + " \"" + content + "\""),
-                                        Entry{std::move(token), legacy_file.string()});
+                const std::int64_t id = value.as_int(legacy_file.string() + " \"" + content + "\"");
+                if (const auto [at, fresh] = seen.emplace(id, content); !fresh)
+                    throw format_error(legacy_file.string() + ": \"" + at->second + "\" and \"" + content +
+                                       "\" have the same id " + std::to_string(id));
+                listed.insert_or_assign(id, Entry{std::move(token), legacy_file.string()});
             }
         }
         std::optional<io::Json> parsed;
@@ -272,12 +272,17 @@ inline FolderAddedTokens read_added_tokens(const std::filesystem::path& dir, con
         if (!tokenizer_json && std::filesystem::exists(json_file)) tokenizer_json = &parsed.emplace(detail::read_json_object(json_file));
         if (const io::Json* added = tokenizer_json ? tokenizer_json->find("added_tokens") : nullptr; added && !added->is_null()) {
             std::size_t i = 0;
+            std::map<std::int64_t, std::size_t> seen;  // id -> the entry that has it
             for (const io::Json& t : added->as_array(json_file.string() + " \"added_tokens\"")) {
-                const std::string what = json_file.string() + " \"added_tokens\" entry " + std::to_string(i++);
+                const std::string what = json_file.string() + " \"added_tokens\" entry " + std::to_string(i);
                 const io::Json* id = t.find("id");
                 if (!id) throw format_error(what + ": has no \"id\"");
-                listed.insert_or_assign(id->as_int(what + " \"id\""),
-                                        Entry{detail::added_token_object(t, false, what), json_file.string()});
+                const std::int64_t value = id->as_int(what + " \"id\"");
+                if (const auto [at, fresh] = seen.emplace(value, i); !fresh)
+                    throw format_error(what + ": id " + std::to_string(value) + " is entry " +
+                                       std::to_string(at->second) + "'s too");
+                listed.insert_or_assign(value, Entry{detail::added_token_object(t, false, what), json_file.string()});
+                ++i;
             }
         }
         // special_tokens_map.json's additional_special_tokens count only where no extra ones are.
@@ -288,18 +293,17 @@ inline FolderAddedTokens read_added_tokens(const std::filesystem::path& dir, con
     }
     settings.check_bert();
     settings.order_named();
-    // TokenizersBackend.__init__ marks special every listed token whose content a named special
+    // TokenizersBackend.__init__ marks special every token it adds whose content a named special
     // token has (BERT's five always are), whichever file lists it and however; "normalized" stays.
     std::unordered_set<std::string> named_contents;
     for (const std::string_view c : detail::bert_special_contents) named_contents.emplace(c);
     for (const auto& n : settings.named)
         if (n.token) named_contents.insert(n.token->content);
-    for (auto& [id, e] : listed)
-        if (named_contents.count(e.token.content)) e.token.special = true;
 
     FolderAddedTokens out;
     std::unordered_map<std::string, std::string> first_source;  // content -> the file listing it
     const auto append = [&](AddedToken t, std::optional<std::int64_t> id, const std::string& source) {
+        if (named_contents.count(t.content)) t.special = true;
         first_source.emplace(t.content, source);
         out.tokens.push_back(std::move(t));
         out.ids.push_back(id);

@@ -1,7 +1,9 @@
 #pragma once
 // Ids back to text, as transformers 5's BERT tokenizer decodes them (Tokenizer::decode):
-//   1. each id's token: an added token's content, else the vocabulary's; special added tokens left
-//      out where asked (skip_special_tokens);
+//   1. each id's token (Tokenizer::id_to_token): an added token's content, normalised if it is
+//      matched normalised (as tokenizers 0.23 gives it: "New York" is "new york"), else the
+//      vocabulary's; where asked (skip_special_tokens), those that are a special added token's
+//      content are left out (a normalised special token whose text the normaliser changed stays);
 //   2. tokenizers' WordPiece decoder: every token after the first is joined with a space before
 //      it, or, if it starts with "##", without the space and the "##"; each token so prefixed then
 //      goes through tokenizers' clean-up (wordpiece_cleanup), which transformers always turns on;
