@@ -256,6 +256,22 @@ TEST_CASE("which added tokens are special, and normalised, as transformers 5 dec
     t = Tokenizer::from_directory(f.dir());
     CHECK(flags(t, "<x>") == std::pair{true, false});
     CHECK(t.encode("a <X> b").ids == ids_t{101, 1037, 1026, 1060, 1028, 1038, 102});
+    // added_tokens.json: special (and not normalised) only where a standard named token or an
+    // extra one is written as a string; transformers compares the others' str() of a dict.
+    fs::remove(f.dir() / "special_tokens_map.json");
+    f.write("added_tokens.json", R"({"<e1>": 30522, "<e2>": 30523})");
+    f.write("tokenizer_config.json", R"({"tokenizer_class": "BertTokenizer",
+        "additional_special_tokens": ["<e1>", {"__type": "AddedToken", "content": "<e2>"}]})");
+    t = Tokenizer::from_directory(f.dir());
+    CHECK(flags(t, "<e1>") == std::pair{true, false});
+    CHECK(flags(t, "<e2>") == std::pair{false, true});
+    CHECK(t.encode("a <E2> <e2> b").ids == ids_t{101, 1037, 30523, 30523, 1038, 102});
+    f.write("added_tokens.json", R"({"[SEP]": 102})");
+    f.write("tokenizer_config.json", R"({"tokenizer_class": "BertTokenizer",
+        "sep_token": {"__type": "AddedToken", "content": "[SEP]", "normalized": false}})");
+    t = Tokenizer::from_directory(f.dir());
+    CHECK(flags(t, "[SEP]") == std::pair{true, true});  // made special after, still normalised
+    CHECK(t.encode("a [sep] b").ids == ids_t{101, 1037, 102, 1038, 102});
 }
 
 TEST_CASE("the buffered pass and the streaming pass agree with Hugging Face on the 20,000-text corpus") {

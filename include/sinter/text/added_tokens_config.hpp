@@ -4,7 +4,8 @@
 // of those the vocabulary lacks:
 //   1. the listed ones, sorted by id: tokenizer_config.json's "added_tokens_decoder" (what
 //      transformers 4 saves); else, from older saves, added_tokens.json (token -> id; special if
-//      it is a named special token or an extra one, and then not normalised), overridden id by id
+//      a standard named special token or an extra one is it, written as a string or in
+//      special_tokens_map.json, and then not normalised), overridden id by id
 //      by tokenizer.json's "added_tokens" (what transformers 5 saves);
 //   2. the named special tokens not listed yet: bos, eos, unk, sep, pad, cls, mask, then any other
 //      "*_token" key (a string or an AddedToken object), from tokenizer_config.json and, for an
@@ -117,40 +118,50 @@ inline constexpr std::array<std::string_view, 5> bert_special_contents = {"[UNK]
 
 // transformers' tokenizer settings, as far as they decide the added tokens.
 struct SpecialTokenSettings {
+    // A token as a file gives it. str_is_content: transformers' str() of the value is the token's
+    // content when it matches added_tokens.json against it: true for a string, and for an object
+    // of special_tokens_map.json (already an AddedToken then); false for an object of
+    // tokenizer_config.json (still a dict then).
+    struct Given {
+        AddedToken token;
+        bool str_is_content = false;
+    };
     struct Named {
         std::string key;
         std::optional<AddedToken> token;  // nullopt: null (no such token)
         std::string source;
+        bool str_is_content = false;  // as Given's
     };
     std::vector<Named> named;                  // the standard keys first, each once, then the others
-    std::vector<AddedToken> extras;            // extra_special_tokens (a list)
+    std::vector<Given> extras;                 // extra_special_tokens (a list)
     std::vector<std::string> extra_sources;
     bool extras_given = false;                 // "extra_special_tokens" is a key (even if empty)
-    std::vector<AddedToken> legacy_additional;  // special_tokens_map.json's additional_special_tokens
+    std::vector<Given> legacy_additional;      // special_tokens_map.json's additional_special_tokens
     std::string legacy_additional_source;
 
-    void set_named(const std::string& key, std::optional<AddedToken> token, const std::string& source) {
+    void set_named(const std::string& key, std::optional<AddedToken> token, const std::string& source, bool str_is_content) {
         const auto it = std::find_if(named.begin(), named.end(), [&](const Named& n) { return n.key == key; });
-        if (it != named.end()) *it = {key, std::move(token), source};
-        else named.push_back({key, std::move(token), source});
+        if (it != named.end()) *it = {key, std::move(token), source, str_is_content};
+        else named.push_back({key, std::move(token), source, str_is_content});
     }
 
     // Reads one file's keys: tokenizer_config.json (form config) or special_tokens_map.json.
     void read(const io::Json& root, TokenForm form, const std::string& file) {
         const auto what = [&](std::string_view key) { return file + " \"" + std::string(key) + "\""; };
+        const auto str_is_content = [&](const io::Json& v) { return v.is_string() || form == TokenForm::legacy_map; };
         const auto token_list = [&](const io::Json& list, std::string_view key, TokenForm f) {
-            std::vector<AddedToken> out;
+            std::vector<Given> out;
             std::size_t i = 0;
             for (const io::Json& t : list.as_array(what(key))) {
                 const std::string entry = what(key) + " entry " + std::to_string(i++);
-                if (auto token = special_token(t, f, false, entry)) out.push_back(std::move(*token));
+                if (auto token = special_token(t, f, false, entry)) out.push_back({std::move(*token), str_is_content(t)});
                 else throw format_error(entry + ": expected a string or an AddedToken object");
             }
             return out;
         };
-        const auto append_extras = [&](std::vector<AddedToken> list, const std::string& source) {
-            for (AddedToken& t : list) {
-                if (std::none_of(extras.begin(), extras.end(), [&](const AddedToken& e) { return e.content == t.content; })) {
+        const auto append_extras = [&](std::vector<Given> list, const std::string& source) {
+            for (Given& t : list) {
+                if (std::none_of(extras.begin(), extras.end(), [&](const Given& e) { return e.token.content == t.token.content; })) {
                     extras.push_back(std::move(t));
                     extra_sources.push_back(source);
                 }
@@ -159,8 +170,9 @@ struct SpecialTokenSettings {
         for (const auto& [key, value] : root.as_object(file)) {
             const bool standard = std::find(named_special_keys.begin(), named_special_keys.end(), key) != named_special_keys.end();
             if (standard) {
-                if (value.is_null()) set_named(key, std::nullopt, what(key));
-                else if (auto t = special_token(value, form, true, what(key))) set_named(key, std::move(t), what(key));
+                if (value.is_null()) set_named(key, std::nullopt, what(key), false);
+                else if (auto t = special_token(value, form, true, what(key)))
+                    set_named(key, std::move(t), what(key), str_is_content(value));
                 else throw format_error(what(key) + ": expected a string, null or an AddedToken object");
             } else if (key == "extra_special_tokens" && form == TokenForm::config) {
                 extras_given = true;
@@ -168,7 +180,7 @@ struct SpecialTokenSettings {
                 else if (value.is_object())  // a dict: more named tokens
                     for (const auto& [name, t] : value.as_object())
                         if (auto token = special_token(t, form, true, what(key) + " \"" + name + "\""))
-                            set_named(name, std::move(token), what(key));
+                            set_named(name, std::move(token), what(key), str_is_content(t));
             } else if (key == "extra_special_tokens" && value.is_array()) {  // special_tokens_map.json: merged
                 extras_given = true;
                 append_extras(token_list(value, key, form), what(key));
@@ -176,7 +188,8 @@ struct SpecialTokenSettings {
                 legacy_additional = token_list(value, key, form);
                 legacy_additional_source = what(key);
             } else if (key.size() > 6 && key.ends_with("_token")) {  // a model-specific named token
-                if (auto t = special_token(value, form, true, what(key))) set_named(key, std::move(t), what(key));
+                if (auto t = special_token(value, form, true, what(key)))
+                    set_named(key, std::move(t), what(key), str_is_content(value));
             }
         }
         // tokenizer_config.json's additional_special_tokens, if any, replace falsy extra_special_tokens.
@@ -250,15 +263,17 @@ inline FolderAddedTokens read_added_tokens(const std::filesystem::path& dir, con
             std::map<std::int64_t, std::string> seen;  // id -> the token that has it
             for (const auto& [key, value] : root.as_object()) {
                 const std::string& content = key;  // a lambda cannot capture a structured binding (Clang 14)
-                const auto same = [&](const AddedToken& t) { return t.content == content; };
+                // Special if a standard named token or an extra one is it, as transformers compares
+                // them (str_is_content).
                 const bool special =
                     std::any_of(settings.named.begin(), settings.named.end(),
                                 [&](const auto& n) {
-                                    return n.token && n.token->content == content &&
+                                    return n.token && n.str_is_content && n.token->content == content &&
                                            std::find(detail::named_special_keys.begin(), detail::named_special_keys.end(),
                                                      n.key) != detail::named_special_keys.end();
                                 }) ||
-                    std::any_of(settings.extras.begin(), settings.extras.end(), same);
+                    std::any_of(settings.extras.begin(), settings.extras.end(),
+                                [&](const auto& e) { return e.str_is_content && e.token.content == content; });
                 AddedToken token{.content = content, .special = special, .normalized = !special};
                 const std::int64_t id = value.as_int(legacy_file.string() + " \"" + content + "\"");
                 if (const auto [at, fresh] = seen.emplace(id, content); !fresh)
@@ -320,8 +335,8 @@ inline FolderAddedTokens read_added_tokens(const std::filesystem::path& dir, con
     for (auto& n : settings.named)
         if (n.token && !first_source.count(n.token->content)) append(std::move(*n.token), std::nullopt, n.source);
     for (std::size_t i = 0; i < settings.extras.size(); ++i)
-        if (!first_source.count(settings.extras[i].content))
-            append(std::move(settings.extras[i]), std::nullopt, settings.extra_sources[i]);
+        if (!first_source.count(settings.extras[i].token.content))
+            append(std::move(settings.extras[i].token), std::nullopt, settings.extra_sources[i]);
     return out;
 }
 
