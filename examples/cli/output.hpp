@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,7 +21,7 @@
 namespace sinter::cli {
 
 // The shortest text that reads back as exactly v (JSON has no NaN or infinity: they become null).
-inline void append_number(std::string& out, float v) {
+inline void append_json(std::string& out, float v) {
     if (!std::isfinite(v)) {
         out += "null";
         return;
@@ -29,22 +30,13 @@ inline void append_number(std::string& out, float v) {
     out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
 }
 
-inline void append_number(std::string& out, std::int32_t v) {
+inline void append_json(std::string& out, std::int32_t v) {
     char buf[16];
     out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
 }
 
-template <class T>
-void append_array(std::string& out, std::span<const T> values) {
-    out += '[';
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        if (i) out += ',';
-        append_number(out, values[i]);
-    }
-    out += ']';
-}
-
-inline void append_json_string(std::string& out, std::string_view s) {
+// s as a JSON string: quotes and backslashes escaped, control characters as \u00XX; UTF-8 as is.
+inline void append_json(std::string& out, std::string_view s) {
     out += '"';
     for (const char c : s) {
         const auto u = static_cast<unsigned char>(c);
@@ -60,6 +52,17 @@ inline void append_json_string(std::string& out, std::string_view s) {
         }
     }
     out += '"';
+}
+
+// [project(v0),project(v1),...], each written by append_json.
+template <class T, class Project = std::identity>
+void append_array(std::string& out, std::span<const T> values, Project project = {}) {
+    out += '[';
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i) out += ',';
+        append_json(out, project(values[i]));
+    }
+    out += ']';
 }
 
 // A little-endian float32 (rows, cols) array in NumPy's .npy format, version 1.0: magic, header

@@ -143,7 +143,7 @@ int run(const Options& o) {
                                                        : "config_sentence_transformers.json's default_prompt_name " +
                                                              *prompts.default_name;
             notes += "sinter: prompt ";
-            append_json_string(notes, *prompt);
+            append_json(notes, *prompt);
             notes += std::string(o.query ? " before the query" : o.pairs ? " before the first text of every pair"
                                                                          : " before every line") +
                      " (" + source + ")\n";
@@ -174,16 +174,10 @@ int run(const Options& o) {
         std::fputs(notes.c_str(), stderr);
         tokenizing.advance(lines.size(), t.tokens);
         for (const auto& ids : t.ids) {
-            if (o.tokens) {
-                out.buffer() += '[';
-                for (std::size_t k = 0; k < ids.size(); ++k) {
-                    if (k) out.buffer() += ',';
-                    append_json_string(out.buffer(), *tokenizer.id_to_token(ids[k]));
-                }
-                out.buffer() += ']';
-            } else {
+            if (o.tokens)
+                append_array<std::int32_t>(out.buffer(), ids, [&](std::int32_t id) { return *tokenizer.id_to_token(id); });
+            else
                 append_array<std::int32_t>(out.buffer(), ids);
-            }
             out.line_done();
         }
         out.flush();
@@ -253,9 +247,9 @@ int run(const Options& o) {
         for (const std::size_t i : order) {
             std::string& s = out.buffer();
             s += "{\"index\":" + std::to_string(i) + ",\"score\":";
-            append_number(s, scores[i]);
+            append_json(s, scores[i]);
             s += ",\"text\":";
-            append_json_string(s, lines[i]);
+            append_json(s, lines[i]);
             s += '}';
             out.line_done();
         }
@@ -266,13 +260,13 @@ int run(const Options& o) {
             const std::size_t best = std::size_t(std::max_element(z, z + r.labels) - z);
             std::string& s = out.buffer();
             s += "{\"label\":";
-            append_json_string(s, labels[best]);
+            append_json(s, labels[best]);
             s += ",\"scores\":{";
             for (std::size_t k = 0; k < r.labels; ++k) {
                 if (k) s += ',';
-                append_json_string(s, labels[k]);
+                append_json(s, labels[k]);
                 s += ':';
-                append_number(s, scores[i * r.labels + k]);
+                append_json(s, scores[i * r.labels + k]);
             }
             s += "}}";
             out.line_done();

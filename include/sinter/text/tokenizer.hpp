@@ -147,7 +147,7 @@ public:
     // if it is matched normalised ("New York" is "new york"), else the vocabulary's; nullopt
     // outside [0, size()). The view is valid while this tokenizer is.
     std::optional<std::string_view> id_to_token(std::int32_t id) const {
-        if (const auto it = added_by_id_.find(id); it != added_by_id_.end()) return added_text_[it->second];
+        if (const auto it = added_by_id_.find(id); it != added_by_id_.end()) return added_text(it->second);
         if (id >= 0 && static_cast<std::size_t>(id) < vocab_.size()) return vocab_.tokens()[static_cast<std::size_t>(id)];
         return std::nullopt;
     }
@@ -158,14 +158,19 @@ public:
         std::string text, piece;
         bool first = true;
         for (std::size_t i = 0; i < ids.size(); ++i) {
-            const std::optional<std::string_view> token = id_to_token(ids[i]);
-            if (!token)
+            std::string_view token;
+            if (const auto it = added_by_id_.find(ids[i]); it != added_by_id_.end()) {
+                if (options.skip_special_tokens && added_decode_[it->second].skipped_as_special) continue;
+                token = added_text(it->second);
+            } else if (ids[i] >= 0 && static_cast<std::size_t>(ids[i]) < vocab_.size()) {
+                token = vocab_.tokens()[static_cast<std::size_t>(ids[i])];
+            } else {
                 throw value_error("decode: id " + std::to_string(ids[i]) + " (position " + std::to_string(i) +
                                   ") is outside the tokenizer's " + std::to_string(size_) + " ids");
-            if (options.skip_special_tokens && added_by_id_.contains(ids[i]) && names_special_token(*token)) continue;
-            if (first) piece.assign(*token);
-            else if (token->starts_with("##")) piece.assign(token->substr(2));
-            else piece.assign(" ").append(*token);
+            }
+            if (first) piece.assign(token);
+            else if (token.starts_with("##")) piece.assign(token.substr(2));
+            else piece.assign(" ").append(token);
             first = false;
             detail::wordpiece_cleanup(piece);
             text += piece;
@@ -226,12 +231,11 @@ private:
         return vocab;
     }
 
-    // Whether text is the content of a special added token. tokenizers asks this of the text an id
-    // decodes to, so a normalised special token whose normalised text differs ("[Z]": "[z]") is
-    // not left out by skip_special_tokens.
-    bool names_special_token(std::string_view text) const {
-        const auto it = added_ids_.find(std::string(text));
-        return it != added_ids_.end() && added_[added_by_id_.at(it->second)].token.special;
+    // What the added token at index decodes to: its content, or its normalised text if it is
+    // matched normalised.
+    std::string_view added_text(std::size_t index) const {
+        const std::string& normalized = added_decode_[index].normalized_text;
+        return normalized.empty() ? std::string_view(added_[index].token.content) : std::string_view(normalized);
     }
 
     void add_tokens() {
@@ -254,7 +258,7 @@ private:
             if (id == next) ++next;
             if (!t.normalized) {
                 raw_tokens_.insert(t.content, i);
-                added_text_.push_back(t.content);
+                added_decode_.emplace_back();
                 raw_first_[static_cast<unsigned char>(t.content[0])] = true;
                 raw_has_replacement_ |= t.content.find(replacement_character_utf8) != std::string::npos;
             } else {
@@ -266,7 +270,7 @@ private:
                                                    "\" normalise to the same text, which Hugging Face matches "
                                                    "as either, from one run to the next");
                 normalized_tokens_.insert(n, i);
-                std::string& text = added_text_.emplace_back();
+                std::string& text = added_decode_.emplace_back().normalized_text;
                 for (const char32_t c : n) append_utf8(text, c);
                 if (n[0] < 128) normalized_first_ascii_[n[0]] = true;
                 else normalized_first_other_ = true;
@@ -275,6 +279,13 @@ private:
             added_.push_back({t, id});
         }
         size_ = static_cast<std::size_t>(next);
+        // tokenizers' skip_special_tokens asks whether the text an id decodes to is a special
+        // token's content, so a normalised special token whose text changes ("[Z]": "[z]") stays.
+        for (std::size_t i = 0; i < added_.size(); ++i) {
+            const auto it = added_ids_.find(std::string(added_text(i)));
+            added_decode_[i].skipped_as_special =
+                it != added_ids_.end() && added_[added_by_id_.at(it->second)].token.special;
+        }
     }
 
     std::u32string normalized_code_points(std::string_view text) const {
@@ -647,7 +658,11 @@ private:
     std::vector<AddedTokenId> added_;
     std::unordered_map<std::string, std::int32_t> added_ids_;
     std::unordered_map<std::int32_t, std::size_t> added_by_id_;  // id -> its index in added_
-    std::vector<std::string> added_text_;  // per added token: what its id decodes to (id_to_token)
+    struct AddedDecode {
+        std::string normalized_text;     // a normalised token's normalised content; empty for a raw one
+        bool skipped_as_special = false;  // left out by decode's skip_special_tokens
+    };
+    std::vector<AddedDecode> added_decode_;  // per added token, beside added_
     std::size_t size_ = 0;
     detail::TokenTrie<char> raw_tokens_;            // normalized = false
     detail::TokenTrie<char32_t> normalized_tokens_;  // normalized = true, by their normalised content
