@@ -274,6 +274,99 @@ TEST_CASE("which added tokens are special, and normalised, as transformers 5 dec
     CHECK(t.encode("a [sep] b").ids == ids_t{101, 1037, 102, 1038, 102});
 }
 
+TEST_CASE("named and extra tokens from hand-written files, as transformers 5 adds them") {
+    // Files transformers does not write itself; each expectation is transformers 5.25's (BertTokenizer).
+    struct Flags {
+        std::int32_t id;
+        bool special, normalized, lstrip;
+        bool operator==(const Flags&) const = default;
+    };
+    const auto flags = [](const Tokenizer& t, std::string_view content) {
+        for (const auto& a : t.added_tokens())
+            if (a.token.content == content) return Flags{a.id, a.token.special, a.token.normalized, a.token.lstrip};
+        FAIL("no added token " << content);
+        return Flags{};
+    };
+    const auto has = [](const Tokenizer& t, std::string_view content) {
+        return std::any_of(t.added_tokens().begin(), t.added_tokens().end(),
+                           [&](const AddedTokenId& a) { return a.token.content == content; });
+    };
+    const auto f = Folder("none");
+    SUBCASE("a listed token with no \"normalized\" that a named token makes special is not normalised") {
+        f.write("tokenizer.json", R"({"added_tokens": [{"id": 100, "content": "[UNK]"}]})");
+        const Tokenizer t = Tokenizer::from_directory(f.dir());
+        CHECK(flags(t, "[UNK]") == Flags{100, true, false, false});
+        CHECK(t.encode("a [unk] end").ids == ids_t{101, 1037, 1031, 4895, 2243, 1033, 2203, 102});
+    }
+    SUBCASE("a token named twice: its first id, its last flags") {
+        // mask_token's default "[MASK]" comes after eos_token.
+        f.write("tokenizer_config.json", R"({"eos_token": {"__type": "AddedToken", "content": "[MASK]",
+            "normalized": false, "lstrip": true}})");
+        CHECK(flags(Tokenizer::from_directory(f.dir()), "[MASK]") == Flags{103, true, false, false});
+        // An extra one comes after the named ones (and is special, as a named one has its text).
+        f.write("tokenizer_config.json", R"({"bos_token": "ab", "extra_special_tokens": [
+            {"__type": "AddedToken", "content": "ab", "normalized": true, "lstrip": true}]})");
+        CHECK(flags(Tokenizer::from_directory(f.dir()), "ab") == Flags{11113, true, true, true});
+        // Two equal before either is made special are added once: the first, made special, and so
+        // not normalised, as it gives no "normalized".
+        f.write("tokenizer_config.json", R"({"eos_token": {"__type": "AddedToken", "content": "[UNK]"},
+            "unk_token": {"__type": "AddedToken", "content": "[UNK]", "special": false, "normalized": true}})");
+        CHECK(flags(Tokenizer::from_directory(f.dir()), "[UNK]") == Flags{100, true, false, false});
+        // Once special, special for decode and split_special_tokens (tokenizers' set of special
+        // contents), though transformers reports the last flags, special: false.
+        f.write("tokenizer_config.json", R"({"extra_special_tokens": ["<x>",
+            {"__type": "AddedToken", "content": "<x>", "special": false}]})");
+        const Tokenizer t = Tokenizer::from_directory(f.dir());
+        CHECK(flags(t, "<x>") == Flags{30522, true, true, false});
+        CHECK(t.decode(ids_t{101, 1037, 30522, 102}, {.skip_special_tokens = true}) == "a");
+    }
+    SUBCASE("model-specific named tokens: objects first, then strings, which override the older file's") {
+        f.write("tokenizer_config.json", R"({"ent_token": "<s>", "foo_token": {"__type": "AddedToken", "content": "<x>",
+            "normalized": false}})");
+        Tokenizer t = Tokenizer::from_directory(f.dir());
+        CHECK(flags(t, "<x>") == Flags{30522, true, false, false});
+        CHECK(flags(t, "<s>") == Flags{30523, true, false, false});
+        CHECK(t.encode("a <s> Big <x> end").ids == ids_t{101, 1037, 30523, 2502, 30522, 2203, 102});
+        f.write("tokenizer_config.json", R"({"foo_token": "ab"})");
+        f.write("special_tokens_map.json", R"({"foo_token": "[E1]"})");
+        t = Tokenizer::from_directory(f.dir());
+        CHECK(t.size() == 30522);
+        CHECK(flags(t, "ab") == Flags{11113, true, false, false});
+        CHECK(!has(t, "[E1]"));
+    }
+    SUBCASE("extra_special_tokens as a dict, beside additional_special_tokens") {
+        // The dict's tokens are named ones; additional_special_tokens are then the extra ones.
+        f.write("tokenizer_config.json", R"({"extra_special_tokens": {"img_token": "<x>"},
+            "additional_special_tokens": ["<y>"]})");
+        Tokenizer t = Tokenizer::from_directory(f.dir());
+        CHECK(flags(t, "<x>") == Flags{30522, true, false, false});
+        CHECK(flags(t, "<y>") == Flags{30523, true, false, false});
+        // An empty dict leaves room for special_tokens_map.json's additional_special_tokens.
+        f.write("tokenizer_config.json", R"({"extra_special_tokens": {}})");
+        f.write("special_tokens_map.json", R"({"additional_special_tokens": ["<y>"]})");
+        t = Tokenizer::from_directory(f.dir());
+        CHECK(flags(t, "<y>") == Flags{30522, true, false, false});
+        // special_tokens_map.json's dict replaces the configuration's list.
+        f.write("tokenizer_config.json", R"({"extra_special_tokens": ["<x>"]})");
+        f.write("special_tokens_map.json", R"({"extra_special_tokens": {}})");
+        t = Tokenizer::from_directory(f.dir());
+        CHECK(t.size() == 30522);
+        CHECK(t.encode("a <x> end").ids == ids_t{101, 1037, 1026, 1060, 1028, 2203, 102});
+        f.write("tokenizer_config.json", R"({"tokenizer_class": "BertTokenizer"})");
+        f.write("special_tokens_map.json", R"({"extra_special_tokens": {"img_token": "<x>"}})");
+        t = Tokenizer::from_directory(f.dir());
+        CHECK(flags(t, "<x>") == Flags{30522, true, false, false});
+    }
+    SUBCASE("values transformers refuses") {
+        f.write("tokenizer_config.json", R"({"extra_special_tokens": "<x>"})");
+        CHECK(contains(loading_error(f), "tokenizer_config.json \"extra_special_tokens\": expected a list of tokens or a dict of named ones"));
+        f.write("tokenizer_config.json", R"({"extra_special_tokens": {"img_token": 3}})");
+        CHECK(contains(loading_error(f), "\"extra_special_tokens\" \"img_token\": expected a string or an AddedToken object"));
+        f.write("tokenizer_config.json", R"({"extra_special_tokens": ["<x>", {"content": "<y>"}]})");
+        CHECK(contains(loading_error(f), "\"extra_special_tokens\" entry 1: expected a string or an AddedToken object"));
+    }
+}
+
 TEST_CASE("the buffered pass and the streaming pass agree with Hugging Face on the 20,000-text corpus") {
     // A normalised token that no text holds sends every text through the buffered pass, which must
     // then give the corpus's golden ids under all five option sets.
