@@ -27,9 +27,10 @@
 //      unless special, by then. tokenizers' AddedVocabulary::add_tokens gives a token added twice
 //      its first id and its last flags (and keeps it special once special).
 //
-// One quirk is not followed: where a token is added normalised and then again unnormalised,
-// tokenizers still decodes it to its normalised text ("[SEP]" as "[sep]"); sinter decodes it as
-// it matches it.
+// Two quirks of tokens added twice are not followed. One added normalised, then again not, still
+// decodes to its normalised text in tokenizers ("[SEP]" as "[sep]"); sinter decodes it as it
+// matches it. One added special, then again not, is reported not special by tokenizers but treated
+// as special (by decode and split_special_tokens); sinter's flag says special.
 //
 // sinter's tokenizer is BERT's: unk/sep/pad/cls/mask other than [UNK] [SEP] [PAD] [CLS] [MASK]
 // (null too) are a config_error. The ids the files give are checked against the ones the tokenizer

@@ -27,7 +27,7 @@ auto activation(const X& x) {
 template <class T>
 std::vector<float> widen(const T* p, index_t n) {
     std::vector<float> v(static_cast<std::size_t>(n));
-    for (index_t i = 0; i < n; ++i) v[std::size_t(i)] = to_float(p[i]);
+    nn::detail::widen_to_f32(v.data(), p, n);
     return v;
 }
 
